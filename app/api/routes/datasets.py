@@ -1,0 +1,78 @@
+"""Datasets and their seeds."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+from sqlmodel import select
+
+from app.api.deps import DatasetDep, RuntimeDep, SessionDep
+from app.models import (
+    Dataset,
+    DatasetCreate,
+    DatasetPublic,
+    SeedUpload,
+    SeedUploadResult,
+)
+from app.services import datasets as service
+from generators.tasks import Instance, Task
+
+router = APIRouter(prefix="/v1/datasets", tags=["datasets"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=DatasetPublic)
+def create_dataset(
+    data: DatasetCreate, session: SessionDep, runtime: RuntimeDep, response: Response
+) -> DatasetPublic:
+    """Create an empty dataset (add seeds with POST …/seeds)."""
+    dataset = service.create_dataset(session, data, runtime.settings)
+    session.commit()
+    response.headers["Location"] = f"/v1/datasets/{dataset.name}"
+    return service.to_public(session, dataset)
+
+
+@router.get("", response_model=list[DatasetPublic])
+def list_datasets(session: SessionDep) -> list[DatasetPublic]:
+    """All datasets with their counts."""
+    rows = session.exec(select(Dataset).order_by(Dataset.name)).all()
+    return [service.to_public(session, d) for d in rows]
+
+
+@router.get("/{name}", response_model=DatasetPublic)
+def read_dataset(dataset: DatasetDep, session: SessionDep) -> DatasetPublic:
+    """One dataset with its counts."""
+    return service.to_public(session, dataset)
+
+
+@router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_dataset(dataset: DatasetDep, session: SessionDep, runtime: RuntimeDep) -> Response:
+    """Delete a dataset and everything stored for it."""
+    service.delete_dataset(session, runtime.registry, dataset)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{name}/stats")
+def dataset_stats(dataset: DatasetDep, session: SessionDep) -> dict[str, object]:
+    """Counts per origin and decision, and rejections per rule."""
+    return {
+        **service.dataset_counts(session, dataset.id),
+        "rejections": service.rejection_counts(session, dataset.id),
+    }
+
+
+@router.post("/{name}/seeds", response_model=SeedUploadResult)
+def upload_seeds(
+    upload: SeedUpload, dataset: DatasetDep, session: SessionDep, runtime: RuntimeDep
+) -> SeedUploadResult:
+    """Add seed tasks to the dataset's pool; exact duplicates of pool items are skipped."""
+    tasks = [
+        Task(
+            instruction=t.instruction.strip(),
+            is_classification=t.is_classification,
+            name=t.name,
+            instances=tuple(Instance(i.input, i.output) for i in t.instances),
+        )
+        for t in upload.tasks
+    ]
+    added, skipped = service.add_seeds(session, runtime.registry, dataset, tasks)
+    counts = service.dataset_counts(session, dataset.id)
+    return SeedUploadResult(added=added, skipped_duplicates=skipped, seed_count=counts["seed_count"])

@@ -1,0 +1,98 @@
+"""Stored instructions (cursor pagination), candidate submission and similarity search."""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from sqlmodel import col, select
+
+from app.api.deps import DatasetDep, RuntimeDep, SessionDep
+from app.models import (
+    CandidateResult,
+    CandidateSubmit,
+    Instruction,
+    InstructionPage,
+    InstructionPublic,
+    SimilarResult,
+)
+from app.services.acceptance import CandidateIn, decide_and_store, decision_public
+from app.services.errors import InvalidInput
+from app.services.retrieval import similar
+
+router = APIRouter(prefix="/v1/datasets/{name}", tags=["instructions"])
+
+
+def _encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        kind, value = text.split(":", 1)
+        if kind != "id":
+            raise ValueError
+        return int(value)
+    except ValueError:
+        raise InvalidInput(f"invalid cursor {cursor!r}") from None
+
+
+@router.get("/instructions", response_model=InstructionPage)
+def list_instructions(
+    dataset: DatasetDep,
+    session: SessionDep,
+    decision: Literal["accepted", "rejected", "all"] = "accepted",
+    reason: str | None = None,
+    origin: Literal["seed", "generated", "submitted", "ingested"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: str | None = None,
+) -> InstructionPage:
+    """Instructions in id order; ``decision`` and ``reason`` filter by decision."""
+    query = select(Instruction).where(Instruction.dataset_id == dataset.id)
+    if decision != "all":
+        query = query.where(Instruction.accepted == (decision == "accepted"))
+    if reason is not None:
+        query = query.where(Instruction.rule == reason)
+    if origin is not None:
+        query = query.where(Instruction.origin == origin)
+    if cursor is not None:
+        query = query.where(col(Instruction.id) > _decode_cursor(cursor))
+    rows = session.exec(query.order_by(col(Instruction.id)).limit(limit + 1)).all()
+    items = [InstructionPublic.model_validate(r, update={"dataset": dataset.name}) for r in rows[:limit]]
+    return InstructionPage(
+        items=items, next_cursor=_encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+    )
+
+
+@router.post("/candidates", response_model=CandidateResult)
+def submit_candidates(
+    data: CandidateSubmit, dataset: DatasetDep, session: SessionDep, runtime: RuntimeDep
+) -> CandidateResult:
+    """Run texts through the dataset's filter chain in order; one decision each, all stored."""
+    if any(not text.strip() for text in data.instructions):
+        position = next(i for i, t in enumerate(data.instructions) if not t.strip())
+        raise InvalidInput(f"instructions[{position}] is empty")
+    pool = runtime.registry.get(dataset)
+    outcomes = decide_and_store(
+        session,
+        runtime.registry,
+        pool,
+        [CandidateIn(t.strip(), "submitted") for t in data.instructions],
+    )
+    decisions = [decision_public(o) for o in outcomes]
+    accepted = sum(d.accepted for d in decisions)
+    return CandidateResult(decisions=decisions, accepted=accepted, rejected=len(decisions) - accepted)
+
+
+@router.get("/similar", response_model=SimilarResult)
+def similar_instructions(
+    dataset: DatasetDep,
+    runtime: RuntimeDep,
+    q: Annotated[str, Query(min_length=1, max_length=10000)],
+    k: Annotated[int, Query(ge=1, le=100)] = 10,
+) -> SimilarResult:
+    """The ``k`` pool items (seeds and accepted) closest to ``q`` by cosine, best first."""
+    pool = runtime.registry.get(dataset)
+    return SimilarResult(query=q, items=similar(runtime.registry, pool, q, k))

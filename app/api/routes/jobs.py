@@ -1,0 +1,69 @@
+"""Generation jobs: start (202 + Location), poll, list, cancel."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+from sqlmodel import col, select
+
+from app.api.deps import DatasetDep, RuntimeDep, SessionDep
+from app.models import JOB_STATES, Dataset, Generation, GenerationPublic, Job, JobCreate, JobPublic
+from app.services import jobs as service
+from app.services.errors import InvalidInput
+
+router = APIRouter(tags=["jobs"])
+
+
+@router.post("/v1/datasets/{name}/jobs", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic)
+def start_job(
+    data: JobCreate,
+    dataset: DatasetDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    response: Response,
+) -> JobPublic:
+    """Queue a job that generates until ``target`` instructions are accepted."""
+    job = service.create_job(session, dataset, data, runtime.settings)
+    runtime.notify_new_job()
+    response.headers["Location"] = f"/v1/jobs/{job.id}"
+    return service.job_public(job, dataset.name)
+
+
+@router.get("/v1/jobs", response_model=list[JobPublic])
+def list_jobs(
+    session: SessionDep,
+    dataset: str | None = None,
+    state: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[JobPublic]:
+    """Jobs, newest first, optionally of one dataset or in one state."""
+    if state is not None and state not in JOB_STATES:
+        raise InvalidInput(f"unknown state {state!r}; states: {', '.join(JOB_STATES)}")
+    query = select(Job, Dataset.name).join(Dataset).order_by(col(Job.id).desc()).limit(limit)
+    if dataset is not None:
+        query = query.where(Dataset.name == dataset)
+    if state is not None:
+        query = query.where(Job.status == state)
+    return [service.job_public(job, name) for job, name in session.exec(query).all()]
+
+
+@router.get("/v1/jobs/{job_id}", response_model=JobPublic)
+def read_job(job_id: int, session: SessionDep) -> JobPublic:
+    """A job's state, progress and counts per decision reason."""
+    job = service.get_job(session, job_id)
+    return service.job_public(job, session.get(Dataset, job.dataset_id).name)
+
+
+@router.post("/v1/jobs/{job_id}/cancel", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic)
+def cancel_job(job_id: int, session: SessionDep) -> JobPublic:
+    """Ask a queued or running job to stop; it keeps what it has stored."""
+    job = service.cancel_job(session, service.get_job(session, job_id))
+    return service.job_public(job, session.get(Dataset, job.dataset_id).name)
+
+
+@router.get("/v1/jobs/{job_id}/generations", response_model=list[GenerationPublic])
+def job_generations(job_id: int, session: SessionDep) -> list[Generation]:
+    """The job's generation ledger: prompt, parameters, raw completion, tokens and timings."""
+    service.get_job(session, job_id)
+    return list(session.exec(select(Generation).where(Generation.job_id == job_id).order_by(Generation.id)))

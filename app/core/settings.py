@@ -1,0 +1,57 @@
+"""All configuration in one place, read from ``SI_*`` environment variables (or a ``.env`` file)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SI_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite:///./selfinstruct.db"
+    backend: Literal["transformers", "fake"] = "transformers"
+    model_path: str | None = Field(None, description="model dir or .gguf; default SmolLM2-135M")
+    device: str | None = None
+    embedding_model_path: str | None = Field(None, description="default: bundled MiniLM-L6-v2")
+
+    seed_dir: Path = PROJECT_ROOT / "seed_tasks"
+    default_dataset: str | None = "default"
+    default_seed_file: str = "en_seed_tasks.jsonl"
+
+    rouge_threshold: float = Field(0.7, ge=0.0, le=1.0)
+    embedding_threshold: float = Field(0.85, ge=0.0, le=1.0)
+    heuristics_preset: str = "self_instruct"
+
+    samples_per_prompt: int = Field(2, ge=1, le=64)
+    max_new_tokens: int = Field(256, ge=8, le=8192)
+    temperature: float = Field(0.7, ge=0.0, le=2.0)
+    top_p: float = Field(0.95, gt=0.0, le=1.0)
+    max_requests_per_accepted: int = Field(20, ge=1)
+
+    workers: int = Field(1, ge=0, le=64)
+    worker_poll_s: float = Field(1.0, gt=0)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("SI_DATABASE_URL must be a sqlite:// or postgresql:// URL")
+        return value
+
+    @field_validator("heuristics_preset")
+    @classmethod
+    def _known_preset(cls, value: str) -> str:
+        from filters.heuristics import PRESETS
+
+        if value not in PRESETS:
+            raise ValueError(f"SI_HEURISTICS_PRESET must be one of {', '.join(PRESETS)}")
+        return value

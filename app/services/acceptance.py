@@ -1,0 +1,130 @@
+"""Deciding candidates and storing them, one acceptor per dataset at a time.
+
+Under the pool's lock: embed, decide in arrival order (each accepted candidate joins the pool before
+the next is decided), insert every row with its decision, let the caller add its own rows (job counters,
+ledger) to the same transaction, commit. If anything fails the transaction rolls back and the pool is
+rebuilt from the database, so nothing is half-stored and memory never disagrees with storage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sqlmodel import Session
+
+from app.models import DecisionPublic, Instruction
+from app.services.pool import DatasetPool, PoolRegistry
+from filters.chain import Decision
+from filters.embedding import to_bytes
+
+
+@dataclass(frozen=True)
+class CandidateIn:
+    text: str
+    origin: str
+    job_id: int | None = None
+    generation_id: int | None = None
+    origin_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    row: Instruction
+    decision: Decision
+
+
+def decide_and_store(
+    session: Session,
+    registry: PoolRegistry,
+    pool: DatasetPool,
+    candidates: Sequence[CandidateIn],
+    stages: frozenset[str] | None = None,
+    before_commit: Callable[[list[Outcome]], None] | None = None,
+    limit_accepted: int | None = None,
+) -> list[Outcome]:
+    """Decide ``candidates`` in order and commit them; stop deciding after ``limit_accepted``."""
+    with pool.lock:
+        try:
+            outcomes = _decide(session, registry, pool, candidates, stages, limit_accepted)
+            if before_commit is not None:
+                before_commit(outcomes)
+            session.commit()
+        except BaseException:
+            session.rollback()
+            registry.invalidate(pool.dataset_id)
+            raise
+    return outcomes
+
+
+def _decide(
+    session: Session,
+    registry: PoolRegistry,
+    pool: DatasetPool,
+    candidates: Sequence[CandidateIn],
+    stages: frozenset[str] | None,
+    limit_accepted: int | None,
+) -> list[Outcome]:
+    chain = pool.chain
+    embedder = registry.embedder
+    upfront = chain.uses_embeddings(stages) and embedder is not None
+    vectors = embedder.embed([c.text for c in candidates]) if upfront else None
+    outcomes: list[Outcome] = []
+    late: list[Instruction] = []
+    accepted = 0
+    for position, candidate in enumerate(candidates):
+        if limit_accepted is not None and accepted >= limit_accepted:
+            break
+        vector = vectors[position] if vectors is not None else None
+        decision = chain.decide(candidate.text, vector, stages=stages)
+        row = Instruction(
+            dataset_id=pool.dataset_id,
+            origin=candidate.origin,
+            origin_key=candidate.origin_key,
+            instruction=candidate.text,
+            accepted=decision.accepted,
+            rule=decision.rule,
+            detail=decision.detail,
+            max_rouge_l=decision.max_rouge_l,
+            rouge_neighbor_id=decision.rouge_neighbor_id,
+            max_cosine=decision.max_cosine,
+            cosine_neighbor_id=decision.cosine_neighbor_id,
+            embedding=to_bytes(vector) if decision.accepted and vector is not None else None,
+            job_id=candidate.job_id,
+            generation_id=candidate.generation_id,
+        )
+        session.add(row)
+        if decision.accepted:
+            session.flush()  # the id is the pool's key
+            pool.add(row, vector)
+            accepted += 1
+            if vector is None:
+                late.append(row)
+        outcomes.append(Outcome(row, decision))
+    if late and embedder is not None:
+        _embed_late(pool, late, embedder.embed([row.instruction for row in late]))
+    return outcomes
+
+
+def _embed_late(pool: DatasetPool, rows: list[Instruction], vectors: np.ndarray) -> None:
+    """Accepted rows decided without the embedding stage still get a stored, indexed vector."""
+    for row, vector in zip(rows, vectors, strict=True):
+        row.embedding = to_bytes(vector)
+    if pool.chain.vectors is not None:
+        pool.chain.vectors.add([row.id for row in rows], vectors)
+
+
+def decision_public(outcome: Outcome) -> DecisionPublic:
+    decision = outcome.decision
+    return DecisionPublic(
+        instruction=outcome.row.instruction,
+        accepted=decision.accepted,
+        reason=decision.rule,
+        detail=decision.detail,
+        max_rouge_l=decision.max_rouge_l,
+        rouge_neighbor_id=decision.rouge_neighbor_id,
+        max_cosine=decision.max_cosine,
+        cosine_neighbor_id=decision.cosine_neighbor_id,
+        id=outcome.row.id,
+    )

@@ -1,0 +1,99 @@
+"""The long-lived parts of one process: database, embedder, backend, pools and workers.
+
+The HTTP lifespan and the CLI both build a :class:`Runtime`, so they run the same code paths. The
+generation backend loads in a background thread (the SmolLM2 GGUF takes ~20 s to de-quantise);
+``/readyz`` answers 503 until it is ready.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from app.core.db import create_tables, make_engine
+from app.core.settings import Settings
+from app.services.datasets import ensure_default_dataset
+from app.services.jobs import JobRunner, JobWorker
+from app.services.pool import PoolRegistry
+from filters.embedding import Embedder, SentenceTransformerEmbedder
+from generators.backends import LLMBackend, create_backend
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    embedder: Embedder
+    backend: LLMBackend
+    registry: PoolRegistry
+    backend_ready: threading.Event = field(default_factory=threading.Event)
+    backend_error: str | None = None
+    worker: JobWorker | None = None
+
+    @classmethod
+    def build(
+        cls,
+        settings: Settings,
+        embedder: Embedder | None = None,
+        backend: LLMBackend | None = None,
+        ensure_default: bool = True,
+    ) -> Runtime:
+        engine = make_engine(settings.database_url)
+        create_tables(engine)
+        embedder = embedder or SentenceTransformerEmbedder(settings.embedding_model_path)
+        backend = backend or create_backend(settings.backend, settings.model_path, settings.device)
+        runtime = cls(settings, engine, embedder, backend, PoolRegistry(engine, embedder))
+        if ensure_default:
+            with Session(engine, expire_on_commit=False) as session:
+                ensure_default_dataset(session, runtime.registry, settings)
+        return runtime
+
+    def load_backend(self, background: bool = False) -> None:
+        if background:
+            threading.Thread(target=self.load_backend, name="backend-loader", daemon=True).start()
+            return
+        try:
+            self.backend.load()
+        except Exception as exc:
+            self.backend_error = f"{type(exc).__name__}: {exc}"
+            logger.exception("could not load backend %s", self.settings.backend)
+            return
+        self.backend_ready.set()
+
+    def job_runner(self, stop_event: threading.Event | None = None) -> JobRunner:
+        return JobRunner(
+            self.engine,
+            self.registry,
+            self.backend,
+            self.settings,
+            stop_event or (self.worker.stop_event if self.worker else threading.Event()),
+        )
+
+    def start_workers(self, threads: int | None = None) -> None:
+        threads = self.settings.workers if threads is None else threads
+        if threads <= 0:
+            return
+        self.worker = JobWorker(
+            self.job_runner,
+            self.engine,
+            threads,
+            self.settings.worker_poll_s,
+            self.backend_ready.is_set,
+        )
+        self.worker.start()
+
+    def notify_new_job(self) -> None:
+        if self.worker is not None:
+            self.worker.wakeup.set()
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
+        self.backend.unload()
+        self.engine.dispose()

@@ -1,0 +1,35 @@
+"""Generation backends behind one interface; :func:`create_backend` picks one by name."""
+
+from __future__ import annotations
+
+from generators.backends.base import (
+    Completion,
+    GenerationResult,
+    LLMBackend,
+    SamplingParams,
+)
+
+BACKENDS = ("transformers", "fake")
+
+
+def create_backend(name: str, model_path: str | None = None, device: str | None = None) -> LLMBackend:
+    """Build (but do not load) the named backend."""
+    if name == "transformers":
+        from generators.backends.transformers_backend import TransformersBackend
+
+        return TransformersBackend(model_path=model_path, device=device)
+    if name == "fake":
+        from generators.backends.fake import FakeBackend
+
+        return FakeBackend()
+    raise ValueError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")
+
+
+__all__ = [
+    "BACKENDS",
+    "Completion",
+    "GenerationResult",
+    "LLMBackend",
+    "SamplingParams",
+    "create_backend",
+]

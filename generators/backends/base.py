@@ -1,0 +1,66 @@
+"""The interface every generation backend implements."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+from generators.prompts import Prompt
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    """Sampling settings, stated explicitly (no backend default is trusted, e.g. max_tokens)."""
+
+    n: int = 2
+    max_tokens: int = 256
+    temperature: float = 0.7
+    top_p: float = 0.95
+    stop: tuple[str, ...] = ()
+    seed: int | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "n": self.n,
+            "max_tokens": self.max_tokens,
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+            "stop": list(self.stop),
+            "seed": self.seed,
+        }
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    finish_reason: str  # "stop" or "length"
+    completion_tokens: int
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    """All samples for one prompt, with what the ledger records."""
+
+    prompt_text: str
+    completions: list[Completion]
+    prompt_tokens: int
+    model_id: str
+    seconds: float
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+class LLMBackend(ABC):
+    """A text generator. Heavy imports happen in :meth:`load`, so the package imports anywhere."""
+
+    model_id: str = "unknown"
+    uses_chat_template: bool = False
+
+    def load(self) -> None:  # noqa: B027 - optional hook
+        """Load weights or open connections; called once before the first :meth:`generate`."""
+
+    def unload(self) -> None:  # noqa: B027 - optional hook
+        """Release what :meth:`load` took."""
+
+    @abstractmethod
+    def generate(self, prompt: Prompt, params: SamplingParams) -> GenerationResult:
+        """Return ``params.n`` completions of ``prompt``; blocking, called off the event loop."""

@@ -1,0 +1,134 @@
+"""A deterministic backend for tests, demos and fault injection.
+
+Without a script it writes numbered lists of plausible, varied task instructions chosen by a random
+generator seeded from the prompt, the sample index and ``seed``, so runs repeat exactly. With
+``script`` it returns the given completion texts in order (cycling), which lets tests feed exact text,
+truncation (``finish_reason="length"``) or garbage. ``delay_s`` sleeps before answering and
+``fail_every`` raises on every k-th call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import threading
+import time
+from collections.abc import Sequence
+
+from generators.backends.base import Completion, GenerationResult, LLMBackend, SamplingParams
+from generators.prompts import Prompt
+
+VERBS = (
+    "Explain",
+    "Describe",
+    "Summarize",
+    "List",
+    "Compare",
+    "Suggest",
+    "Outline",
+    "Give",
+    "Classify",
+    "Rewrite",
+    "Translate",
+    "Evaluate",
+    "Plan",
+    "Recommend",
+    "Identify",
+)
+OBJECTS = (
+    "three ways to",
+    "the main steps to",
+    "the pros and cons of ways to",
+    "a short checklist to",
+    "common mistakes people make when trying to",
+    "a beginner's guide to",
+    "the history behind efforts to",
+    "a weekly routine to",
+)
+GOALS = (
+    "save money on groceries",
+    "learn a new language",
+    "prepare for a job interview",
+    "reduce stress at work",
+    "train for a marathon",
+    "grow tomatoes on a balcony",
+    "write a persuasive essay",
+    "negotiate a salary",
+    "teach a child to read",
+    "organize a small team",
+    "improve sleep quality",
+    "cook for a large family",
+    "start a book club",
+    "repair a bicycle tire",
+    "speak confidently in public",
+    "plan a budget trip",
+    "study for a chemistry exam",
+    "keep houseplants alive",
+    "reduce household waste",
+    "back up personal data",
+)
+AUDIENCES = (
+    "for a college student",
+    "for a retired teacher",
+    "for a busy parent",
+    "for a small business owner",
+    "in plain language",
+    "in under 100 words",
+    "for a ten-year-old",
+    "for a software engineer",
+)
+
+
+class FakeBackend(LLMBackend):
+    model_id = "fake"
+
+    def __init__(
+        self,
+        script: Sequence[str | tuple[str, str]] | None = None,
+        seed: int = 0,
+        items_per_completion: int = 6,
+        delay_s: float = 0.0,
+        fail_every: int = 0,
+    ) -> None:
+        self.script = list(script) if script else None
+        self.seed = seed
+        self.items_per_completion = items_per_completion
+        self.delay_s = delay_s
+        self.fail_every = fail_every
+        self.calls = 0
+        self._lock = threading.Lock()
+
+    def generate(self, prompt: Prompt, params: SamplingParams) -> GenerationResult:
+        with self._lock:
+            self.calls += 1
+            call = self.calls
+        if self.delay_s:
+            time.sleep(self.delay_s)
+        if self.fail_every and call % self.fail_every == 0:
+            raise RuntimeError(f"fake backend failure on call {call}")
+        started = time.perf_counter()
+        completions = [self._completion(prompt, call, i, params) for i in range(params.n)]
+        return GenerationResult(
+            prompt_text=prompt.text,
+            completions=completions,
+            prompt_tokens=len(prompt.text.split()),
+            model_id=self.model_id,
+            seconds=time.perf_counter() - started,
+        )
+
+    def _completion(self, prompt: Prompt, call: int, index: int, params: SamplingParams) -> Completion:
+        if self.script:
+            entry = self.script[((call - 1) * params.n + index) % len(self.script)]
+            text, finish = (entry, "stop") if isinstance(entry, str) else entry
+            return Completion(text, finish, len(text.split()))
+        digest = hashlib.sha256(f"{self.seed}|{call}|{index}|{prompt.text}".encode()).digest()
+        rng = random.Random(int.from_bytes(digest[:8], "big"))
+        lines = []
+        for offset in range(self.items_per_completion):
+            task = f"{rng.choice(VERBS)} {rng.choice(OBJECTS)} {rng.choice(GOALS)} {rng.choice(AUDIENCES)}."
+            lines.append(task if offset == 0 else f"{prompt.first_number + offset}. {task}")
+        text = " " + "\n".join(lines)
+        words = text.split()
+        if len(words) > params.max_tokens:
+            return Completion(" ".join(words[: params.max_tokens]), "length", params.max_tokens)
+        return Completion(text, "stop", len(words))

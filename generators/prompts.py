@@ -1,0 +1,70 @@
+"""Self-Instruct prompts: a numbered list of example tasks the model continues.
+
+Base models get the paper's numbered-list continuation ("Come up with a series of tasks:" then ``1.``
+… ``8.`` and an open ``9.``). Chat models get the same list as the user turn, a one-line request for the
+next tasks, and an assistant turn already begun with ``9.`` so the chat template is honoured and the
+reply continues the list.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+
+DEFAULT_HUMAN_EXAMPLES = 6
+DEFAULT_MACHINE_EXAMPLES = 2
+
+
+def _template(name: str) -> str:
+    return resources.files("generators").joinpath("templates", name).read_text(encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """What a backend needs: plain text for base models, messages for chat models."""
+
+    text: str
+    messages: tuple[dict[str, str], ...]
+    first_number: int
+
+
+def clean_instruction(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip().rstrip(":")
+
+
+def choose_examples(
+    human: Sequence[str],
+    machine: Sequence[str],
+    rng: random.Random,
+    n_human: int = DEFAULT_HUMAN_EXAMPLES,
+    n_machine: int = DEFAULT_MACHINE_EXAMPLES,
+) -> list[str]:
+    """Self-Instruct's mix: ``n_human`` seeds and up to ``n_machine`` accepted machine tasks, shuffled.
+
+    When fewer machine tasks exist, seeds fill their places so the prompt keeps its length.
+    """
+    machine_pick = rng.sample(list(machine), min(n_machine, len(machine)))
+    human_pick = rng.sample(list(human), min(len(human), n_human + n_machine - len(machine_pick)))
+    examples = human_pick + machine_pick
+    rng.shuffle(examples)
+    return examples
+
+
+def build_prompt(examples: Sequence[str], n_new: int = 8) -> Prompt:
+    if not examples:
+        raise ValueError("a prompt needs at least one example task")
+    numbered = "".join(f"{i}. {clean_instruction(e)}\n" for i, e in enumerate(examples, start=1))
+    header = _template("self_instruct_header.txt")
+    first = len(examples) + 1
+    request = _template("self_instruct_chat_request.txt").format(
+        n_new=n_new, first=first, last=first + n_new - 1
+    )
+    text = f"{header}{numbered}{first}."
+    messages = (
+        {"role": "user", "content": f"{header}{numbered}{request}"},
+        {"role": "assistant", "content": f"{first}."},
+    )
+    return Prompt(text=text, messages=messages, first_number=first)

@@ -1,0 +1,37 @@
+"""Factories for API tests."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+
+from app.models import TERMINAL_STATES
+
+
+async def wait_for_job(client: httpx.AsyncClient, location: str, timeout: float = 60.0) -> dict:
+    """Block (off the event loop) until the in-process worker has finished the job, then read it."""
+    job_id = int(location.rsplit("/", 1)[1])
+    worker = client.runtime.worker  # type: ignore[attr-defined]
+    finished = await asyncio.to_thread(worker.wait_for, job_id, timeout)
+    assert finished, f"job {job_id} did not finish within {timeout}s"
+    job = (await client.get(location)).json()
+    assert job["status"] in TERMINAL_STATES
+    return job
+
+
+async def start_job(client: httpx.AsyncClient, dataset: str = "default", **body) -> str:
+    response = await client.post(f"/v1/datasets/{dataset}/jobs", json={"target": 5, **body})
+    assert response.status_code == 202, response.text
+    return response.headers["location"]
+
+
+async def all_instructions(client: httpx.AsyncClient, dataset: str = "default", **params) -> list[dict]:
+    items, cursor = [], None
+    while True:
+        query = {**params, "limit": 50, **({"cursor": cursor} if cursor else {})}
+        page = (await client.get(f"/v1/datasets/{dataset}/instructions", params=query)).json()
+        items += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return items

@@ -1,0 +1,109 @@
+"""Shared fixtures: one real embedder per session, apps built with create_app(test settings)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from app.core.settings import Settings  # noqa: E402
+from app.main import create_app  # noqa: E402
+from filters.embedding import SentenceTransformerEmbedder  # noqa: E402
+from generators.backends.base import LLMBackend  # noqa: E402
+from generators.backends.fake import FakeBackend  # noqa: E402
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+
+
+def shared_file(name: str) -> Path:
+    """A public data file from ../shared/data, or a loud skip when the folder is absent."""
+    path = SHARED_DATA / name
+    if not path.exists():
+        pytest.skip(f"public data set {path} is absent (expected ../shared/data beside the project)")
+    return path
+
+
+class CountingEmbedder:
+    """Wraps the real embedder and counts the texts it embeds."""
+
+    def __init__(self, inner: SentenceTransformerEmbedder) -> None:
+        self.inner = inner
+        self.dimension = inner.dimension
+        self.model_id = inner.model_id
+        self.texts_embedded = 0
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        self.texts_embedded += len(texts)
+        return self.inner.embed(texts)
+
+
+@pytest.fixture(scope="session")
+def real_embedder() -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder()
+
+
+@pytest.fixture
+def embedder(real_embedder: SentenceTransformerEmbedder) -> CountingEmbedder:
+    return CountingEmbedder(real_embedder)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=f"sqlite:///{tmp_path}/test.db",
+        backend="fake",
+        worker_poll_s=0.05,
+        _env_file=None,
+    )
+
+
+AppFactory = Callable[..., "asynccontextmanager[httpx.AsyncClient]"]
+
+
+@pytest.fixture
+def client_for(settings: Settings, embedder: CountingEmbedder):
+    """``async with client_for(backend=...) as client``: the real app, lifespan included."""
+
+    @asynccontextmanager
+    async def factory(
+        backend: LLMBackend | None = None, settings_: Settings | None = None, workers: bool = True
+    ) -> AsyncIterator[httpx.AsyncClient]:
+        app = create_app(
+            settings_ or settings, embedder=embedder, backend=backend or FakeBackend(), workers=workers
+        )
+        async with app.router.lifespan_context(app):
+            runtime = app.state.runtime
+            assert runtime.backend_ready.wait(10), "backend did not become ready"
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+                client.runtime = runtime  # type: ignore[attr-defined]
+                yield client
+
+    return factory
+
+
+@pytest.fixture
+async def client(client_for) -> AsyncIterator[httpx.AsyncClient]:
+    async with client_for() as c:
+        yield c
+
+
+def assert_error(response: httpx.Response, status: int, code: str, mentions: str | None = None) -> dict:
+    """The one error shape, with the expected status and code, naming the problem."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"}, body
+    assert body["error"]["code"] == code, body
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    if mentions is not None:
+        assert mentions in body["error"]["message"], body
+    return body["error"]
