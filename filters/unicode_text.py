@@ -8,13 +8,13 @@ candidate would look novel. The rule used here:
   tokenized exactly as rouge-score does, so decisions on English (and most Latin-script) text are the
   brute-force decisions bit for bit.
 * Any other text is NFKC-normalised and case-folded, then each character of an unspaced script (CJK
-  ideographs, kana, Thai, Lao, Khmer, Myanmar, Tibetan) becomes one token and every other run of letters
-  or digits becomes one token; everything else separates tokens.
+  ideographs, kana, Thai, Lao, Khmer, Myanmar, Tibetan; its vowel signs included) becomes one token and
+  every other run of letters, digits and combining marks becomes one token; everything else (spaces,
+  punctuation) separates tokens.
 """
 
 from __future__ import annotations
 
-import re
 import unicodedata
 
 from rouge_score import tokenize as rouge_tokenize
@@ -32,7 +32,6 @@ UNSPACED_RANGES: tuple[tuple[int, int], ...] = (
     (0x20000, 0x3134F),  # CJK extensions B-G
 )
 MIN_ROUGE_COVERAGE = 0.5
-_WORD_OR_CHAR = re.compile(r"\w+", re.UNICODE)
 
 
 def is_unspaced(char: str) -> bool:
@@ -45,25 +44,29 @@ def rouge_score_tokens(text: str) -> list[str]:
     return rouge_tokenize.tokenize(text, None)
 
 
+def _is_word_char(char: str) -> bool:
+    """Letters, digits and combining marks (Thai vowel signs, Devanagari matras …) form words."""
+    return char.isalnum() or unicodedata.category(char).startswith("M")
+
+
 def unicode_tokens(text: str) -> list[str]:
     """Unicode-aware tokens: one per unspaced-script character, one per other letter/digit run."""
     tokens: list[str] = []
-    for run in _WORD_OR_CHAR.findall(unicodedata.normalize("NFKC", text).casefold()):
-        word: list[str] = []
-        for char in run:
-            if char == "_":
-                if word:
-                    tokens.append("".join(word))
-                    word = []
-            elif is_unspaced(char):
-                if word:
-                    tokens.append("".join(word))
-                    word = []
+    word: list[str] = []
+    for char in unicodedata.normalize("NFKC", text).casefold():
+        if is_unspaced(char):
+            if word:
+                tokens.append("".join(word))
+                word = []
+            if _is_word_char(char):
                 tokens.append(char)
-            else:
-                word.append(char)
-        if word:
+        elif _is_word_char(char):
+            word.append(char)
+        elif word:
             tokens.append("".join(word))
+            word = []
+    if word:
+        tokens.append("".join(word))
     return tokens
 
 
@@ -77,10 +80,18 @@ def rouge_tokens(text: str) -> list[str]:
 
 
 def count_words_multilingual(text: str) -> int:
-    """Whitespace words, except that each unspaced-script character counts as one word."""
+    """Whitespace words, except that in a word holding unspaced-script characters each such character
+    counts as one word, and so does each run of other letters or digits (punctuation does not count)."""
     count = 0
     for word in text.split():
         unspaced = sum(1 for char in word if is_unspaced(char))
-        rest = _WORD_OR_CHAR.sub(" ", "".join(" " if is_unspaced(c) else c for c in word)).strip()
-        count += unspaced + (1 if rest or not unspaced else 0)
+        if not unspaced:
+            count += 1
+            continue
+        runs, in_run = 0, False
+        for char in word:
+            inside = _is_word_char(char) and not is_unspaced(char)
+            runs += inside and not in_run
+            in_run = inside
+        count += unspaced + runs
     return count

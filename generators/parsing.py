@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-_ITEM_START = re.compile(r"(?:^|\n)\s*(?:Task\s*)?(\d{1,3})\s*[.):]\s*", re.IGNORECASE)
+_ITEM_START = re.compile(r"(?:^|\n)[ \t]*(?:Task[ \t]*)?(\d{1,3})[ \t]*[.):][ \t]*", re.IGNORECASE)
 _PREFIX = re.compile(r"^(?:task|instruction)\s*:\s*", re.IGNORECASE)
 
 

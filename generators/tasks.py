@@ -115,7 +115,7 @@ def load_seed_file(path: str | Path) -> list[Task]:
     """Read a Self-Instruct JSONL seed file; every row needs at least one instance."""
     path = Path(path)
     text = _read_text(path)
-    tasks = parse_jsonl(text.splitlines(), str(path), require_instances=True)
+    tasks = parse_jsonl(text.split("\n"), str(path), require_instances=True)
     if not tasks:
         raise TaskFileError(f"{path}:1: no tasks in file")
     return tasks
@@ -137,7 +137,7 @@ def load_candidate_file(path: str | Path) -> list[Task]:
             except ValueError as exc:
                 raise TaskFileError(f"{path}:item {position}: {exc}") from None
         return tasks
-    return parse_jsonl(text.splitlines(), str(path), require_instances=False)
+    return parse_jsonl(text.split("\n"), str(path), require_instances=False)
 
 
 def _read_text(path: Path) -> str:

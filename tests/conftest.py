@@ -75,14 +75,17 @@ def client_for(settings: Settings, embedder: CountingEmbedder):
 
     @asynccontextmanager
     async def factory(
-        backend: LLMBackend | None = None, settings_: Settings | None = None, workers: bool = True
+        backend: LLMBackend | None = None,
+        settings_: Settings | None = None,
+        workers: bool = True,
+        ready_timeout: float = 10,
     ) -> AsyncIterator[httpx.AsyncClient]:
         app = create_app(
             settings_ or settings, embedder=embedder, backend=backend or FakeBackend(), workers=workers
         )
         async with app.router.lifespan_context(app):
             runtime = app.state.runtime
-            assert runtime.backend_ready.wait(10), "backend did not become ready"
+            assert runtime.backend_ready.wait(ready_timeout), f"backend not ready: {runtime.backend_error}"
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
                 client.runtime = runtime  # type: ignore[attr-defined]

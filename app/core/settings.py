@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -15,9 +15,15 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SI_", env_file=".env", extra="ignore")
 
     database_url: str = "sqlite:///./selfinstruct.db"
-    backend: Literal["transformers", "fake"] = "transformers"
+    backend: Literal["transformers", "openai", "fake"] = "transformers"
     model_path: str | None = Field(None, description="model dir or .gguf; default SmolLM2-135M")
     device: str | None = None
+    openai_base_url: str | None = Field(None, description="e.g. http://vllm:8000/v1")
+    openai_model: str | None = Field(None, description="model name the server serves")
+    openai_api_key: str = "EMPTY"
+    openai_endpoint: Literal["chat", "completions"] = "chat"
+    openai_timeout_s: float = Field(120.0, gt=0)
+    openai_max_retries: int = Field(3, ge=0, le=20)
     embedding_model_path: str | None = Field(None, description="default: bundled MiniLM-L6-v2")
 
     seed_dir: Path = PROJECT_ROOT / "seed_tasks"
@@ -46,6 +52,22 @@ class Settings(BaseSettings):
         if not value.startswith(("sqlite", "postgresql")):
             raise ValueError("SI_DATABASE_URL must be a sqlite:// or postgresql:// URL")
         return value
+
+    @model_validator(mode="after")
+    def _openai_needs_server(self) -> Settings:
+        if self.backend == "openai" and not (self.openai_base_url and self.openai_model):
+            raise ValueError("SI_BACKEND=openai needs SI_OPENAI_BASE_URL and SI_OPENAI_MODEL")
+        return self
+
+    def openai_options(self) -> dict[str, object]:
+        return {
+            "base_url": self.openai_base_url,
+            "model": self.openai_model,
+            "api_key": self.openai_api_key,
+            "endpoint": self.openai_endpoint,
+            "timeout_s": self.openai_timeout_s,
+            "max_retries": self.openai_max_retries,
+        }
 
     @field_validator("heuristics_preset")
     @classmethod

@@ -47,7 +47,9 @@ class Runtime:
         engine = make_engine(settings.database_url)
         create_tables(engine)
         embedder = embedder or SentenceTransformerEmbedder(settings.embedding_model_path)
-        backend = backend or create_backend(settings.backend, settings.model_path, settings.device)
+        backend = backend or create_backend(
+            settings.backend, settings.model_path, settings.device, settings.openai_options()
+        )
         runtime = cls(settings, engine, embedder, backend, PoolRegistry(engine, embedder))
         if ensure_default:
             with Session(engine, expire_on_commit=False) as session:

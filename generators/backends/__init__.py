@@ -9,15 +9,24 @@ from generators.backends.base import (
     SamplingParams,
 )
 
-BACKENDS = ("transformers", "fake")
+BACKENDS = ("transformers", "openai", "fake")
 
 
-def create_backend(name: str, model_path: str | None = None, device: str | None = None) -> LLMBackend:
+def create_backend(
+    name: str,
+    model_path: str | None = None,
+    device: str | None = None,
+    openai_options: dict[str, object] | None = None,
+) -> LLMBackend:
     """Build (but do not load) the named backend."""
     if name == "transformers":
         from generators.backends.transformers_backend import TransformersBackend
 
         return TransformersBackend(model_path=model_path, device=device)
+    if name == "openai":
+        from generators.backends.openai_backend import OpenAIBackend
+
+        return OpenAIBackend(**(openai_options or {}))
     if name == "fake":
         from generators.backends.fake import FakeBackend
 

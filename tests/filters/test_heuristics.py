@@ -146,7 +146,10 @@ def test_leading_punctuation_is_rejected(first):
     assert rule_of(f"{first} List three fruits that are red.") == "starts_with_punctuation"
 
 
-@pytest.mark.parametrize("text", ["“Quote” this sentence back to me.", "Été: describe summer in France.", "中文 please answer me now."])
+@pytest.mark.parametrize(
+    "text",
+    ["“Quote” this sentence back to me.", "Été: describe summer in France.", "中文 please answer me now."],
+)
 def test_non_ascii_first_character_is_rejected(text):
     assert rule_of(text) == "non_ascii_start"
 

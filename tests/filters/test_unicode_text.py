@@ -48,9 +48,13 @@ def test_chinese_punctuation_separates_but_is_not_a_token():
     assert rouge_tokens("请写诗，谢谢。") == ["请", "写", "诗", "谢", "谢"]
 
 
-def test_japanese_and_thai_are_split_per_character():
+def test_japanese_and_thai_letters_are_split_per_character():
     assert rouge_tokens("ひらがなカタカナ") == list("ひらがなカタカナ")
-    assert rouge_tokens("สวัสดี") == list("สวัสดี")
+    assert rouge_tokens("กขค") == ["ก", "ข", "ค"]
+
+
+def test_thai_vowel_signs_are_kept():
+    assert rouge_tokens("ดี") != rouge_tokens("ดู")
 
 
 @pytest.mark.parametrize(
@@ -110,21 +114,11 @@ def test_multilingual_word_count_counts_each_cjk_character(text, expected):
     assert count_words_multilingual(text) == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="count_words_multilingual drops a Latin run glued to CJK characters: "
-    "_WORD_OR_CHAR.sub(' ', ...) deletes the letters and keeps only punctuation as 'rest'",
-)
 def test_latin_run_glued_to_cjk_counts_as_a_word():
     # "Python" + 写 + 代 + 码 = 4 words; actual 3
     assert count_words_multilingual("Python写代码") == 4
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="count_words_multilingual counts trailing CJK punctuation as an extra word "
-    "(rest holds the punctuation once letters are substituted away)",
-)
 def test_trailing_cjk_punctuation_is_not_a_word():
     # 写 + 代 + 码 = 3 words; actual 4, so the multilingual too_short rule accepts "写代码。"
     assert count_words_multilingual("写代码。") == 3

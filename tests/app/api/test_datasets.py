@@ -26,10 +26,14 @@ async def test_duplicate_name_is_a_conflict(client):
 
 
 async def test_bad_dataset_fields_name_the_problem(client):
-    error = assert_error(await client.post("/v1/datasets", json={"name": "bad name!"}), 422, "validation_error")
+    error = assert_error(
+        await client.post("/v1/datasets", json={"name": "bad name!"}), 422, "validation_error"
+    )
     assert error["details"][0]["field"] == "name"
     error = assert_error(
-        await client.post("/v1/datasets", json={"name": "ok", "rouge_threshold": 1.5}), 422, "validation_error"
+        await client.post("/v1/datasets", json={"name": "ok", "rouge_threshold": 1.5}),
+        422,
+        "validation_error",
     )
     assert error["details"][0]["field"] == "rouge_threshold"
     assert_error(
@@ -49,7 +53,10 @@ async def test_bad_dataset_fields_name_the_problem(client):
 
 async def test_seed_upload_adds_and_skips_duplicates(client):
     await client.post("/v1/datasets", json={"name": "mine"})
-    task = {"instruction": "Name three rivers in Africa.", "instances": [{"input": "", "output": "Nile, Congo, Niger"}]}
+    task = {
+        "instruction": "Name three rivers in Africa.",
+        "instances": [{"input": "", "output": "Nile, Congo, Niger"}],
+    }
     first = await client.post("/v1/datasets/mine/seeds", json={"tasks": [task, task]})
     assert first.json() == {"added": 1, "skipped_duplicates": 1, "seed_count": 1}
     again = await client.post("/v1/datasets/mine/seeds", json={"tasks": [task]})

@@ -41,13 +41,21 @@ async def test_paraphrase_is_caught_by_the_embedding_gate(client):
 async def test_bad_candidates_store_nothing(client):
     before = await all_instructions(client, decision="all")
     assert_error(
-        await client.post("/v1/datasets/default/candidates", json={"instructions": ["A fine instruction here.", " "]}),
+        await client.post(
+            "/v1/datasets/default/candidates", json={"instructions": ["A fine instruction here.", " "]}
+        ),
         422,
         "invalid_input",
         "instructions[1]",
     )
-    assert_error(await client.post("/v1/datasets/default/candidates", json={"instructions": []}), 422, "validation_error")
-    assert_error(await client.post("/v1/datasets/default/candidates", json={"texts": ["x"]}), 422, "validation_error")
+    assert_error(
+        await client.post("/v1/datasets/default/candidates", json={"instructions": []}),
+        422,
+        "validation_error",
+    )
+    assert_error(
+        await client.post("/v1/datasets/default/candidates", json={"texts": ["x"]}), 422, "validation_error"
+    )
     assert await all_instructions(client, decision="all") == before
 
 
@@ -77,9 +85,13 @@ async def test_bad_listing_parameters(client):
         "cursor",
     )
     assert_error(
-        await client.get("/v1/datasets/default/instructions", params={"decision": "maybe"}), 422, "validation_error"
+        await client.get("/v1/datasets/default/instructions", params={"decision": "maybe"}),
+        422,
+        "validation_error",
     )
-    assert_error(await client.get("/v1/datasets/default/instructions", params={"limit": 0}), 422, "validation_error")
+    assert_error(
+        await client.get("/v1/datasets/default/instructions", params={"limit": 0}), 422, "validation_error"
+    )
 
 
 async def test_similar_returns_best_first_and_finds_accepted_items(client):
@@ -97,11 +109,18 @@ async def test_similar_returns_best_first_and_finds_accepted_items(client):
 
 
 async def test_similar_input_errors(client):
-    assert_error(await client.get("/v1/datasets/default/similar", params={"k": 3}), 422, "validation_error", "q")
     assert_error(
-        await client.get("/v1/datasets/default/similar", params={"q": "x", "k": 0}), 422, "validation_error", "k"
+        await client.get("/v1/datasets/default/similar", params={"k": 3}), 422, "validation_error", "q"
     )
-    assert_error(await client.get("/v1/datasets/default/similar", params={"q": "   "}), 422, "invalid_input", "empty")
+    assert_error(
+        await client.get("/v1/datasets/default/similar", params={"q": "x", "k": 0}),
+        422,
+        "validation_error",
+        "k",
+    )
+    assert_error(
+        await client.get("/v1/datasets/default/similar", params={"q": "   "}), 422, "invalid_input", "empty"
+    )
     assert_error(await client.get("/v1/datasets/nope/similar", params={"q": "x"}), 404, "not_found")
 
 

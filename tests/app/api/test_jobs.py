@@ -30,7 +30,9 @@ async def test_every_rejection_has_a_rule_and_the_job_counts_match(client):
     for item in rejected:
         assert item["rule"] and item["detail"]
         by_rule[item["rule"]] = by_rule.get(item["rule"], 0) + 1
-    assert by_rule == {k: v for k, v in job["counts"].items() if k != "accepted" and not k.startswith("parse:")}
+    assert by_rule == {
+        k: v for k, v in job["counts"].items() if k != "accepted" and not k.startswith("parse:")
+    }
 
 
 async def test_generation_ledger_records_each_completion(client):
@@ -47,7 +49,10 @@ async def test_generation_ledger_records_each_completion(client):
 
 async def test_truncated_completion_loses_only_its_last_item(client_for):
     script = [
-        (" Describe the water cycle to a curious child.\n10. Suggest a name for a bakery that sells", "length"),
+        (
+            " Describe the water cycle to a curious child.\n10. Suggest a name for a bakery that sells",
+            "length",
+        ),
     ]
     async with client_for(backend=FakeBackend(script=script)) as client:
         job = await wait_for_job(client, await start_job(client, target=1))
@@ -95,7 +100,9 @@ async def test_cancel_running_job_keeps_what_it_stored(client_for):
 
 async def test_job_input_errors(client):
     assert_error(await client.post("/v1/datasets/nope/jobs", json={"target": 1}), 404, "not_found", "nope")
-    error = assert_error(await client.post("/v1/datasets/default/jobs", json={"target": 0}), 422, "validation_error")
+    error = assert_error(
+        await client.post("/v1/datasets/default/jobs", json={"target": 0}), 422, "validation_error"
+    )
     assert error["details"][0]["field"] == "target"
     assert_error(await client.get("/v1/jobs/999"), 404, "not_found", "999")
     assert_error(await client.get("/v1/jobs", params={"state": "weird"}), 422, "invalid_input", "weird")

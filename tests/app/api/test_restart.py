@@ -29,5 +29,7 @@ async def test_a_job_interrupted_by_shutdown_resumes_after_restart(client_for):
     async with client_for(backend=FakeBackend(delay_s=0.0, seed=1)) as client:
         job = await wait_for_job(client, location)
         assert job["status"] == "succeeded" and job["accepted"] == 40
-        listed = (await client.get("/v1/datasets/default/instructions", params={"origin": "generated"})).json()
+        listed = (
+            await client.get("/v1/datasets/default/instructions", params={"origin": "generated"})
+        ).json()
         assert len(listed["items"]) == 40

@@ -1,0 +1,152 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from rouge_score import rouge_scorer
+from typer.testing import CliRunner
+
+from app.cli import app
+from tests.conftest import PROJECT_ROOT, shared_file
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path}/cli.db"
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def brute_force_decisions(instructions: list[str], threshold: float = 0.7) -> list[bool]:
+    """The plain loop every Self-Instruct implementation runs: max ROUGE-L against all kept so far."""
+    scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False)
+    kept: list[str] = []
+    decisions = []
+    for text in instructions:
+        best = max((scorer.score(text, other)["rougeL"].fmeasure for other in kept), default=0.0)
+        decisions.append(best <= threshold)
+        if best <= threshold:
+            kept.append(text)
+    return decisions
+
+
+def test_ingest_with_rouge_filter_matches_the_brute_force_loop(tmp_path, db_url):
+    source = shared_file("self_instruct_user_oriented.jsonl")
+    out = tmp_path / "decisions.jsonl"
+    result = invoke(
+        "ingest",
+        str(source),
+        "--dataset",
+        "uo",
+        "--filters",
+        "rouge",
+        "--decisions-out",
+        str(out),
+        "--database-url",
+        db_url,
+    )
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    texts = [
+        json.loads(line)["instruction"].strip() for line in source.read_text().splitlines() if line.strip()
+    ]
+    assert [r["instruction"] for r in rows] == texts
+    expected = brute_force_decisions(texts)
+    assert [r["accepted"] for r in rows] == expected
+    assert not all(expected), "the file must contain near-duplicates for this test to mean anything"
+    for row in rows:
+        assert row["reason"] == (None if row["accepted"] else "rouge_l")
+        assert row["max_rouge_l"] is None or isinstance(row["max_rouge_l"], float)
+    assert f"{len(texts)} instructions: {sum(expected)} accepted" in result.output
+
+
+def test_ingest_alpaca_array_with_seeds_and_all_filters(tmp_path, db_url):
+    alpaca = tmp_path / "alpaca.json"
+    alpaca.write_text(
+        json.dumps(
+            [
+                {
+                    "instruction": "Give three tips for keeping a sourdough starter alive.",
+                    "input": "",
+                    "output": "...",
+                },
+                {
+                    "instruction": "Give three tips for keeping a sourdough starter alive!",
+                    "input": "",
+                    "output": "...",
+                },
+                {"instruction": "Plot a graph", "input": "", "output": "..."},
+            ]
+        )
+    )
+    out = tmp_path / "d.jsonl"
+    seeds = PROJECT_ROOT / "seed_tasks" / "en_seed_tasks.jsonl"
+    result = invoke(
+        "ingest",
+        str(alpaca),
+        "-d",
+        "bread",
+        "--seeds",
+        str(seeds),
+        "--decisions-out",
+        str(out),
+        "--database-url",
+        db_url,
+    )
+    assert result.exit_code == 0, result.output
+    reasons = [json.loads(line)["reason"] for line in out.read_text().splitlines()]
+    assert reasons == [None, "rouge_l", "too_short"]
+    search = invoke("search", "sourdough starter care", "-d", "bread", "-k", "2", "--database-url", db_url)
+    assert search.exit_code == 0, search.output
+    top = [line for line in search.stdout.splitlines() if "\t" in line][0].split("\t")
+    assert top[3] == "Give three tips for keeping a sourdough starter alive." and top[2] == "ingested"
+
+
+def test_ingest_bad_input_fails_with_file_and_line(tmp_path, db_url):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"instruction": "Fine row here please."}\n{"instructions": "typo"}\n')
+    result = runner.invoke(app, ["ingest", str(bad), "-d", "x", "--database-url", db_url])
+    assert result.exit_code == 2
+    assert f"{bad}:2: missing string field 'instruction'" in result.output
+    unknown = runner.invoke(
+        app, ["ingest", str(bad), "-d", "x", "--filters", "rouge,magic", "--database-url", db_url]
+    )
+    assert unknown.exit_code == 2 and "unknown filter(s) magic" in unknown.output
+    missing = runner.invoke(
+        app, ["ingest", str(tmp_path / "nope.jsonl"), "-d", "x", "--database-url", db_url]
+    )
+    assert missing.exit_code == 2 and "file not found" in missing.output
+    assert (
+        not (tmp_path / "cli.db").exists()
+        or "x" not in invoke("search", "anything", "-d", "x", "--database-url", db_url).output
+    )
+
+
+def test_search_unknown_dataset_is_a_clear_error(db_url):
+    result = runner.invoke(app, ["search", "hello", "-d", "missing", "--database-url", db_url])
+    assert result.exit_code == 2 and "dataset 'missing' does not exist" in result.output
+
+
+def test_generate_with_fake_backend_prints_a_summary(db_url):
+    result = invoke(
+        "generate", "--dataset", "default", "--target", "5", "--backend", "fake", "--database-url", db_url
+    )
+    assert result.exit_code == 0, result.output
+    assert "succeeded" in result.output and "5 accepted of" in result.output
+
+
+def test_seeds_check_and_add(tmp_path, db_url):
+    seeds = PROJECT_ROOT / "seed_tasks" / "zh_seed_tasks.jsonl"
+    check = invoke("seeds", "check", str(seeds))
+    assert check.exit_code == 0 and check.output.startswith("41 tasks")
+    added = invoke("seeds", "add", str(seeds), "-d", "zh", "--create", "--database-url", db_url)
+    assert added.exit_code == 0 and "added 41 seed tasks to zh" in added.output
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"instruction": "x", "instances": [{"input": "", "output": ""}]}\n')
+    result = runner.invoke(app, ["seeds", "check", str(bad)])
+    assert result.exit_code == 2 and f"{bad}:1: instances[0].output is empty" in result.output

@@ -1,0 +1,99 @@
+"""RougeNoveltyIndex gives exactly rouge-score's ROUGE-L F, and the earliest neighbour on ties."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rouge_score import rouge_scorer
+
+from filters.rouge import RougeMatch, RougeNoveltyIndex
+
+SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+SCORER = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False)
+VOCAB = ["the", "cat", "sat", "on", "mat", "dog"]
+
+
+def brute_force(candidate: str, pool: list[tuple[int, str]]) -> RougeMatch:
+    """The rule of DESIGN.md: max F over the pool, the earliest item on ties."""
+    best, best_id = 0.0, None
+    for item_id, text in pool:
+        score = SCORER.score(candidate, text)["rougeL"].fmeasure
+        if best_id is None or score > best:
+            best, best_id = score, item_id
+    return RougeMatch(best, best_id)
+
+
+def build_index(pool: list[tuple[int, str]]) -> RougeNoveltyIndex:
+    index = RougeNoveltyIndex()
+    for item_id, text in pool:
+        index.add(item_id, index.tokenize(text))
+    return index
+
+
+def shared_instructions(name: str) -> list[str]:
+    path = SHARED_DATA / name
+    if not path.exists():
+        pytest.skip(f"public data set {path} is absent (expected ../shared/data beside the project)")
+    return [json.loads(line)["instruction"] for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+sentence = st.lists(st.sampled_from(VOCAB), min_size=0, max_size=8).map(" ".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(candidate=sentence, texts=st.lists(sentence, min_size=1, max_size=6))
+def test_max_score_equals_rouge_scorer_brute_force(candidate, texts):
+    pool = [(1000 + 7 * i, text) for i, text in enumerate(texts)]
+    got = build_index(pool).max_score(RougeNoveltyIndex.tokenize(candidate))
+    expected = brute_force(candidate, pool)
+    assert got.score == expected.score  # exact, not approximate
+    assert got.item_id == expected.item_id
+
+
+def test_ties_keep_the_earliest_item():
+    pool = [(5, "the cat sat"), (3, "the cat sat"), (9, "the cat sat on the mat")]
+    match = build_index(pool).max_score(RougeNoveltyIndex.tokenize("the cat sat"))
+    assert match == RougeMatch(1.0, 5)
+
+
+def test_all_zero_scores_report_the_first_item():
+    pool = [(4, "dog"), (2, "mat")]
+    assert build_index(pool).max_score(RougeNoveltyIndex.tokenize("the cat")) == RougeMatch(0.0, 4)
+
+
+def test_empty_pool_has_no_neighbour():
+    index = RougeNoveltyIndex()
+    assert len(index) == 0
+    assert index.max_score(["the", "cat"]) == RougeMatch(0.0, None)
+
+
+def test_len_counts_added_items():
+    index = build_index([(1, "a b"), (2, "c d"), (3, "a b")])
+    assert len(index) == 3
+
+
+def test_real_seed_instructions_match_rouge_scorer():
+    seeds = shared_instructions("self_instruct_seed_tasks.jsonl")
+    others = shared_instructions("self_instruct_user_oriented.jsonl")
+    pool = list(enumerate(seeds))
+    index = build_index(pool)
+    candidates = seeds[::25] + others[::25]  # seeds score 1.0 against themselves
+    assert len(candidates) >= 10
+    for candidate in candidates:
+        got = index.max_score(index.tokenize(candidate))
+        expected = brute_force(candidate, pool)
+        assert (got.score, got.item_id) == (expected.score, expected.item_id), candidate
+    assert index.max_score(index.tokenize(seeds[50])) == RougeMatch(1.0, seeds.index(seeds[50]))
+
+
+def test_chinese_near_duplicates_are_caught():
+    index = build_index([(1, "请写一首关于秋天的诗"), (2, "解释一下光合作用")])
+    match = index.max_score(index.tokenize("请写一首关于春天的诗"))
+    assert match.item_id == 1
+    assert match.score == pytest.approx(0.9)  # 9 of 10 characters in common
+    # rouge-score itself sees no tokens at all, so it would call every Chinese candidate novel
+    assert SCORER.score("请写一首关于春天的诗", "请写一首关于秋天的诗")["rougeL"].fmeasure == 0.0

@@ -1,0 +1,104 @@
+"""The OpenAI-compatible backend through the real ``openai`` client against a scripted transport."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from generators.backends.base import SamplingParams
+from generators.backends.openai_backend import OpenAIBackend
+from generators.prompts import build_prompt
+
+EXAMPLES = ["Name three primary colours.", "Translate 'good morning' into Spanish."]
+
+
+def chat_response(texts: list[tuple[str, str]]) -> dict:
+    return {
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "m",
+        "choices": [
+            {"index": i, "message": {"role": "assistant", "content": t}, "finish_reason": f}
+            for i, (t, f) in enumerate(texts)
+        ],
+        "usage": {"prompt_tokens": 40, "completion_tokens": 30, "total_tokens": 70},
+    }
+
+
+def make_backend(handler, endpoint="chat", max_retries=0) -> OpenAIBackend:
+    client = httpx.Client(transport=httpx.MockTransport(handler))
+    return OpenAIBackend(
+        "http://vllm.test/v1", "m", endpoint=endpoint, max_retries=max_retries, http_client=client
+    )
+
+
+def test_chat_request_is_explicit_and_continues_the_list():
+    seen = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append((request.url.path, json.loads(request.content)))
+        return httpx.Response(
+            200, json=chat_response([(" A new task.\n4. Another task.", "stop"), (" Cut", "length")])
+        )
+
+    params = SamplingParams(n=2, max_tokens=128, temperature=0.5, top_p=0.9, stop=("\n\n",), seed=3)
+    result = make_backend(handler).generate(build_prompt(EXAMPLES), params)
+    path, body = seen[0]
+    assert path == "/v1/chat/completions"
+    assert body["model"] == "m" and body["n"] == 2 and body["max_tokens"] == 128
+    assert (
+        body["temperature"] == 0.5 and body["top_p"] == 0.9 and body["stop"] == ["\n\n"] and body["seed"] == 3
+    )
+    assert body["messages"][-1] == {"role": "assistant", "content": "3."}
+    assert body["continue_final_message"] is True and body["add_generation_prompt"] is False
+    assert [c.finish_reason for c in result.completions] == ["stop", "length"]
+    assert result.completions[0].text.startswith(" A new task.")
+    assert result.prompt_tokens == 40 and sum(c.completion_tokens for c in result.completions) == 30
+
+
+def test_completions_endpoint_sends_the_numbered_list():
+    seen = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(json.loads(request.content))
+        return httpx.Response(
+            200,
+            json={
+                "id": "c",
+                "object": "text_completion",
+                "created": 0,
+                "model": "m",
+                "choices": [{"index": 0, "text": " Task.", "finish_reason": "stop", "logprobs": None}],
+                "usage": {"prompt_tokens": 9, "completion_tokens": 2, "total_tokens": 11},
+            },
+        )
+
+    result = make_backend(handler, endpoint="completions").generate(
+        build_prompt(EXAMPLES), SamplingParams(n=1)
+    )
+    assert seen[0]["prompt"].endswith("\n3.") and "messages" not in seen[0]
+    assert result.completions[0].text == " Task."
+
+
+def test_server_errors_are_retried_by_the_client_then_raised():
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        if len(calls) < 3:
+            return httpx.Response(503, json={"error": {"message": "busy"}})
+        return httpx.Response(200, json=chat_response([(" Fine task here.", "stop")]))
+
+    result = make_backend(handler, max_retries=2).generate(build_prompt(EXAMPLES), SamplingParams(n=1))
+    assert len(calls) == 3 and result.completions[0].text == " Fine task here."
+
+    def always_500(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(500, json={"error": {"message": "engine dead"}})
+
+    import openai
+
+    with pytest.raises(openai.InternalServerError):
+        make_backend(always_500, max_retries=0).generate(build_prompt(EXAMPLES), SamplingParams(n=1))
