@@ -63,7 +63,7 @@ class FilterChain:
 
     def __init__(self, config: ChainConfig, dimension: int | None = None) -> None:
         self.config = config
-        self.rouge = RougeNoveltyIndex()
+        self.rouge = RougeNoveltyIndex(config.rouge_threshold)
         self.exact: dict[str, int] = {}
         self.vectors = VectorIndex(dimension) if dimension else None
 

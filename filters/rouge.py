@@ -1,32 +1,123 @@
-"""ROUGE-L novelty index: the max ROUGE-L F of a candidate against a pool, with rouge-score semantics.
+"""Exact ROUGE-L novelty index: max ROUGE-L F of a candidate against a pool, without visiting the pool.
 
-Scores are computed by rouge-score's own LCS scoring on pre-tokenized text, so each value is exactly what
-``RougeScorer(["rougeL"], use_stemmer=False).score(candidate, item)`` returns for text that rouge-score
-tokenizes (see :mod:`filters.unicode_text` for the rule on other scripts). This version compares the
-candidate with every pool item (brute force); ties keep the earliest item added.
+The decision it serves is the brute-force loop's: reject when ``max over pool of
+RougeScorer(["rougeL"], use_stemmer=False).score(candidate, item).fmeasure > threshold``. Three facts make
+it fast and keep it exact:
+
+* ROUGE-L F = 2·LCS/(m+n) in exact arithmetic, so F ≥ t needs LCS ≥ t(m+n)/2. As LCS ≤ min(m, n), only
+  items with t·n/(2−t) ≤ m ≤ n(2−t)/t can qualify (length filter).
+* LCS ≤ the multiset overlap of the two token lists. Each item's k-th occurrence of a token is one element;
+  elements are ranked rarest first. Two lists whose overlap is at least α share an element within their
+  first ``len − α + 1`` elements (prefix filtering), and α ≥ t·len/(2−t) for any qualifying partner, so
+  only the prefixes are indexed and probed.
+* Survivors get an exact LCS (rapidfuzz's LCSseq on token-id sequences, in C) and then rouge-score's own
+  float formula ``2·P·R/(P+R)`` with ``P = LCS/len(item)``, ``R = LCS/len(candidate)``, compared with ``>``.
+
+The filters use ``≥`` with a small slack, so pairs whose exact F equals the threshold (where the float
+formula may land one ulp above it) are always scored. Ties keep the earliest item added, as the loop does.
+The element ranking is fixed between rebuilds (a token first seen after a rebuild ranks rarest); it is
+recomputed from document frequencies whenever the pool has doubled, which keeps prefixes short.
+
+:meth:`RougeNoveltyIndex.max_score` is exact whenever the max reaches ``floor`` (the threshold the
+index was built for, by default); below it the best score among the probed items is returned with
+``exact=False``, which is all a novelty decision needs. ``floor=0`` gives the exact max by a full scan.
 """
 
 from __future__ import annotations
 
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from rouge_score.rouge_scorer import _score_lcs
+import numpy as np
+from rapidfuzz.distance import LCSseq
+from rapidfuzz.process import cdist
 
 from filters.unicode_text import rouge_tokens
+
+DEFAULT_THRESHOLD = 0.7
+_SLACK = 1e-9
+_OCCURRENCE_BITS = 20
+_J_BITS = 12  # a posting is (item position << _J_BITS) | element's place in the item's prefix
+_J_MAX = (1 << _J_BITS) - 1
+_MIN_REBUILD_SIZE = 256
 
 
 @dataclass(frozen=True)
 class RougeMatch:
     score: float
     item_id: int | None
+    exact: bool = True
+
+
+def rouge_l_f(lcs: int, candidate_len: int, item_len: int) -> float:
+    """rouge-score's ``_score_lcs(candidate, item).fmeasure`` from an LCS length, bit for bit."""
+    if candidate_len == 0 or item_len == 0:
+        return 0.0
+    precision = lcs / item_len
+    recall = lcs / candidate_len
+    if precision + recall > 0:
+        return 2 * precision * recall / (precision + recall)
+    return 0.0
+
+
+def encode(seq: Sequence[int]) -> str | list[int]:
+    """Token ids as a string of code points (unknown tokens, id -1, become U+0000, never an item's).
+
+    rapidfuzz compares strings far faster than lists; ids past the Unicode range stay a list of ints,
+    which rapidfuzz compares with strings by code point, so both forms mix freely.
+    """
+    codes = [t + 1 if t + 1 < 0xD800 else t + 0x801 for t in seq]  # skip the surrogate block
+    if codes and max(codes) > 0x10FFFF:
+        return codes
+    return "".join(map(chr, codes))
+
+
+def rouge_l_f_many(lcs: np.ndarray, candidate_len: int, item_lens: np.ndarray) -> np.ndarray:
+    """:func:`rouge_l_f` over arrays: the same IEEE operations in the same order, so the same bits."""
+    lcs = lcs.astype(np.float64)
+    item_lens = item_lens.astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = lcs / item_lens
+        recall = lcs / float(candidate_len)
+        total = precision + recall
+        scores = 2 * precision * recall / total
+    valid = (item_lens > 0) & (candidate_len > 0) & (total > 0)
+    return np.where(valid, scores, 0.0)
+
+
+def min_overlap(length: int, threshold: float) -> int:
+    """The least multiset overlap any partner needs with a list of ``length`` tokens to reach F ≥ t."""
+    return max(0, math.ceil(threshold * length / (2 - threshold) - _SLACK))
+
+
+def length_bounds(length: int, threshold: float) -> tuple[int, int]:
+    """Partner lengths that can reach F ≥ threshold with a list of ``length`` tokens."""
+    if threshold <= 0:
+        return 0, 1 << 62
+    low = math.ceil(threshold * length / (2 - threshold) - _SLACK)
+    high = math.floor(length * (2 - threshold) / threshold + _SLACK)
+    return max(low, 1), high
 
 
 class RougeNoveltyIndex:
-    """Pool of tokenized texts keyed by integer ids."""
+    """Pool of tokenized texts keyed by integer ids, answering max ROUGE-L F queries."""
 
-    def __init__(self) -> None:
+    def __init__(self, threshold: float = DEFAULT_THRESHOLD) -> None:
+        if not 0 <= threshold < 1:
+            raise ValueError("threshold must be in [0, 1)")
+        self.threshold = threshold
+        self._vocab: dict[str, int] = {}
+        self._order: list[int] = []  # token id -> rank (lower = rarer = earlier in prefixes)
+        self._next_new_rank = -1
         self._ids: list[int] = []
-        self._tokens: list[list[str]] = []
+        self._seqs: list[list[int]] = []
+        self._encoded: list[str | list[int]] = []  # the same sequences as rapidfuzz reads them fastest
+        self._postings: dict[int, list[int]] = {}
+        self._frozen: dict[int, np.ndarray] = {}  # numpy copies of postings, dropped when they grow
+        self._lens = np.zeros(1024, dtype=np.int64)
+        self._ranked_at = 0
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -35,15 +126,143 @@ class RougeNoveltyIndex:
     def tokenize(text: str) -> list[str]:
         return rouge_tokens(text)
 
-    def add(self, item_id: int, tokens: list[str]) -> None:
+    # ------------------------------------------------------------------ building
+    def add(self, item_id: int, tokens: Sequence[str]) -> None:
+        """Append one item (it counts as later than every item already in the pool)."""
+        seq = [self._token_id(token) for token in tokens]
         self._ids.append(item_id)
-        self._tokens.append(tokens)
+        self._seqs.append(seq)
+        self._encoded.append(encode(seq))
+        self._index_prefix(len(self._seqs) - 1)
+        if len(self._ids) >= max(_MIN_REBUILD_SIZE, 2 * self._ranked_at):
+            self._rerank()
 
-    def max_score(self, tokens: list[str]) -> RougeMatch:
-        """Best ROUGE-L F of ``tokens`` against the pool and the id that reached it."""
-        best, best_id = 0.0, None
-        for item_id, other in zip(self._ids, self._tokens, strict=True):
-            score = _score_lcs(tokens, other).fmeasure
-            if best_id is None or score > best:
-                best, best_id = score, item_id
-        return RougeMatch(best, best_id)
+    def add_many(self, items: Iterable[tuple[int, Sequence[str]]]) -> None:
+        """Bulk load (start-up): rank elements once from the whole pool, then index every prefix."""
+        for item_id, tokens in items:
+            seq = [self._token_id(token) for token in tokens]
+            self._ids.append(item_id)
+            self._seqs.append(seq)
+            self._encoded.append(encode(seq))
+        self._rerank()
+
+    def _token_id(self, token: str) -> int:
+        token_id = self._vocab.get(token)
+        if token_id is None:
+            token_id = self._vocab[token] = len(self._vocab)
+            self._order.append(self._next_new_rank)
+            self._next_new_rank -= 1
+        return token_id
+
+    def _rerank(self) -> None:
+        df = Counter(token for seq in self._seqs for token in set(seq))
+        ranked = sorted(range(len(self._vocab)), key=lambda t: (df.get(t, 0), t))
+        for rank, token_id in enumerate(ranked):
+            self._order[token_id] = rank
+        self._next_new_rank = -1
+        self._postings = {}
+        self._frozen = {}
+        for position in range(len(self._seqs)):
+            self._index_prefix(position)
+        self._ranked_at = len(self._seqs)
+
+    def _elements(self, seq: Sequence[int]) -> list[int]:
+        """Occurrence-indexed elements of a token-id list, rarest first."""
+        seen: Counter[int] = Counter()
+        elements = []
+        for token_id in seq:
+            elements.append((token_id << _OCCURRENCE_BITS) | seen[token_id])
+            seen[token_id] += 1
+        order = self._order
+        elements.sort(key=lambda e: (order[e >> _OCCURRENCE_BITS], e))
+        return elements
+
+    def _index_prefix(self, position: int) -> None:
+        seq = self._seqs[position]
+        if position >= len(self._lens):
+            self._lens = np.concatenate([self._lens, np.zeros(len(self._lens), dtype=np.int64)])
+        self._lens[position] = len(seq)
+        if not seq:
+            return
+        prefix = len(seq) - min_overlap(len(seq), self.threshold) + 1
+        postings, frozen = self._postings, self._frozen
+        for j, element in enumerate(self._elements(seq)[:prefix]):
+            entry = (position << _J_BITS) | min(j, _J_MAX)
+            bucket = postings.get(element)
+            if bucket is None:
+                postings[element] = [entry]
+            else:
+                bucket.append(entry)
+                frozen.pop(element, None)
+
+    # ------------------------------------------------------------------ queries
+    def max_score(self, tokens: Sequence[str], floor: float | None = None) -> RougeMatch:
+        """Best ROUGE-L F of ``tokens`` against the pool and the earliest item reaching it.
+
+        Exact when the best score is at least ``floor`` (default: the index threshold); otherwise the best
+        among the probed items, flagged ``exact=False``.
+        """
+        if not self._ids:
+            return RougeMatch(0.0, None)
+        floor = self.threshold if floor is None else floor
+        vocab = self._vocab
+        query = [vocab.get(token, -1) for token in tokens]
+        n = len(query)
+        if n == 0:
+            return RougeMatch(0.0, self._ids[0])  # F is 0 against everything; the loop keeps the first
+        if floor < self.threshold:
+            return self._scan(query, range(len(self._seqs)), floor, exact_below_floor=True)
+        return self._scan(query, self._probe(query), floor, exact_below_floor=False)
+
+    def _probe(self, query: list[int]) -> list[int]:
+        """Positions of items that can reach the threshold, in pool order.
+
+        Candidates come from the postings of the query's prefix; the first shared element (at place i
+        in the query, j in the item, both rarest-first) bounds the overlap by min(n − i, m − j), which
+        must reach t(m+n)/2 — the positional filter — along with the length filter.
+        """
+        known = [token for token in query if token >= 0]
+        if not known:
+            return []
+        n = len(query)
+        unknown = n - len(known)
+        prefix = n - min_overlap(n, self.threshold) + 1 - unknown  # unknown tokens rank first
+        if prefix <= 0:
+            return []
+        postings, frozen = self._postings, self._frozen
+        entries, places = [], []
+        for i, element in enumerate(self._elements(known)[:prefix], start=unknown):
+            array = frozen.get(element)
+            if array is None:
+                bucket = postings.get(element)
+                if bucket is None:
+                    continue
+                array = frozen[element] = np.asarray(bucket, dtype=np.int64)
+            entries.append(array)
+            places.append(np.full(len(array), i, dtype=np.int64))
+        if not entries:
+            return []
+        entry = np.concatenate(entries)
+        place = np.concatenate(places)
+        position = entry >> _J_BITS
+        unique, first = np.unique(position, return_index=True)  # the first hit has the smallest i
+        i, j = place[first], entry[first] & _J_MAX
+        m = self._lens[unique]
+        low, high = length_bounds(n, self.threshold)
+        need = np.ceil(self.threshold * (m + n) / 2 - _SLACK)
+        keep = (m >= low) & (m <= high) & (np.minimum(n - i, m - j) >= need)
+        return unique[keep].tolist()
+
+    def _scan(
+        self, query: list[int], positions: Sequence[int], floor: float, exact_below_floor: bool
+    ) -> RougeMatch:
+        if len(positions) == 0:
+            return RougeMatch(0.0, self._ids[0], exact=False)
+        encoded = self._encoded
+        choices = [encoded[p] for p in positions]
+        lcs = cdist([encode(query)], choices, scorer=LCSseq.similarity, dtype=np.int64)[0]
+        scores = rouge_l_f_many(lcs, len(query), self._lens[np.asarray(positions, dtype=np.int64)])
+        best_at = int(np.argmax(scores))  # positions ascend, so the first maximum is the earliest item
+        best = float(scores[best_at])
+        exact = exact_below_floor or best >= floor
+        return RougeMatch(best, self._ids[positions[best_at]], exact=exact)

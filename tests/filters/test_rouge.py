@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -42,27 +43,103 @@ def shared_instructions(name: str) -> list[str]:
 
 
 sentence = st.lists(st.sampled_from(VOCAB), min_size=0, max_size=8).map(" ".join)
+THRESHOLDS = (0.5, 0.6, 2 / 3, 0.7, 0.75)
 
 
 @settings(max_examples=300, deadline=None)
 @given(candidate=sentence, texts=st.lists(sentence, min_size=1, max_size=6))
-def test_max_score_equals_rouge_scorer_brute_force(candidate, texts):
+def test_full_scan_equals_rouge_scorer_brute_force(candidate, texts):
     pool = [(1000 + 7 * i, text) for i, text in enumerate(texts)]
-    got = build_index(pool).max_score(RougeNoveltyIndex.tokenize(candidate))
+    got = build_index(pool).max_score(RougeNoveltyIndex.tokenize(candidate), floor=0.0)
     expected = brute_force(candidate, pool)
     assert got.score == expected.score  # exact, not approximate
     assert got.item_id == expected.item_id
+    assert got.exact
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    candidate=sentence,
+    texts=st.lists(sentence, min_size=1, max_size=12),
+    threshold=st.sampled_from(THRESHOLDS),
+    bulk=st.booleans(),
+)
+def test_decisions_equal_brute_force_at_every_threshold(candidate, texts, threshold, bulk):
+    """Small vocabularies hit F exactly at 0.5, 0.6, 2/3 and 0.75 often: the boundary cases."""
+    pool = [(i, text) for i, text in enumerate(texts)]
+    index = RougeNoveltyIndex(threshold)
+    if bulk:
+        index.add_many((i, index.tokenize(t)) for i, t in pool)
+    else:
+        for i, t in pool:
+            index.add(i, index.tokenize(t))
+    got = index.max_score(index.tokenize(candidate))
+    expected = brute_force(candidate, pool)
+    assert (got.score > threshold) == (expected.score > threshold)
+    if expected.score >= threshold:
+        assert (got.score, got.item_id, got.exact) == (expected.score, expected.item_id, True)
+    else:
+        assert got.score <= expected.score
+
+
+@pytest.mark.parametrize("threshold", [0.7, 0.5, 0.6, 0.75])
+def test_constructed_pairs_whose_exact_f_equals_the_threshold(threshold):
+    """LCS = t(m+n)/2 exactly: the float formula decides, and the index must agree with it."""
+    frac = Fraction(threshold).limit_denominator(20)
+    cases = 0
+    for m in range(1, 41):
+        for n in range(1, 41):
+            lcs = frac * (m + n) / 2
+            if lcs.denominator != 1 or not 0 < lcs <= min(m, n):
+                continue
+            common = [f"w{i}" for i in range(int(lcs))]
+            item = " ".join(common + [f"x{i}" for i in range(m - int(lcs))])
+            candidate = " ".join(common + [f"y{i}" for i in range(n - int(lcs))])
+            index = RougeNoveltyIndex(float(frac))
+            index.add(1, index.tokenize(item))
+            expected = SCORER.score(candidate, item)["rougeL"].fmeasure
+            got = index.max_score(index.tokenize(candidate))
+            assert (got.score > float(frac)) == (expected > float(frac)), (m, n)
+            assert got.score == expected
+            cases += 1
+    assert cases > 20
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    texts=st.lists(
+        st.lists(st.sampled_from(VOCAB + ["a", "b", "c", "d"]), min_size=1, max_size=10),
+        min_size=300,
+        max_size=320,
+    ),
+    candidates=st.lists(st.lists(st.sampled_from(VOCAB), max_size=10), min_size=5, max_size=5),
+)
+def test_decisions_survive_reranking_of_a_growing_pool(texts, candidates):
+    """Past 256 items the element order is recomputed; incremental adds must stay exact."""
+    pool = [(i, " ".join(t)) for i, t in enumerate(texts)]
+    index = build_index(pool)
+    for words in candidates:
+        candidate = " ".join(words)
+        expected = brute_force(candidate, pool)
+        got = index.max_score(index.tokenize(candidate))
+        assert (got.score > 0.7) == (expected.score > 0.7)
+        if expected.score > 0.7:
+            assert (got.score, got.item_id) == (expected.score, expected.item_id)
 
 
 def test_ties_keep_the_earliest_item():
     pool = [(5, "the cat sat"), (3, "the cat sat"), (9, "the cat sat on the mat")]
     match = build_index(pool).max_score(RougeNoveltyIndex.tokenize("the cat sat"))
     assert match == RougeMatch(1.0, 5)
+    scan = build_index(pool).max_score(RougeNoveltyIndex.tokenize("the cat sat"), floor=0.0)
+    assert scan == RougeMatch(1.0, 5)
 
 
 def test_all_zero_scores_report_the_first_item():
     pool = [(4, "dog"), (2, "mat")]
-    assert build_index(pool).max_score(RougeNoveltyIndex.tokenize("the cat")) == RougeMatch(0.0, 4)
+    assert build_index(pool).max_score(RougeNoveltyIndex.tokenize("the cat"), floor=0.0) == RougeMatch(0.0, 4)
+    below = build_index(pool).max_score(RougeNoveltyIndex.tokenize("the cat"))
+    assert below.score == 0.0 and not below.exact
 
 
 def test_empty_pool_has_no_neighbour():
@@ -84,7 +161,7 @@ def test_real_seed_instructions_match_rouge_scorer():
     candidates = seeds[::25] + others[::25]  # seeds score 1.0 against themselves
     assert len(candidates) >= 10
     for candidate in candidates:
-        got = index.max_score(index.tokenize(candidate))
+        got = index.max_score(index.tokenize(candidate), floor=0.0)
         expected = brute_force(candidate, pool)
         assert (got.score, got.item_id) == (expected.score, expected.item_id), candidate
     assert index.max_score(index.tokenize(seeds[50])) == RougeMatch(1.0, seeds.index(seeds[50]))
