@@ -34,11 +34,13 @@ def create_app(
         runtime = await run_in_threadpool(Runtime.build, settings, embedder, backend)
         app.state.runtime = runtime
         runtime.load_backend(background=True)
+        runtime.warm_pools(background=True)
         if workers:
             runtime.start_workers()
         try:
             yield
         finally:
+            await runtime.similarity.close()
             await run_in_threadpool(runtime.close)
 
     app = FastAPI(title="Self-Instruct service", version="0.1.0", lifespan=lifespan)

@@ -83,6 +83,15 @@ class FilterChain:
         if self.vectors is not None and embedding is not None:
             self.vectors.add([item_id], embedding)
 
+    def add_many(self, ids: list[int], texts: list[str], embeddings: np.ndarray | None) -> None:
+        """Bulk :meth:`add` for start-up (one ranking pass for the ROUGE index, one FAISS add)."""
+        tokenize = self.rouge.tokenize
+        self.rouge.add_many((item_id, tokenize(text)) for item_id, text in zip(ids, texts, strict=True))
+        for item_id, text in zip(ids, texts, strict=True):
+            self.exact.setdefault(normalize_for_exact(text), item_id)
+        if self.vectors is not None and embeddings is not None:
+            self.vectors.add(ids, embeddings)
+
     def decide(
         self,
         text: str,

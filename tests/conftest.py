@@ -86,6 +86,7 @@ def client_for(settings: Settings, embedder: CountingEmbedder):
         async with app.router.lifespan_context(app):
             runtime = app.state.runtime
             assert runtime.backend_ready.wait(ready_timeout), f"backend not ready: {runtime.backend_error}"
+            assert runtime.pools_ready.wait(ready_timeout), "dataset indexes not ready"
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
                 client.runtime = runtime  # type: ignore[attr-defined]

@@ -7,9 +7,11 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.models import Dataset
 from app.services.datasets import get_dataset
+from app.services.pool import DatasetPool
 from app.services.runtime import Runtime
 
 
@@ -33,3 +35,19 @@ def _dataset(session: SessionDep, name: Annotated[str, Path(max_length=64)]) -> 
 
 
 DatasetDep = Annotated[Dataset, Depends(_dataset)]
+
+
+async def _pool(runtime: RuntimeDep, name: Annotated[str, Path(max_length=64)]) -> DatasetPool:
+    """The dataset's in-memory pool; no database round trip once it is built."""
+    pool = runtime.registry.cached(name)
+    if pool is not None:
+        return pool
+
+    def load() -> DatasetPool:
+        with Session(runtime.engine) as session:
+            return runtime.registry.get(get_dataset(session, name))
+
+    return await run_in_threadpool(load)
+
+
+PoolDep = Annotated[DatasetPool, Depends(_pool)]

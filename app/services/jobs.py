@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -304,6 +305,20 @@ class JobWorker:
             self._finished.notify_all()
 
     def wait_for(self, job_id: int, timeout: float) -> bool:
-        """Block until this worker has finished ``job_id``; False on timeout."""
+        """Block until ``job_id`` is finished (by this worker, or cancelled before it ran it)."""
+
+        def finished() -> bool:
+            if job_id in self._finished_ids:
+                return True
+            with Session(self._engine) as session:
+                status = session.exec(select(Job.status).where(Job.id == job_id)).first()
+            return status in TERMINAL_STATES
+
+        deadline = time.monotonic() + timeout
         with self._finished:
-            return self._finished.wait_for(lambda: job_id in self._finished_ids, timeout)
+            while not finished():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._finished.wait(min(remaining, self._poll_s))
+            return True

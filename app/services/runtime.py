@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
@@ -19,6 +20,7 @@ from app.core.settings import Settings
 from app.services.datasets import ensure_default_dataset
 from app.services.jobs import JobRunner, JobWorker
 from app.services.pool import PoolRegistry
+from app.services.retrieval import SimilarityBatcher
 from filters.embedding import Embedder, SentenceTransformerEmbedder
 from generators.backends import LLMBackend, create_backend
 
@@ -32,7 +34,9 @@ class Runtime:
     embedder: Embedder
     backend: LLMBackend
     registry: PoolRegistry
+    similarity: SimilarityBatcher
     backend_ready: threading.Event = field(default_factory=threading.Event)
+    pools_ready: threading.Event = field(default_factory=threading.Event)
     backend_error: str | None = None
     worker: JobWorker | None = None
 
@@ -50,7 +54,8 @@ class Runtime:
         backend = backend or create_backend(
             settings.backend, settings.model_path, settings.device, settings.openai_options()
         )
-        runtime = cls(settings, engine, embedder, backend, PoolRegistry(engine, embedder))
+        registry = PoolRegistry(engine, embedder)
+        runtime = cls(settings, engine, embedder, backend, registry, SimilarityBatcher(registry))
         if ensure_default:
             with Session(engine, expire_on_commit=False) as session:
                 ensure_default_dataset(session, runtime.registry, settings)
@@ -67,6 +72,16 @@ class Runtime:
             logger.exception("could not load backend %s", self.settings.backend)
             return
         self.backend_ready.set()
+
+    def warm_pools(self, background: bool = False) -> None:
+        """Build every dataset's indexes from the database; ``/readyz`` waits for it."""
+        if background:
+            threading.Thread(target=self.warm_pools, name="pool-loader", daemon=True).start()
+            return
+        started = time.perf_counter()
+        self.registry.warm()
+        self.pools_ready.set()
+        logger.info("indexes of all datasets ready in %.2fs", time.perf_counter() - started)
 
     def job_runner(self, stop_event: threading.Event | None = None) -> JobRunner:
         return JobRunner(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from fractions import Fraction
 from pathlib import Path
 
@@ -174,3 +175,31 @@ def test_chinese_near_duplicates_are_caught():
     assert match.score == pytest.approx(0.9)  # 9 of 10 characters in common
     # rouge-score itself sees no tokens at all, so it would call every Chinese candidate novel
     assert SCORER.score("请写一首关于春天的诗", "请写一首关于秋天的诗")["rougeL"].fmeasure == 0.0
+
+
+def perturb_chinese(text: str, rng: random.Random) -> str:
+    """Replace one character and end with a full stop: what a model does when it repeats a task."""
+    chars = list(text)
+    hanzi = [i for i, c in enumerate(chars) if "\u4e00" <= c <= "\u9fff"]
+    chars[rng.choice(hanzi)] = rng.choice("的一是在不了有和人这中大为上个国")
+    return "".join(chars).rstrip("。？！") + "。"
+
+
+def test_perturbed_belle_rows_are_caught_where_rouge_score_sees_nothing():
+    rows = shared_instructions("belle_zh_seed_tasks.jsonl")
+    pool = list(enumerate(rows))
+    index = build_index(pool)
+    rng = random.Random(3)
+    originals = [text for text in rows[::3] if sum("\u4e00" <= c <= "\u9fff" for c in text) >= 5]
+    assert len(originals) >= 30
+    caught = rouge_score_caught = 0
+    for original in originals:
+        perturbed = perturb_chinese(original, rng)
+        rouge_score_caught += SCORER.score(perturbed, original)["rougeL"].fmeasure > 0.7
+        match = index.max_score(index.tokenize(perturbed))
+        caught += match.score > 0.7
+    assert caught / len(originals) >= 0.9, f"caught {caught} of {len(originals)}"
+    assert rouge_score_caught / len(originals) <= 0.2  # it keeps only [a-z0-9]: most rows are empty to it
+    # and distinct Chinese tasks are not confused with each other
+    distinct = [index.max_score(index.tokenize(text)) for text in rows[:60]]
+    assert all(m.score == 1.0 for m in distinct)  # each finds itself

@@ -19,11 +19,13 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz", response_model=None)
 def readyz(runtime: RuntimeDep) -> dict[str, object] | JSONResponse:
-    """Ready when the database answers and the generation backend is loaded."""
+    """Ready when the generation backend is loaded and every dataset's indexes are built."""
     if runtime.backend_error:
         return error_response(503, "not_ready", f"backend failed to load: {runtime.backend_error}")
     if not runtime.backend_ready.is_set():
         return error_response(503, "not_ready", "the generation backend is still loading")
+    if not runtime.pools_ready.is_set():
+        return error_response(503, "not_ready", "the dataset indexes are still loading")
     return {
         "status": "ready",
         "backend": runtime.settings.backend,

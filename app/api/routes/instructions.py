@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from sqlmodel import col, select
 
-from app.api.deps import DatasetDep, RuntimeDep, SessionDep
+from app.api.deps import DatasetDep, PoolDep, RuntimeDep, SessionDep
 from app.models import (
     CandidateResult,
     CandidateSubmit,
@@ -19,7 +19,6 @@ from app.models import (
 )
 from app.services.acceptance import CandidateIn, decide_and_store, decision_public
 from app.services.errors import InvalidInput
-from app.services.retrieval import similar
 
 router = APIRouter(prefix="/v1/datasets/{name}", tags=["instructions"])
 
@@ -87,12 +86,11 @@ def submit_candidates(
 
 
 @router.get("/similar", response_model=SimilarResult)
-def similar_instructions(
-    dataset: DatasetDep,
+async def similar_instructions(
+    pool: PoolDep,
     runtime: RuntimeDep,
     q: Annotated[str, Query(min_length=1, max_length=10000)],
     k: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> SimilarResult:
     """The ``k`` pool items (seeds and accepted) closest to ``q`` by cosine, best first."""
-    pool = runtime.registry.get(dataset)
-    return SimilarResult(query=q, items=similar(runtime.registry, pool, q, k))
+    return SimilarResult(query=q, items=await runtime.similarity.similar(pool, q, k))

@@ -129,3 +129,30 @@ async def test_stats_count_rejections_by_rule(client):
     stats = (await client.get("/v1/datasets/default/stats")).json()
     assert stats["accepted_count"] == 2 and stats["rejected_count"] == 3
     assert stats["rejections"] == {"rouge_l": 1, "too_short": 1, "exact_duplicate": 1}
+
+
+async def test_concurrent_similar_queries_are_batched_and_each_gets_its_own_answer(client):
+    import asyncio
+
+    queries = [
+        "budget for a monthly income",
+        "reduce plastic waste",
+        "sentiment of a review",
+        "haiku about rain",
+    ]
+    calls_before = client.runtime.embedder.texts_embedded
+    responses = await asyncio.gather(
+        *[client.get("/v1/datasets/default/similar", params={"q": q, "k": 3}) for q in queries * 5]
+    )
+    assert all(r.status_code == 200 for r in responses)
+    by_query: dict[str, list] = {}
+    for response in responses:
+        body = response.json()
+        assert len(body["items"]) == 3
+        by_query.setdefault(body["query"], []).append([i["id"] for i in body["items"]])
+    assert set(by_query) == set(queries)
+    for answers in by_query.values():
+        assert all(a == answers[0] for a in answers)  # the same query gets the same answer in any batch
+    single = (await client.get("/v1/datasets/default/similar", params={"q": queries[0], "k": 3})).json()
+    assert [i["id"] for i in single["items"]] == by_query[queries[0]][0]
+    assert client.runtime.embedder.texts_embedded - calls_before == len(queries) * 5 + 1
