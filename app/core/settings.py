@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     top_p: float = Field(0.95, gt=0.0, le=1.0)
     max_requests_per_accepted: int = Field(20, ge=1)
 
+    similar_max_batch: int = Field(64, ge=1, le=4096, description="queries embedded per model call")
     workers: int = Field(1, ge=0, le=64)
     worker_poll_s: float = Field(1.0, gt=0)
     host: str = "127.0.0.1"

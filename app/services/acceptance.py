@@ -9,7 +9,7 @@ rebuilt from the database, so nothing is half-stored and memory never disagrees 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 from sqlmodel import Session
@@ -83,13 +83,7 @@ def _decide(
             origin=candidate.origin,
             origin_key=candidate.origin_key,
             instruction=candidate.text,
-            accepted=decision.accepted,
-            rule=decision.rule,
-            detail=decision.detail,
-            max_rouge_l=decision.max_rouge_l,
-            rouge_neighbor_id=decision.rouge_neighbor_id,
-            max_cosine=decision.max_cosine,
-            cosine_neighbor_id=decision.cosine_neighbor_id,
+            **asdict(decision),
             embedding=to_bytes(vector) if decision.accepted and vector is not None else None,
             job_id=candidate.job_id,
             generation_id=candidate.generation_id,
@@ -116,15 +110,7 @@ def _embed_late(pool: DatasetPool, rows: list[Instruction], vectors: np.ndarray)
 
 
 def decision_public(outcome: Outcome) -> DecisionPublic:
-    decision = outcome.decision
-    return DecisionPublic(
-        instruction=outcome.row.instruction,
-        accepted=decision.accepted,
-        reason=decision.rule,
-        detail=decision.detail,
-        max_rouge_l=decision.max_rouge_l,
-        rouge_neighbor_id=decision.rouge_neighbor_id,
-        max_cosine=decision.max_cosine,
-        cosine_neighbor_id=decision.cosine_neighbor_id,
-        id=outcome.row.id,
-    )
+    """The API/CLI view of a decision: the rule id is called ``reason`` there."""
+    fields = asdict(outcome.decision)
+    fields["reason"] = fields.pop("rule")
+    return DecisionPublic(instruction=outcome.row.instruction, id=outcome.row.id, **fields)

@@ -55,7 +55,14 @@ class Runtime:
             settings.backend, settings.model_path, settings.device, settings.openai_options()
         )
         registry = PoolRegistry(engine, embedder)
-        runtime = cls(settings, engine, embedder, backend, registry, SimilarityBatcher(registry))
+        runtime = cls(
+            settings,
+            engine,
+            embedder,
+            backend,
+            registry,
+            SimilarityBatcher(registry, settings.similar_max_batch),
+        )
         if ensure_default:
             with Session(engine, expire_on_commit=False) as session:
                 ensure_default_dataset(session, runtime.registry, settings)

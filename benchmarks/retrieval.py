@@ -1,0 +1,242 @@
+"""``GET /v1/datasets/{name}/similar`` over 100K stored instructions, driven over loopback.
+
+Loads 100K real texts with their cached MiniLM vectors (``benchmarks/corpus.py``) straight into a fresh
+SQLite database, then for each configuration starts ``selfinstruct serve`` as its own process, times how
+long it takes to be ready (the restart path: indexes rebuilt from stored vectors and texts, nothing
+re-embedded), and drives it from a separate load-generating process:
+
+* an open loop at a fixed rate (100 requests/s by default) — latency p50/p99 as a client sees it;
+* a closed loop with 32 concurrent clients — the sustained requests/s.
+
+Configurations, side by side from the same run: ``one-by-one`` (each request embeds its own query and
+searches alone: ``SI_SIMILAR_MAX_BATCH=1``) and ``batched`` (the default).
+
+    python benchmarks/retrieval.py [--rows 100000] [--rate 100] [--seconds 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+CACHE = ROOT / "benchmarks" / ".cache"
+DATASET = "bench"
+PORT = 8157
+CONFIGS = {"one-by-one": {"SI_SIMILAR_MAX_BATCH": "1"}, "batched": {}}
+
+
+def build_database(path: Path, rows: int) -> list[str]:
+    """A fresh database holding ``rows`` corpus texts (as seeds, with vectors); returns held-out queries."""
+    import numpy as np
+    from sqlalchemy import insert
+
+    from app.core.db import create_tables, make_engine
+    from app.models import Dataset, Instruction
+    from benchmarks.corpus import load_corpus, load_corpus_embeddings
+
+    texts = load_corpus()
+    vectors = load_corpus_embeddings()
+    if len(texts) < rows + 1000:
+        raise SystemExit(f"corpus has {len(texts)} texts; need {rows} + 1000 held-out queries")
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    engine = make_engine(f"sqlite:///{path}")
+    create_tables(engine)
+    started = time.perf_counter()
+    with engine.begin() as connection:
+        dataset_id = connection.execute(
+            insert(Dataset).values(name=DATASET, description="retrieval benchmark", disabled_rules=[])
+        ).inserted_primary_key[0]
+        batch = 5000
+        for start in range(0, rows, batch):
+            connection.execute(
+                insert(Instruction),
+                [
+                    {
+                        "dataset_id": dataset_id,
+                        "origin": "seed",
+                        "instruction": texts[i],
+                        "accepted": True,
+                        "embedding": np.asarray(vectors[i], dtype=np.float32).tobytes(),
+                    }
+                    for i in range(start, min(rows, start + batch))
+                ],
+            )
+    engine.dispose()
+    print(f"stored {rows} rows with vectors in {time.perf_counter() - started:.1f}s")
+    return texts[rows : rows + 1000]
+
+
+def start_server(db: Path, extra_env: dict[str, str]) -> tuple[subprocess.Popen, float]:
+    import httpx
+
+    env = {
+        **os.environ,
+        "SI_DATABASE_URL": f"sqlite:///{db}",
+        "SI_DEFAULT_DATASET": "",
+        "SI_BACKEND": "fake",
+        "SI_LOG_LEVEL": "WARNING",
+        "HF_HUB_OFFLINE": "1",
+        **extra_env,
+    }
+    command = [str(ROOT / ".venv" / "bin" / "selfinstruct"), "serve", "--port", str(PORT), "--no-worker"]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    while time.perf_counter() - started < 120:
+        if process.poll() is not None:
+            raise SystemExit(f"server exited: {process.stderr.read()[-2000:]}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{PORT}/readyz", timeout=1).status_code == 200:
+                return process, time.perf_counter() - started
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    process.kill()
+    raise SystemExit("server was not ready within 120 s")
+
+
+# ---------------------------------------------------------------- load generator (its own process)
+async def _one(client, queries: list[str], rng: random.Random) -> float:
+    started = time.perf_counter()
+    response = await client.get(f"/v1/datasets/{DATASET}/similar", params={"q": rng.choice(queries), "k": 10})
+    if response.status_code != 200 or not response.json()["items"]:
+        raise RuntimeError(f"bad answer {response.status_code}: {response.text[:200]}")
+    return started
+
+
+async def open_loop(queries: list[str], rate: float, seconds: float) -> dict:
+    import httpx
+
+    rng = random.Random(1)
+    latencies: list[float] = []
+    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{PORT}", limits=limits, timeout=30) as client:
+        begin = time.perf_counter()
+        total = int(rate * seconds)
+
+        async def fire(i: int) -> None:
+            scheduled = begin + i / rate
+            await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
+            await _one(client, queries, rng)
+            latencies.append(time.perf_counter() - scheduled)  # includes any queueing in the client
+
+        await asyncio.gather(*(fire(i) for i in range(total)))
+        elapsed = time.perf_counter() - begin
+    return {"requests": total, "seconds": elapsed, "latencies": latencies}
+
+
+async def closed_loop(queries: list[str], concurrency: int, seconds: float) -> dict:
+    import httpx
+
+    rng = random.Random(2)
+    latencies: list[float] = []
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{PORT}", timeout=30) as client:
+        begin = time.perf_counter()
+        stop = begin + seconds
+
+        async def user() -> None:
+            while time.perf_counter() < stop:
+                started = await _one(client, queries, rng)
+                latencies.append(time.perf_counter() - started)
+
+        await asyncio.gather(*(user() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - begin
+    return {"requests": len(latencies), "seconds": elapsed, "latencies": latencies}
+
+
+def load_main(args: argparse.Namespace) -> None:
+    queries = json.loads(Path(args.queries).read_text())
+    for query in queries[:20]:  # warm-up
+        asyncio.run(closed_loop([query], 1, 0.01))
+    result = {
+        "open": asyncio.run(open_loop(queries, args.rate, args.seconds)),
+        "closed": asyncio.run(closed_loop(queries, args.concurrency, args.seconds)),
+    }
+    print(json.dumps(result))
+
+
+# ---------------------------------------------------------------- driver
+def summary(run: dict) -> tuple[float, float, float]:
+    ordered = sorted(run["latencies"])
+    p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+    return statistics.median(ordered) * 1e3, p99 * 1e3, run["requests"] / run["seconds"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--rate", type=float, default=100.0)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--load", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--queries", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.load:
+        load_main(args)
+        return
+    CACHE.mkdir(parents=True, exist_ok=True)
+    db = CACHE / "retrieval.db"
+    queries = build_database(db, args.rows)
+    queries_file = CACHE / "retrieval-queries.json"
+    queries_file.write_text(json.dumps(queries))
+    results = {}
+    for name, env in CONFIGS.items():
+        server, ready_s = start_server(db, env)
+        try:
+            load = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--load",
+                    "--queries",
+                    str(queries_file),
+                    "--rate",
+                    str(args.rate),
+                    "--concurrency",
+                    str(args.concurrency),
+                    "--seconds",
+                    str(args.seconds),
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+        finally:
+            server.terminate()
+            server.wait(30)
+        runs = json.loads(load.stdout)
+        results[name] = (ready_s, summary(runs["open"]), summary(runs["closed"]))
+    print(
+        f"\n/similar over {args.rows} stored rows (k=10, held-out queries, loopback, {os.cpu_count()} cores)"
+    )
+    header = (
+        f"{'config':>11} {'ready s':>8} | open loop {args.rate:.0f} req/s: {'p50 ms':>7} {'p99 ms':>7} "
+        f"{'done/s':>7} | closed loop x{args.concurrency}: {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7}"
+    )
+    print(header)
+    print("-" * len(header))
+    for name, (ready_s, (o50, o99, orate), (c50, c99, crate)) in results.items():
+        print(
+            f"{name:>11} {ready_s:>8.1f} | {'':>22}{o50:>7.1f} {o99:>7.1f} {orate:>7.1f} | "
+            f"{'':>16}{crate:>7.1f} {c50:>7.1f} {c99:>7.1f}"
+        )
+    base, ours = results["one-by-one"], results["batched"]
+    print(
+        f"batched vs one-by-one: x{ours[2][2] / base[2][2]:.1f} sustained req/s, "
+        f"open-loop p99 {base[1][1]:.1f} -> {ours[1][1]:.1f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()
