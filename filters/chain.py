@@ -61,11 +61,13 @@ def normalize_for_exact(text: str) -> str:
 class FilterChain:
     """Decides candidates against a pool held in a ROUGE index, an exact set and a FAISS index."""
 
-    def __init__(self, config: ChainConfig, dimension: int | None = None) -> None:
+    def __init__(
+        self, config: ChainConfig, dimension: int | None = None, vectors: VectorIndex | None = None
+    ) -> None:
         self.config = config
         self.rouge = RougeNoveltyIndex(config.rouge_threshold)
         self.exact: dict[str, int] = {}
-        self.vectors = VectorIndex(dimension) if dimension else None
+        self.vectors = vectors if vectors is not None else (VectorIndex(dimension) if dimension else None)
 
     def uses_embeddings(self, stages: frozenset[str] | None = None) -> bool:
         stages = self.config.stages if stages is None else stages

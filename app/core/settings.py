@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     top_p: float = Field(0.95, gt=0.0, le=1.0)
     max_requests_per_accepted: int = Field(20, ge=1)
 
+    index_dir: Path | None = Field(None, description="saved FAISS indexes; default: beside the SQLite file")
     similar_max_batch: int = Field(64, ge=1, le=4096, description="queries embedded per model call")
     workers: int = Field(1, ge=0, le=64)
     worker_poll_s: float = Field(1.0, gt=0)
@@ -53,6 +54,16 @@ class Settings(BaseSettings):
         if not value.startswith(("sqlite", "postgresql")):
             raise ValueError("SI_DATABASE_URL must be a sqlite:// or postgresql:// URL")
         return value
+
+    def resolved_index_dir(self) -> Path | None:
+        """Where large FAISS indexes are saved so a restart loads instead of rebuilding them."""
+        if self.index_dir is not None:
+            return self.index_dir
+        prefix = "sqlite:///"
+        if self.database_url.startswith(prefix) and ":memory:" not in self.database_url:
+            db = Path(self.database_url[len(prefix) :])
+            return db.parent / f"{db.stem}-indexes"
+        return Path("indexes") if not self.database_url.startswith("sqlite") else None
 
     @model_validator(mode="after")
     def _openai_needs_server(self) -> Settings:

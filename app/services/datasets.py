@@ -129,7 +129,7 @@ def delete_dataset(session: Session, registry: PoolRegistry, dataset: Dataset) -
         session.exec(delete(table).where(table.dataset_id == dataset.id))
     session.delete(dataset)
     session.commit()
-    registry.invalidate(dataset.id)
+    registry.forget(dataset.id)
 
 
 def ensure_default_dataset(session: Session, registry: PoolRegistry, settings: Settings) -> None:

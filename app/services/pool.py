@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
-from sqlalchemy import update
+from sqlalchemy import case, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, or_, select
 
@@ -20,8 +21,12 @@ from app.models import Dataset, Instruction
 from filters.chain import ChainConfig, FilterChain
 from filters.embedding import Embedder, to_bytes
 from filters.heuristics import preset
+from filters.index import VectorIndex
 
 logger = logging.getLogger(__name__)
+# Pools whose vector index holds at least this many vectors are saved to disk (flat indexes this small
+# rebuild from stored vectors in well under a second; HNSW graphs take tens of seconds to build).
+SAVE_AFTER_ADDING = 20_000
 
 
 def chain_config(dataset: Dataset) -> ChainConfig:
@@ -68,9 +73,10 @@ class DatasetPool:
 class PoolRegistry:
     """Builds pools on first use and keeps them for the life of the process."""
 
-    def __init__(self, engine: Engine, embedder: Embedder | None) -> None:
+    def __init__(self, engine: Engine, embedder: Embedder | None, index_dir: Path | None = None) -> None:
         self.engine = engine
         self.embedder = embedder
+        self.index_dir = index_dir
         self._pools: dict[int, DatasetPool] = {}
         self._by_name: dict[str, DatasetPool] = {}
         self._lock = threading.Lock()
@@ -101,11 +107,24 @@ class PoolRegistry:
             if pool is not None:
                 self._by_name.pop(pool.name, None)
 
+    def forget(self, dataset_id: int) -> None:
+        """Drop a deleted dataset's pool and its saved index."""
+        self.invalidate(dataset_id)
+        path = self.index_path(dataset_id)
+        if path is not None:
+            path.unlink(missing_ok=True)
+
     def _build(self, dataset: Dataset) -> DatasetPool:
         started = time.perf_counter()
         dimension = self.embedder.dimension if self.embedder else None
-        pool = DatasetPool(dataset, FilterChain(chain_config(dataset), dimension))
-        columns = (Instruction.id, Instruction.origin, Instruction.instruction, Instruction.embedding)
+        saved = self._load_saved(dataset) if dimension else None
+        covered = saved.max_id if saved is not None else -1
+        columns = (
+            Instruction.id,
+            Instruction.origin,
+            Instruction.instruction,
+            case((Instruction.id > covered, Instruction.embedding), else_=None),
+        )
         with Session(self.engine) as session:
             rows = session.exec(
                 select(*columns)
@@ -113,20 +132,79 @@ class PoolRegistry:
                 .where(or_(Instruction.origin == "seed", col(Instruction.accepted)))
                 .order_by(Instruction.id)
             ).all()
-            ids = [row[0] for row in rows]
-            texts = [row[2] for row in rows]
-            blobs = self._embed_missing(session, ids, texts, [row[3] for row in rows])
-        vectors = None
-        if dimension and rows:
-            vectors = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(rows), dimension)
-        pool.add_many(ids, [row[1] for row in rows], texts, vectors)
+            if saved is not None and sum(1 for row in rows if row[0] <= covered) != len(saved):
+                logger.warning(
+                    "saved index of dataset %s disagrees with the database; rebuilding", dataset.name
+                )
+                return self._build_without_saved(dataset)
+            fresh = [i for i, row in enumerate(rows) if row[0] > covered]
+            blobs = self._embed_missing(
+                session, [rows[i][0] for i in fresh], [rows[i][2] for i in fresh], [rows[i][3] for i in fresh]
+            )
+        pool = DatasetPool(dataset, FilterChain(chain_config(dataset), dimension, vectors=saved))
+        pool.add_many([row[0] for row in rows], [row[1] for row in rows], [row[2] for row in rows], None)
+        if dimension and fresh:
+            vectors = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(fresh), dimension)
+            pool.chain.vectors.add([rows[i][0] for i in fresh], vectors)
+        if dimension and len(fresh) >= SAVE_AFTER_ADDING:
+            self._save(pool)
         logger.info(
-            "built pool of dataset %s: %d items in %.2fs",
+            "built pool of dataset %s: %d items (%d vectors from a saved index) in %.2fs",
             dataset.name,
             len(rows),
+            len(saved) if saved is not None else 0,
             time.perf_counter() - started,
         )
         return pool
+
+    def _build_without_saved(self, dataset: Dataset) -> DatasetPool:
+        path = self.index_path(dataset.id)
+        if path is not None:
+            path.unlink(missing_ok=True)
+        return self._build(dataset)
+
+    def index_path(self, dataset_id: int) -> Path | None:
+        return self.index_dir / f"dataset-{dataset_id}.faiss" if self.index_dir is not None else None
+
+    def _load_saved(self, dataset: Dataset) -> VectorIndex | None:
+        path = self.index_path(dataset.id)
+        if path is None or not path.exists():
+            return None
+        try:
+            index = VectorIndex.load(path)
+        except (RuntimeError, ValueError) as exc:
+            logger.warning("ignoring unreadable saved index %s: %s", path, exc)
+            return None
+        if index.dimension != self.embedder.dimension:
+            logger.warning(
+                "ignoring saved index %s: %d dims, embedder has %d",
+                path,
+                index.dimension,
+                self.embedder.dimension,
+            )
+            return None
+        return index
+
+    def _save(self, pool: DatasetPool) -> None:
+        path = self.index_path(pool.dataset_id)
+        if path is None or pool.chain.vectors is None:
+            return
+        started = time.perf_counter()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with pool.lock:
+            pool.chain.vectors.save(path)
+        logger.info(
+            "saved index of dataset %s (%d vectors) in %.2fs",
+            pool.name,
+            len(pool.chain.vectors),
+            time.perf_counter() - started,
+        )
+
+    def save_all(self) -> None:
+        """Save the indexes worth saving (the large ones) so the next start loads them."""
+        for pool in list(self._pools.values()):
+            if pool.chain.vectors is not None and len(pool.chain.vectors) >= SAVE_AFTER_ADDING:
+                self._save(pool)
 
     def _embed_missing(
         self, session: Session, ids: list[int], texts: list[str], blobs: list[bytes | None]

@@ -54,7 +54,7 @@ class Runtime:
         backend = backend or create_backend(
             settings.backend, settings.model_path, settings.device, settings.openai_options()
         )
-        registry = PoolRegistry(engine, embedder)
+        registry = PoolRegistry(engine, embedder, settings.resolved_index_dir())
         runtime = cls(
             settings,
             engine,
@@ -119,5 +119,6 @@ class Runtime:
     def close(self) -> None:
         if self.worker is not None:
             self.worker.stop()
+        self.registry.save_all()
         self.backend.unload()
         self.engine.dispose()

@@ -1,0 +1,70 @@
+"""Pools load a saved FAISS index, catch up newer rows from the database, and reject a stale file."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session
+
+import app.services.pool as pool_module
+from app.core.db import create_tables, make_engine
+from app.core.settings import Settings
+from app.services.acceptance import CandidateIn, decide_and_store
+from app.services.datasets import ensure_default_dataset, get_dataset
+from app.services.pool import PoolRegistry
+
+
+@pytest.fixture
+def small_saves(monkeypatch):
+    monkeypatch.setattr(pool_module, "SAVE_AFTER_ADDING", 10)
+
+
+@pytest.fixture
+def engine(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path}/pool.db")
+    create_tables(engine)
+    yield engine
+    engine.dispose()
+
+
+def test_saved_index_is_loaded_and_caught_up(tmp_path, engine, embedder, small_saves):
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/pool.db", _env_file=None)
+    index_dir = settings.resolved_index_dir()
+    assert index_dir == tmp_path / "pool-indexes"
+    first = PoolRegistry(engine, embedder, index_dir)
+    with Session(engine, expire_on_commit=False) as session:
+        ensure_default_dataset(session, first, settings)  # 129 seeds: large enough to be saved
+        dataset = get_dataset(session, "default")
+        seeds = len(first.get(dataset).chain.vectors)
+        first.invalidate(dataset.id)
+        assert len(first.get(dataset).chain.vectors) == seeds  # rebuilt from stored vectors, saved
+        path = first.index_path(dataset.id)
+        assert path.exists()
+        text = "Plan a weekend of indoor activities for two bored teenagers."
+        pool = first.get(dataset)
+        outcome = decide_and_store(session, first, pool, [CandidateIn(text, "submitted")])[0]
+        assert outcome.decision.accepted
+    embedded_before = embedder.texts_embedded
+    second = PoolRegistry(engine, embedder, index_dir)  # a new process: the saved file lacks the new row
+    with Session(engine) as session:
+        pool = second.get(get_dataset(session, "default"))
+    assert len(pool.chain.vectors) == seeds + 1
+    assert pool.chain.vectors.nearest(embedder.embed([text])[0])[1] == outcome.row.id
+    assert embedder.texts_embedded == embedded_before + 1  # only the query above
+
+
+def test_a_saved_index_that_disagrees_with_the_database_is_rebuilt(tmp_path, engine, embedder, small_saves):
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/pool.db", _env_file=None)
+    registry = PoolRegistry(engine, embedder, settings.resolved_index_dir())
+    with Session(engine, expire_on_commit=False) as session:
+        ensure_default_dataset(session, registry, settings)
+        dataset = get_dataset(session, "default")
+        pool = registry.get(dataset)
+        seeds = len(pool.chain.vectors)
+        # a stale file claiming ids the database does not have
+        import numpy as np
+
+        pool.chain.vectors.add([10**9], np.ones((1, pool.chain.vectors.dimension), dtype=np.float32) / 20)
+        registry.save_all()
+        fresh = PoolRegistry(engine, embedder, settings.resolved_index_dir())
+        rebuilt = fresh.get(dataset)
+    assert len(rebuilt.chain.vectors) == seeds
