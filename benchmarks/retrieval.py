@@ -9,8 +9,9 @@ re-embedded), and drives it from a separate load-generating process:
 * a closed loop with 32 concurrent clients — the sustained requests/s.
 
 The first start builds the indexes from the stored vectors and saves the large FAISS graph; the
-``ready s`` column is each later restart, which loads it. Configurations, side by side from the same run: ``one-by-one`` (each request embeds its own query and
-searches alone: ``SI_SIMILAR_MAX_BATCH=1``) and ``batched`` (the default).
+``ready s`` column is each later restart, which loads it. Configurations, side by side from the same
+run: ``one-by-one`` (each request embeds its own query and searches alone, one at a time:
+``SI_SIMILAR_MAX_BATCH=1``, ``SI_SIMILAR_WORKERS=1``) and ``batched`` (the defaults).
 
     python benchmarks/retrieval.py [--rows 100000] [--rate 100] [--seconds 15]
 """
@@ -34,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 CACHE = ROOT / "benchmarks" / ".cache"
 DATASET = "bench"
 PORT = 8157
-CONFIGS = {"one-by-one": {"SI_SIMILAR_MAX_BATCH": "1"}, "batched": {}}
+CONFIGS = {"one-by-one": {"SI_SIMILAR_MAX_BATCH": "1", "SI_SIMILAR_WORKERS": "1"}, "batched": {}}
 
 
 def build_database(path: Path, rows: int) -> list[str]:

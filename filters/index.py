@@ -8,12 +8,13 @@ embeddings of real texts (see that script for the table):
 
 * the switch point is the smallest measured pool size from which HNSW answers a single query faster than
   the flat scan, with recall@10 against the flat scan of at least 0.99;
-* ``M`` / ``efConstruction`` / ``efSearch`` are the cheapest tried setting with recall@10 >= 0.99 at 100K.
+* ``M`` / ``efConstruction`` / ``efSearch`` keep recall@10 >= 0.99 at 100K with some margin for larger pools.
 
-Building the graph is the costly part (tens of seconds for 100K vectors on 2 cores), so a service that
-restarts with a large pool should ``save`` the index and ``load`` it back, then add the rows whose id is
+A single query is searched with one OpenMP thread (see ``_single_threaded``); batches use FAISS's default.
+Building the graph is the costly part (~20 s for 100K vectors on 2 cores), so a service that restarts with
+a large pool should ``save`` the index and ``load`` it back (0.2 s for 100K), then add the rows whose id is
 larger than ``max_id``. ``save``/``load`` round-trip both kinds with their ids (FAISS's own file format;
-the write is atomic).
+the write is atomic). Not thread-safe: callers serialise adds and searches (the pool lock does).
 """
 
 from __future__ import annotations
@@ -28,11 +29,33 @@ import numpy as np
 
 logger = logging.getLogger(__name__)
 
-# Measured with benchmarks/ann_recall.py (real MiniLM embeddings, 1,000 held-out queries, k=10).
-DEFAULT_ANN_MIN_SIZE = 20_000
+# Measured with benchmarks/ann_recall.py (real MiniLM embeddings, 1,000 held-out queries, k=10, 2 cores):
+# HNSW answers one query faster than the (one-thread) flat scan from 10K vectors on: p50 0.29 vs 0.31 ms at
+# 10K, 0.35 vs 0.90 ms at 20K, 0.57 vs 6.1 ms at 100K (with one core kept busy the crossover moved to 20K:
+# 0.37 vs 0.33 ms at 10K). M=32 / efConstruction=80 was chosen among M 16-48 x efConstruction 40-160 (its
+# 100K build: ~20 s); efSearch=128 gives recall@10 0.9948 at 100K (96: 0.9924, 64: 0.9873) and recall@10
+# >= 0.9986 up to 20K. The switch itself builds the graph once: ~1-2 s at 10K.
+DEFAULT_ANN_MIN_SIZE = 10_000
 DEFAULT_HNSW_M = 32
 DEFAULT_EF_CONSTRUCTION = 80
-DEFAULT_EF_SEARCH = 96
+DEFAULT_EF_SEARCH = 128
+
+
+def _single_threaded(function, *args):
+    """Run a FAISS call with one OpenMP thread (libgomp keeps the setting per calling thread).
+
+    One query gains nothing from a parallel region and loses a lot to it on a busy machine: with 2 cores
+    and one of them busy (embedding, generation, another request), a 2-thread region waits for a
+    scheduler tick, so a single search took ~8 ms at p99 even on 1K vectors, against 0.1 ms with one thread,
+    and the 2-thread flat scan of 20K took 3.3 ms p50 against 1.1 ms with one (7 ms against 1.3 ms with a
+    busy core); ``benchmarks/ann_recall.py``'s 'before' column shows it at every size.
+    """
+    threads = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        return function(*args)
+    finally:
+        faiss.omp_set_num_threads(threads)
 
 
 class VectorIndex:
@@ -147,7 +170,10 @@ class VectorIndex:
         if len(self) == 0 or k <= 0:
             shape = (len(queries), max(k, 0))
             return np.full(shape, -np.inf, dtype=np.float32), np.full(shape, -1, dtype=np.int64)
-        scores, ids = self._index.search(queries, k)
+        if len(queries) == 1 and faiss.omp_get_max_threads() > 1:
+            scores, ids = _single_threaded(self._index.search, queries, k)
+        else:
+            scores, ids = self._index.search(queries, k)
         scores[ids < 0] = -np.inf
         return scores, ids
 

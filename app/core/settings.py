@@ -41,6 +41,13 @@ class Settings(BaseSettings):
     max_requests_per_accepted: int = Field(20, ge=1)
 
     index_dir: Path | None = Field(None, description="saved FAISS indexes; default: beside the SQLite file")
+    torch_threads: int = Field(
+        1,
+        ge=1,
+        le=256,
+        description="intra-op threads per torch call; parallelism comes from concurrent calls",
+    )
+    similar_workers: int = Field(2, ge=1, le=64, description="similarity batches embedded at once")
     similar_max_batch: int = Field(64, ge=1, le=4096, description="queries embedded per model call")
     workers: int = Field(1, ge=0, le=64)
     worker_poll_s: float = Field(1.0, gt=0)

@@ -8,6 +8,7 @@ Acceptors of one dataset take ``pool.lock`` so decisions happen one at a time in
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from pathlib import Path
@@ -21,12 +22,12 @@ from app.models import Dataset, Instruction
 from filters.chain import ChainConfig, FilterChain
 from filters.embedding import Embedder, to_bytes
 from filters.heuristics import preset
-from filters.index import VectorIndex
+from filters.index import DEFAULT_ANN_MIN_SIZE, VectorIndex
 
 logger = logging.getLogger(__name__)
-# Pools whose vector index holds at least this many vectors are saved to disk (flat indexes this small
-# rebuild from stored vectors in well under a second; HNSW graphs take tens of seconds to build).
-SAVE_AFTER_ADDING = 20_000
+# Pools whose vector index holds at least this many vectors are saved to disk: from here on it is an
+# HNSW graph, which takes seconds to tens of seconds to build; smaller flat indexes rebuild in a blink.
+SAVE_AFTER_ADDING = DEFAULT_ANN_MIN_SIZE
 
 
 def chain_config(dataset: Dataset) -> ChainConfig:
@@ -164,7 +165,11 @@ class PoolRegistry:
         return self._build(dataset)
 
     def index_path(self, dataset_id: int) -> Path | None:
-        return self.index_dir / f"dataset-{dataset_id}.faiss" if self.index_dir is not None else None
+        """One file per dataset and embedding model, so a model change never reuses old vectors."""
+        if self.index_dir is None:
+            return None
+        model = re.sub(r"[^A-Za-z0-9_.-]", "_", getattr(self.embedder, "model_id", "model"))
+        return self.index_dir / f"dataset-{dataset_id}-{model}.faiss"
 
     def _load_saved(self, dataset: Dataset) -> VectorIndex | None:
         path = self.index_path(dataset.id)

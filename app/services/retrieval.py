@@ -1,8 +1,9 @@
 """Similarity search over a dataset's pool (seeds and accepted instructions).
 
-The HTTP path batches concurrent queries: requests wait on a queue, one task takes everything queued,
-embeds it in one model call and searches FAISS once per dataset, both in a worker thread, so the event
-loop never runs the model or the index and a burst of N queries costs one batch, not N.
+The HTTP path batches concurrent queries: requests wait on a queue; each of ``workers`` tasks takes
+everything queued, embeds it in one model call and searches FAISS once per dataset, both in a worker
+thread, so the event loop never runs the model or the index, a burst of N queries costs one batch, not
+N, and the batches of different tasks run on different cores.
 """
 
 from __future__ import annotations
@@ -53,26 +54,29 @@ def similar(registry: PoolRegistry, pool: DatasetPool, query: str, k: int) -> li
 class SimilarityBatcher:
     """Coalesces concurrent ``similar`` calls into one embedding batch and one FAISS search per pool."""
 
-    def __init__(self, registry: PoolRegistry, max_batch: int = 64) -> None:
+    def __init__(self, registry: PoolRegistry, max_batch: int = 64, workers: int = 2) -> None:
         self.registry = registry
         self.max_batch = max_batch
+        self.workers = workers
         self._queue: asyncio.Queue | None = None
-        self._task: asyncio.Task | None = None
+        self._tasks: list[asyncio.Task] = []
 
     async def similar(self, pool: DatasetPool, query: str, k: int) -> list[SimilarItem]:
         _validate(self.registry, pool, query, k)
-        if self._task is None:
+        if not self._tasks:
             self._queue = asyncio.Queue()
-            self._task = asyncio.create_task(self._run(), name="similarity-batcher")
+            self._tasks = [
+                asyncio.create_task(self._run(), name=f"similarity-batcher-{i}") for i in range(self.workers)
+            ]
         future = asyncio.get_running_loop().create_future()
         self._queue.put_nowait((pool, query, k, future))
         return await future
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
 
     async def _run(self) -> None:
         queue = self._queue
