@@ -11,7 +11,8 @@ re-embedded), and drives it from a separate load-generating process:
 The first start builds the indexes from the stored vectors and saves the large FAISS graph; the
 ``ready s`` column is each later restart, which loads it. Configurations, side by side from the same
 run: ``one-by-one`` (each request embeds its own query and searches alone, one at a time:
-``SI_SIMILAR_MAX_BATCH=1``, ``SI_SIMILAR_WORKERS=1``) and ``batched`` (the defaults).
+``SI_SIMILAR_MAX_BATCH=1``, ``SI_SIMILAR_WORKERS=1``), ``batched`` (the defaults: two batches at a
+time, one thread each) and ``batched-2t`` (one batch at a time on two threads).
 
     python benchmarks/retrieval.py [--rows 100000] [--rate 100] [--seconds 15]
 """
@@ -35,7 +36,11 @@ sys.path.insert(0, str(ROOT))
 CACHE = ROOT / "benchmarks" / ".cache"
 DATASET = "bench"
 PORT = 8157
-CONFIGS = {"one-by-one": {"SI_SIMILAR_MAX_BATCH": "1", "SI_SIMILAR_WORKERS": "1"}, "batched": {}}
+CONFIGS = {
+    "one-by-one": {"SI_SIMILAR_MAX_BATCH": "1", "SI_SIMILAR_WORKERS": "1"},
+    "batched": {},
+    "batched-2t": {"SI_TORCH_THREADS": "2", "SI_SIMILAR_WORKERS": "1"},
+}
 
 
 def build_database(path: Path, rows: int) -> list[str]:
@@ -202,24 +207,22 @@ def main() -> None:
     for name, env in CONFIGS.items():
         server, ready_s = start_server(db, env)
         try:
-            load = subprocess.run(
-                [
-                    sys.executable,
-                    __file__,
-                    "--load",
-                    "--queries",
-                    str(queries_file),
-                    "--rate",
-                    str(args.rate),
-                    "--concurrency",
-                    str(args.concurrency),
-                    "--seconds",
-                    str(args.seconds),
-                ],
-                check=True,
-                capture_output=True,
-                text=True,
-            )
+            command = [
+                sys.executable,
+                __file__,
+                "--load",
+                "--queries",
+                str(queries_file),
+                "--rate",
+                str(args.rate),
+                "--concurrency",
+                str(args.concurrency),
+                "--seconds",
+                str(args.seconds),
+            ]
+            load = subprocess.run(command, capture_output=True, text=True)
+            if load.returncode != 0:
+                raise SystemExit(f"load generator failed against {name}:\n{load.stderr[-3000:]}")
         finally:
             server.terminate()
             server.wait(30)

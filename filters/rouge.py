@@ -39,6 +39,7 @@ from filters.unicode_text import rouge_tokens
 DEFAULT_THRESHOLD = 0.7
 _SLACK = 1e-9
 _OCCURRENCE_BITS = 20
+_RANK_OFFSET = 1 << 40  # ranks of tokens first seen after a rebuild are negative
 _J_BITS = 12  # a posting is (item position << _J_BITS) | element's place in the item's prefix
 _J_MAX = (1 << _J_BITS) - 1
 _MIN_REBUILD_SIZE = 256
@@ -168,14 +169,20 @@ class RougeNoveltyIndex:
 
     def _elements(self, seq: Sequence[int]) -> list[int]:
         """Occurrence-indexed elements of a token-id list, rarest first."""
-        seen: Counter[int] = Counter()
-        elements = []
-        for token_id in seq:
-            elements.append((token_id << _OCCURRENCE_BITS) | seen[token_id])
-            seen[token_id] += 1
         order = self._order
-        elements.sort(key=lambda e: (order[e >> _OCCURRENCE_BITS], e))
-        return elements
+        seen: dict[int, int] = {}
+        keyed = []
+        for token_id in seq:
+            occurrence = seen.get(token_id, 0)
+            seen[token_id] = occurrence + 1
+            keyed.append(
+                (
+                    ((order[token_id] + _RANK_OFFSET) << _OCCURRENCE_BITS) | occurrence,
+                    (token_id << _OCCURRENCE_BITS) | occurrence,
+                )
+            )
+        keyed.sort()
+        return [element for _, element in keyed]
 
     def _index_prefix(self, position: int) -> None:
         seq = self._seqs[position]

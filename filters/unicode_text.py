@@ -15,6 +15,7 @@ candidate would look novel. The rule used here:
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from rouge_score import tokenize as rouge_tokenize
@@ -39,8 +40,18 @@ def is_unspaced(char: str) -> bool:
     return any(lo <= code <= hi for lo, hi in UNSPACED_RANGES)
 
 
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
 def rouge_score_tokens(text: str) -> list[str]:
-    """Exactly the tokens ``RougeScorer(["rougeL"], use_stemmer=False)`` compares."""
+    """Exactly the tokens ``RougeScorer(["rougeL"], use_stemmer=False)`` compares.
+
+    For ASCII text this is rouge-score's own recipe (lowercase, non-``[a-z0-9]`` runs to spaces,
+    split) without its per-token regex check, which cannot fail there; other text goes through
+    rouge-score itself (``str.lower`` of non-ASCII characters can produce ASCII letters).
+    """
+    if text.isascii():
+        return _NON_ALNUM.sub(" ", text.lower()).split()
     return rouge_tokenize.tokenize(text, None)
 
 
@@ -73,6 +84,8 @@ def unicode_tokens(text: str) -> list[str]:
 def rouge_tokens(text: str) -> list[str]:
     """Tokens used by the novelty gate (see the module docstring for the rule)."""
     tokens = rouge_score_tokens(text)
+    if text.isascii():  # every ASCII letter and digit survives rouge-score's tokenizer
+        return tokens
     alnum = sum(1 for char in text if char.isalnum())
     if alnum == 0 or sum(len(t) for t in tokens) >= MIN_ROUGE_COVERAGE * alnum:
         return tokens

@@ -45,6 +45,10 @@ class CountingEmbedder:
         self.texts_embedded += len(texts)
         return self.inner.embed(texts)
 
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        self.texts_embedded += len(texts)
+        return self.inner.embed_queries(texts)
+
 
 @pytest.fixture(scope="session")
 def real_embedder() -> SentenceTransformerEmbedder:

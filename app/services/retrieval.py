@@ -48,7 +48,7 @@ def _search(pool: DatasetPool, vectors: np.ndarray, ks: list[int]) -> list[list[
 def similar(registry: PoolRegistry, pool: DatasetPool, query: str, k: int) -> list[SimilarItem]:
     """The ``k`` pool items closest to ``query`` by cosine, best first (blocking)."""
     _validate(registry, pool, query, k)
-    return _search(pool, registry.embedder.embed([query]), [k])[0]
+    return _search(pool, registry.embedder.embed_queries([query]), [k])[0]
 
 
 class SimilarityBatcher:
@@ -97,7 +97,7 @@ class SimilarityBatcher:
                     future.set_result(items)
 
     def _embed_and_search(self, batch: list) -> list[list[SimilarItem]]:
-        vectors = self.registry.embedder.embed([query for _, query, _, _ in batch])
+        vectors = self.registry.embedder.embed_queries([query for _, query, _, _ in batch])
         results: list[list[SimilarItem] | None] = [None] * len(batch)
         by_pool: dict[int, list[int]] = {}
         for position, (pool, *_rest) in enumerate(batch):
