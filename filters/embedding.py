@@ -144,8 +144,14 @@ def to_bytes(vector: np.ndarray) -> bytes:
     return np.asarray(vector, dtype=np.float32).tobytes()
 
 
+def vectors_from_bytes(blobs: list[bytes], dimension: int) -> np.ndarray:
+    """Stored vectors (as written by :func:`to_bytes`) back as one ``(n, dimension)`` float32 array."""
+    size = 4 * dimension
+    for blob in blobs:
+        if len(blob) != size:
+            raise ValueError(f"stored vector has {len(blob) // 4} dims, expected {dimension}")
+    return np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), dimension)
+
+
 def from_bytes(blob: bytes, dimension: int) -> np.ndarray:
-    vector = np.frombuffer(blob, dtype=np.float32)
-    if vector.shape[0] != dimension:
-        raise ValueError(f"stored vector has {vector.shape[0]} dims, expected {dimension}")
-    return vector
+    return vectors_from_bytes([blob], dimension)[0]

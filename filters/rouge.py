@@ -52,17 +52,6 @@ class RougeMatch:
     exact: bool = True
 
 
-def rouge_l_f(lcs: int, candidate_len: int, item_len: int) -> float:
-    """rouge-score's ``_score_lcs(candidate, item).fmeasure`` from an LCS length, bit for bit."""
-    if candidate_len == 0 or item_len == 0:
-        return 0.0
-    precision = lcs / item_len
-    recall = lcs / candidate_len
-    if precision + recall > 0:
-        return 2 * precision * recall / (precision + recall)
-    return 0.0
-
-
 def encode(seq: Sequence[int]) -> str | list[int]:
     """Token ids as a string of code points (unknown tokens, id -1, become U+0000, never an item's).
 
@@ -76,7 +65,10 @@ def encode(seq: Sequence[int]) -> str | list[int]:
 
 
 def rouge_l_f_many(lcs: np.ndarray, candidate_len: int, item_lens: np.ndarray) -> np.ndarray:
-    """:func:`rouge_l_f` over arrays: the same IEEE operations in the same order, so the same bits."""
+    """rouge-score's ``_score_lcs(candidate, item).fmeasure`` for each item, from LCS lengths.
+
+    ``P = LCS/len(item)``, ``R = LCS/len(candidate)``, ``2·P·R/(P+R)`` (0 when either list is empty):
+    the same IEEE operations in the same order as rouge-score, so the same bits."""
     lcs = lcs.astype(np.float64)
     item_lens = item_lens.astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):

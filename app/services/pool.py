@@ -20,7 +20,7 @@ from sqlmodel import Session, col, or_, select
 
 from app.models import Dataset, Instruction
 from filters.chain import ChainConfig, FilterChain
-from filters.embedding import Embedder, to_bytes
+from filters.embedding import Embedder, to_bytes, vectors_from_bytes
 from filters.heuristics import preset
 from filters.index import DEFAULT_ANN_MIN_SIZE, VectorIndex
 
@@ -145,7 +145,7 @@ class PoolRegistry:
         pool = DatasetPool(dataset, FilterChain(chain_config(dataset), dimension, vectors=saved))
         pool.add_many([row[0] for row in rows], [row[1] for row in rows], [row[2] for row in rows], None)
         if dimension and fresh:
-            vectors = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(fresh), dimension)
+            vectors = vectors_from_bytes(blobs, dimension)
             pool.chain.vectors.add([rows[i][0] for i in fresh], vectors)
         if dimension and len(fresh) >= SAVE_AFTER_ADDING:
             self._save(pool)
