@@ -51,6 +51,7 @@ class Runtime:
     backend_ready: threading.Event = field(default_factory=threading.Event)
     pools_ready: threading.Event = field(default_factory=threading.Event)
     backend_error: str | None = None
+    pools_error: str | None = None
     worker: JobWorker | None = None
 
     @classmethod
@@ -102,7 +103,12 @@ class Runtime:
             threading.Thread(target=self.warm_pools, name="pool-loader", daemon=True).start()
             return
         started = time.perf_counter()
-        self.registry.warm()
+        try:
+            self.registry.warm()
+        except Exception as exc:
+            self.pools_error = f"{type(exc).__name__}: {exc}"
+            logger.exception("could not build the dataset indexes")
+            return
         self.pools_ready.set()
         logger.info("indexes of all datasets ready in %.2fs", time.perf_counter() - started)
 

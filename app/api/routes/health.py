@@ -24,6 +24,8 @@ def readyz(runtime: RuntimeDep) -> dict[str, object] | JSONResponse:
         return error_response(503, "not_ready", f"backend failed to load: {runtime.backend_error}")
     if not runtime.backend_ready.is_set():
         return error_response(503, "not_ready", "the generation backend is still loading")
+    if runtime.pools_error:
+        return error_response(503, "not_ready", f"dataset indexes failed to build: {runtime.pools_error}")
     if not runtime.pools_ready.is_set():
         return error_response(503, "not_ready", "the dataset indexes are still loading")
     return {

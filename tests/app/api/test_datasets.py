@@ -82,3 +82,24 @@ async def test_health_and_readiness(client):
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     ready = (await client.get("/readyz")).json()
     assert ready["status"] == "ready" and ready["backend"] == "fake"
+
+
+async def test_readiness_names_a_backend_that_failed_to_load(settings, embedder):
+    import asyncio
+
+    import httpx
+
+    from app.main import create_app
+    from generators.backends.fake import FakeBackend
+
+    class BrokenBackend(FakeBackend):
+        def load(self) -> None:
+            raise RuntimeError("weights missing")
+
+    app = create_app(settings, embedder=embedder, backend=BrokenBackend(), workers=False)
+    async with app.router.lifespan_context(app):
+        await asyncio.to_thread(app.state.runtime.load_backend)  # the same load, in the foreground
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            assert_error(await client.get("/readyz"), 503, "not_ready", "weights missing")
+            assert (await client.get("/healthz")).status_code == 200
