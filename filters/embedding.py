@@ -46,10 +46,12 @@ class SentenceTransformerEmbedder:
     """all-MiniLM-L6-v2 (or any local sentence-transformers model directory), loaded offline.
 
     The model loads in a background thread started by the constructor, so a service can rebuild its
-    indexes meanwhile; the first :meth:`embed` waits for it. :meth:`embed` is full float32 (stored
-    vectors and the novelty gate); :meth:`embed_queries` may run under bfloat16 autocast where the CPU
-    has native bf16 (or float16 on CUDA) — measured here 2.5x faster, cosine to the float32 vector
-    ≥ 0.99996 — for similarity-search queries, which are approximate anyway.
+    indexes meanwhile; the first :meth:`embed` waits for it. With ``onnx_cache_dir`` set, CPU inference
+    runs in ONNX Runtime (:mod:`filters.onnx_encoder`, the export cached there) with the same vectors.
+    :meth:`embed` is full float32 (stored vectors and the novelty gate). Under torch,
+    :meth:`embed_queries` may run under bfloat16 autocast where the CPU has native bf16 (or float16 on
+    CUDA) — measured here 2.5x faster, cosine to the float32 vector ≥ 0.99996 — for similarity-search
+    queries, which are approximate anyway.
     """
 
     def __init__(
@@ -59,6 +61,8 @@ class SentenceTransformerEmbedder:
         batch_size: int = 64,
         fast_queries: bool = True,
         background: bool = False,
+        onnx_cache_dir: str | Path | None = None,
+        threads: int = 1,
     ) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         self.path = Path(model_path) if model_path else bundled_minilm_path()
@@ -66,6 +70,9 @@ class SentenceTransformerEmbedder:
         self.batch_size = batch_size
         self.fast_queries = fast_queries
         self._device = device
+        self._onnx_cache_dir = Path(onnx_cache_dir) if onnx_cache_dir else None
+        self._threads = threads
+        self._onnx = None
         self._model = None
         self._error: BaseException | None = None
         self._loaded = threading.Event()
@@ -84,11 +91,29 @@ class SentenceTransformerEmbedder:
             from sentence_transformers import SentenceTransformer
 
             self._model = SentenceTransformer(str(self.path), device=self._device)
-            logger.info("loaded embedder %s on %s", self.model_id, self._model.device)
+            self._onnx = self._onnx_encoder()
+            runtime = "onnxruntime" if self._onnx is not None else str(self._model.device)
+            logger.info("loaded embedder %s (%s)", self.model_id, runtime)
         except BaseException as exc:  # surfaced by the first embed()
             self._error = exc
         finally:
             self._loaded.set()
+
+    def _onnx_encoder(self):  # type: ignore[no-untyped-def]
+        """ONNX Runtime for CPU inference when asked for, installed and the model layout allows it."""
+        if self._onnx_cache_dir is None or self._model.device.type != "cpu":
+            return None
+        try:
+            from filters.onnx_encoder import OnnxTextEncoder, supports
+        except ImportError:
+            return None
+        if not supports(self._model):
+            return None
+        try:
+            return OnnxTextEncoder(self._model, self.path, self._onnx_cache_dir, self._threads)
+        except Exception:
+            logger.exception("ONNX Runtime unavailable for %s; using torch", self.model_id)
+            return None
 
     def _model_dimension(self) -> int:
         get = getattr(self._model, "get_embedding_dimension", None) or (
@@ -105,7 +130,10 @@ class SentenceTransformerEmbedder:
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self._ready_model().encode(
+        model = self._ready_model()
+        if self._onnx is not None:
+            return self._onnx.encode(texts, self.batch_size)
+        vectors = model.encode(
             texts,
             batch_size=self.batch_size,
             normalize_embeddings=True,
@@ -117,7 +145,8 @@ class SentenceTransformerEmbedder:
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         """Vectors for search queries: reduced-precision autocast when the hardware has it."""
         model = self._ready_model()
-        autocast = _fast_autocast(model.device.type) if self.fast_queries else None
+        fast = self.fast_queries and self._onnx is None  # ONNX Runtime is already fast, in full precision
+        autocast = _fast_autocast(model.device.type) if fast else None
         if autocast is None:
             return self.embed(texts)
         with autocast:

@@ -47,6 +47,10 @@ class Settings(BaseSettings):
         le=256,
         description="intra-op threads per torch call; parallelism comes from concurrent calls",
     )
+    onnx_cache_dir: Path | None = Field(
+        Path.home() / ".cache" / "selfinstruct" / "onnx",
+        description="exported text encoder for ONNX Runtime on CPU; unset (empty) to run torch",
+    )
     fast_query_embeddings: bool = Field(True, description="bf16/fp16 autocast for search queries only")
     similar_workers: int = Field(2, ge=1, le=64, description="similarity batches embedded at once")
     similar_max_batch: int = Field(64, ge=1, le=4096, description="queries embedded per model call")

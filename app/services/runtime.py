@@ -66,7 +66,11 @@ class Runtime:
         engine = make_engine(settings.database_url)
         create_tables(engine)
         embedder = embedder or SentenceTransformerEmbedder(
-            settings.embedding_model_path, fast_queries=settings.fast_query_embeddings, background=True
+            settings.embedding_model_path,
+            fast_queries=settings.fast_query_embeddings,
+            background=True,
+            onnx_cache_dir=settings.onnx_cache_dir,
+            threads=settings.torch_threads,
         )
         backend = backend or create_backend(
             settings.backend, settings.model_path, settings.device, settings.openai_options()
