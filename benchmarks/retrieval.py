@@ -11,8 +11,9 @@ re-embedded), and drives it from a separate load-generating process:
 The first start builds the indexes from the stored vectors and saves the large FAISS graph; the
 ``ready s`` column is each later restart, which loads it. Configurations, side by side from the same
 run: ``one-by-one`` (each request embeds its own query and searches alone, one at a time:
-``SI_SIMILAR_MAX_BATCH=1``, ``SI_SIMILAR_WORKERS=1``), ``batched`` (the defaults: two batches at a
-time, one thread each) and ``batched-2t`` (one batch at a time on two threads).
+``SI_SIMILAR_MAX_BATCH=1``), ``1 worker`` (one batch of up to 8 queries at a time) and ``batched``
+(the defaults: two batches of up to 8 at a time, one thread each; a quiet service answers each query
+alone, a busy one amortises).
 
     python benchmarks/retrieval.py [--rows 100000] [--rate 100] [--seconds 15]
 """
@@ -38,8 +39,8 @@ DATASET = "bench"
 PORT = 8157
 CONFIGS = {
     "one-by-one": {"SI_SIMILAR_MAX_BATCH": "1", "SI_SIMILAR_WORKERS": "1"},
+    "1 worker": {"SI_SIMILAR_WORKERS": "1"},
     "batched": {},
-    "batched-2t": {"SI_TORCH_THREADS": "2", "SI_SIMILAR_WORKERS": "1"},
 }
 
 

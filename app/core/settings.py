@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     )
     fast_query_embeddings: bool = Field(True, description="bf16/fp16 autocast for search queries only")
     similar_workers: int = Field(2, ge=1, le=64, description="similarity batches embedded at once")
-    similar_max_batch: int = Field(64, ge=1, le=4096, description="queries embedded per model call")
+    similar_max_batch: int = Field(8, ge=1, le=4096, description="queries embedded per model call")
     workers: int = Field(1, ge=0, le=64)
     worker_poll_s: float = Field(1.0, gt=0)
     host: str = "127.0.0.1"
