@@ -99,6 +99,10 @@ class SentenceTransformerEmbedder:
         finally:
             self._loaded.set()
 
+    def wait_loaded(self) -> None:
+        """Block until the model has loaded (or failed to)."""
+        self._loaded.wait()
+
     def _onnx_encoder(self):  # type: ignore[no-untyped-def]
         """ONNX Runtime for CPU inference when asked for, installed and the model layout allows it."""
         if self._onnx_cache_dir is None or self._model.device.type != "cpu":

@@ -93,6 +93,9 @@ class Runtime:
         if background:
             threading.Thread(target=self.load_backend, name="backend-loader", daemon=True).start()
             return
+        # transformers builds models under process-wide state (meta-device initialisation), so two loads
+        # must not overlap: the embedder, loading in its own thread, finishes first.
+        self._wait_for_embedder()
         try:
             self.backend.load()
         except Exception as exc:
@@ -142,7 +145,13 @@ class Runtime:
         if self.worker is not None:
             self.worker.wakeup.set()
 
+    def _wait_for_embedder(self) -> None:
+        wait = getattr(self.embedder, "wait_loaded", None)
+        if wait is not None:
+            wait()
+
     def close(self) -> None:
+        self._wait_for_embedder()  # no loader thread outlives the runtime
         if self.worker is not None:
             self.worker.stop()
         self.registry.save_all()
