@@ -82,7 +82,7 @@ class Runtime:
             embedder,
             backend,
             registry,
-            SimilarityBatcher(registry, settings.similar_max_batch),
+            SimilarityBatcher(registry, settings.similar_max_batch, settings.similar_workers),
         )
         if ensure_default:
             with Session(engine, expire_on_commit=False) as session:
