@@ -84,14 +84,18 @@ class SentenceTransformerEmbedder:
             self._load()
             if self._error is not None:
                 raise self._error
-            self.dimension = self._model_dimension()
+            self.dimension = self._onnx.dimension if self._model is None else self._model_dimension()
 
     def _load(self) -> None:
         try:
-            from sentence_transformers import SentenceTransformer
+            self._onnx = self._cached_onnx_encoder()
+            if self._onnx is None:
+                from sentence_transformers import SentenceTransformer
 
-            self._model = SentenceTransformer(str(self.path), device=self._device)
-            self._onnx = self._onnx_encoder()
+                if self._device in (None, "cpu"):
+                    _set_torch_threads(self._threads)
+                self._model = SentenceTransformer(str(self.path), device=self._device)
+                self._onnx = self._onnx_encoder()
             runtime = "onnxruntime" if self._onnx is not None else str(self._model.device)
             logger.info("loaded embedder %s (%s)", self.model_id, runtime)
         except BaseException as exc:  # surfaced by the first embed()
@@ -102,6 +106,22 @@ class SentenceTransformerEmbedder:
     def wait_loaded(self) -> None:
         """Block until the model has loaded (or failed to)."""
         self._loaded.wait()
+
+    def _cached_onnx_encoder(self):  # type: ignore[no-untyped-def]
+        """ONNX Runtime from an earlier export, without loading torch, when the model runs on the CPU."""
+        if self._onnx_cache_dir is None or self._device not in (None, "cpu"):
+            return None
+        if self._device is None and _cuda_visible():
+            return None  # sentence-transformers would pick the GPU
+        try:
+            from filters.onnx_encoder import OnnxTextEncoder
+        except ImportError:
+            return None
+        try:
+            return OnnxTextEncoder.from_export(self.path, self._onnx_cache_dir, self._threads)
+        except Exception:
+            logger.exception("could not load the cached ONNX export of %s; loading the model", self.model_id)
+            return None
 
     def _onnx_encoder(self):  # type: ignore[no-untyped-def]
         """ONNX Runtime for CPU inference when asked for, installed and the model layout allows it."""
@@ -114,7 +134,7 @@ class SentenceTransformerEmbedder:
         if not supports(self._model):
             return None
         try:
-            return OnnxTextEncoder(self._model, self.path, self._onnx_cache_dir, self._threads)
+            return OnnxTextEncoder.from_model(self._model, self.path, self._onnx_cache_dir, self._threads)
         except Exception:
             logger.exception("ONNX Runtime unavailable for %s; using torch", self.model_id)
             return None
@@ -126,6 +146,7 @@ class SentenceTransformerEmbedder:
         return int(get())
 
     def _ready_model(self):  # type: ignore[no-untyped-def]
+        """The sentence-transformers model, or None when ONNX Runtime serves without it."""
         self._loaded.wait()
         if self._error is not None:
             raise RuntimeError(f"embedding model failed to load: {self._error}") from self._error
@@ -157,6 +178,20 @@ class SentenceTransformerEmbedder:
             vectors = self.embed(texts)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return np.ascontiguousarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
+
+
+def _cuda_visible() -> bool:
+    """Whether torch would see a GPU, judged without importing it (the driver's device node)."""
+    if os.environ.get("CUDA_VISIBLE_DEVICES", None) in ("", "-1"):
+        return False
+    return Path("/dev/nvidiactl").exists()
+
+
+def _set_torch_threads(threads: int) -> None:
+    import torch
+
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
 
 
 def _fast_autocast(device_type: str):  # type: ignore[no-untyped-def]

@@ -10,6 +10,7 @@ module layout are not handled here (the caller keeps torch for them).
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import time
@@ -26,11 +27,33 @@ def supports(model: Any) -> bool:
     modules = [type(module).__name__ for module in model]
     if modules[:2] != ["Transformer", "Pooling"] or any(m != "Normalize" for m in modules[2:]):
         return False
+    if getattr(model[0], "do_lower_case", False):  # lower-cased before the tokenizer: not mirrored
+        return False
     pooling = model[1]
     mode = getattr(pooling, "pooling_mode", None) or getattr(pooling, "get_pooling_mode_str", lambda: "")()
     return mode in ("mean", "pooling_mode_mean_tokens") or bool(
         getattr(pooling, "pooling_mode_mean_tokens", 0)
     )
+
+
+def supported_layout(model_dir: Path) -> int | None:
+    """The ``max_seq_length`` of a sentence-transformers folder whose files declare the layout this
+    encoder mirrors (``Transformer → Pooling(mean) → [Normalize]``, a fast-tokenizer file), else None."""
+    try:
+        modules = json.loads((model_dir / "modules.json").read_text())
+        pooling = json.loads((model_dir / modules[1]["path"] / "config.json").read_text())
+        config = json.loads((model_dir / "sentence_bert_config.json").read_text())
+    except (OSError, ValueError, LookupError):
+        return None
+    kinds = [module.get("type", "").rsplit(".", 1)[-1] for module in modules]
+    modes = [key for key, value in pooling.items() if key.startswith("pooling_mode_") and value is True]
+    if kinds[:2] != ["Transformer", "Pooling"] or any(kind != "Normalize" for kind in kinds[2:]):
+        return None
+    if modes != ["pooling_mode_mean_tokens"] or not (model_dir / "tokenizer.json").exists():
+        return None
+    if config.get("do_lower_case"):  # sentence-transformers lower-cases before the tokenizer; not mirrored
+        return None
+    return int(config.get("max_seq_length") or 512)
 
 
 def _cache_file(model_dir: Path, cache_dir: Path) -> Path:
@@ -43,29 +66,67 @@ def _cache_file(model_dir: Path, cache_dir: Path) -> Path:
     return cache_dir / f"{model_dir.name}-{fingerprint.hexdigest()[:16]}.onnx"
 
 
-class OnnxTextEncoder:
-    """Runs a loaded sentence-transformers model's encoder through ONNX Runtime (thread-safe)."""
+def _file_tokenizer(model_dir: Path, max_length: int) -> Any:
+    """The model's fast tokenizer read straight from ``tokenizer.json`` (no transformers, no torch), set
+    up as sentence-transformers calls it: truncate to ``max_length``, pad to the longest in the batch."""
+    from tokenizers import Tokenizer
 
-    def __init__(self, model: Any, model_dir: Path, cache_dir: Path, threads: int = 1) -> None:
+    tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    tokenizer.enable_truncation(max_length=max_length)
+    padding = tokenizer.padding or {}
+    tokenizer.enable_padding(
+        pad_id=padding.get("pad_id", 0),
+        pad_type_id=padding.get("pad_type_id", 0),
+        pad_token=padding.get("pad_token", "[PAD]"),
+    )
+    return tokenizer
+
+
+class OnnxTextEncoder:
+    """Runs a sentence-transformers model's encoder through ONNX Runtime (thread-safe).
+
+    :meth:`from_model` exports a loaded model once; :meth:`from_export` starts from the cached export and
+    the model's files alone, so a restart never imports torch.
+    """
+
+    def __init__(self, model_dir: Path, export: Path, max_length: int, threads: int = 1) -> None:
         import onnxruntime as ort
 
-        self.tokenizer = model.tokenizer
-        self.max_length = int(model.max_seq_length)
-        path = _cache_file(model_dir, cache_dir)
-        if not path.exists():
-            self._export(model, path)
+        self.max_length = max_length
+        self.tokenizer = _file_tokenizer(model_dir, max_length)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(str(export), options, providers=["CPUExecutionProvider"])
         self.input_names = [i.name for i in self.session.get_inputs()]
+        self.dimension = int(self.session.get_outputs()[0].shape[-1])
 
-    def _export(self, model: Any, path: Path) -> None:
+    @classmethod
+    def from_model(cls, model: Any, model_dir: Path, cache_dir: Path, threads: int = 1) -> OnnxTextEncoder:
+        """Export ``model`` (a loaded SentenceTransformer) unless its export is cached, then load it."""
+        path = _cache_file(model_dir, cache_dir)
+        if not path.exists():
+            cls._export(model, path)
+        return cls(model_dir, path, int(model.max_seq_length), threads)
+
+    @classmethod
+    def from_export(cls, model_dir: Path, cache_dir: Path, threads: int = 1) -> OnnxTextEncoder | None:
+        """The encoder from a cached export and the model's files, or None when there is none to use."""
+        max_length = supported_layout(model_dir)
+        path = _cache_file(model_dir, cache_dir)
+        if max_length is None or not path.exists():
+            return None
+        return cls(model_dir, path, max_length, threads)
+
+    @staticmethod
+    def _export(model: Any, path: Path) -> None:
         import torch
 
         started = time.perf_counter()
         encoder = model[0].auto_model.eval()
-        sample = self.tokenizer(["an example", "another example sentence"], padding=True, return_tensors="pt")
+        sample = model.tokenizer(
+            ["an example", "another example sentence"], padding=True, return_tensors="pt"
+        )
         names = [name for name in ("input_ids", "attention_mask", "token_type_ids") if name in sample]
 
         class Hidden(torch.nn.Module):
@@ -99,12 +160,15 @@ class OnnxTextEncoder:
         chunks = []
         for start in range(0, len(texts), batch_size):
             batch = [texts[i] for i in order[start : start + batch_size]]
-            encoded = self.tokenizer(
-                batch, padding=True, truncation=True, max_length=self.max_length, return_tensors="np"
-            )
-            feeds = {name: encoded[name].astype(np.int64) for name in self.input_names}
+            encoded = self.tokenizer.encode_batch(batch)
+            columns = {
+                "input_ids": [e.ids for e in encoded],
+                "attention_mask": [e.attention_mask for e in encoded],
+                "token_type_ids": [e.type_ids for e in encoded],
+            }
+            feeds = {name: np.asarray(columns[name], dtype=np.int64) for name in self.input_names}
             hidden = self.session.run(None, feeds)[0]
-            mask = encoded["attention_mask"][..., None].astype(np.float32)
+            mask = np.asarray(columns["attention_mask"], dtype=np.float32)[..., None]
             pooled = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
             chunks.append(pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12))
         vectors = np.empty((len(texts), chunks[0].shape[1]), dtype=np.float32)
