@@ -25,8 +25,8 @@ index was built for, by default); below it the best score among the probed items
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -78,6 +78,25 @@ def rouge_l_f_many(lcs: np.ndarray, candidate_len: int, item_lens: np.ndarray) -
         scores = 2 * precision * recall / total
     valid = (item_lens > 0) & (candidate_len > 0) & (total > 0)
     return np.where(valid, scores, 0.0)
+
+
+def encode_many(seqs: Sequence[Sequence[int]]) -> list[str | list[int]]:
+    """:func:`encode` of every sequence, decoding one UTF-32 buffer instead of joining per item."""
+    lens = [len(seq) for seq in seqs]
+    codes = np.fromiter(itertools.chain.from_iterable(seqs), dtype=np.int64, count=sum(lens)) + 1
+    codes = np.where(codes < 0xD800, codes, codes + 0x800)
+    if len(codes) and codes.max() > 0x10FFFF:
+        return [encode(seq) for seq in seqs]
+    text = codes.astype("<u4").tobytes().decode("utf-32-le")
+    ends = itertools.accumulate(lens)
+    return [text[end - n : end] for n, end in zip(lens, ends, strict=True)]
+
+
+def min_overlap_many(lengths: np.ndarray, threshold: float) -> np.ndarray:
+    """:func:`min_overlap` of each length, with the same float operations."""
+    return np.maximum(0, np.ceil(threshold * lengths.astype(np.float64) / (2 - threshold) - _SLACK)).astype(
+        np.int64
+    )
 
 
 def min_overlap(length: int, threshold: float) -> int:
@@ -132,11 +151,14 @@ class RougeNoveltyIndex:
 
     def add_many(self, items: Iterable[tuple[int, Sequence[str]]]) -> None:
         """Bulk load (start-up): rank elements once from the whole pool, then index every prefix."""
+        vocab = self._vocab
+        intern = vocab.setdefault
+        start = len(self._seqs)
         for item_id, tokens in items:
-            seq = [self._token_id(token) for token in tokens]
             self._ids.append(item_id)
-            self._seqs.append(seq)
-            self._encoded.append(encode(seq))
+            self._seqs.append([intern(token, len(vocab)) for token in tokens])
+        self._order.extend(range(-len(self._order) - 1, -len(vocab) - 1, -1))  # reranked below
+        self._encoded.extend(encode_many(self._seqs[start:]))
         self._rerank()
 
     def _token_id(self, token: str) -> int:
@@ -148,16 +170,52 @@ class RougeNoveltyIndex:
         return token_id
 
     def _rerank(self) -> None:
-        df = Counter(token for seq in self._seqs for token in set(seq))
-        ranked = sorted(range(len(self._vocab)), key=lambda t: (df.get(t, 0), t))
-        for rank, token_id in enumerate(ranked):
-            self._order[token_id] = rank
-        self._next_new_rank = -1
-        self._postings = {}
-        self._frozen = {}
-        for position in range(len(self._seqs)):
-            self._index_prefix(position)
-        self._ranked_at = len(self._seqs)
+        """Rank tokens by document frequency (rarest first, ties by id) and index every prefix afresh.
+
+        The same ranks and postings as :meth:`_index_prefix` item by item, computed with array operations
+        (a 100K-item pool in well under a second)."""
+        seqs = self._seqs
+        self._postings, self._frozen, self._next_new_rank = {}, {}, -1
+        if not seqs:
+            return
+        lens = np.fromiter(map(len, seqs), dtype=np.int64, count=len(seqs))
+        self._lens = np.zeros(max(1024, len(seqs)), dtype=np.int64)
+        self._lens[: len(seqs)] = lens
+        tokens = np.fromiter(itertools.chain.from_iterable(seqs), dtype=np.int64, count=int(lens.sum()))
+        item = np.repeat(np.arange(len(seqs), dtype=np.int64), lens)
+        # occurrence number of each token within its item (0 for the first, 1 for the second …)
+        by_pair = np.lexsort((np.arange(len(tokens)), tokens, item))
+        pair_item, pair_token = item[by_pair], tokens[by_pair]
+        new_pair = np.ones(len(tokens), dtype=bool)
+        new_pair[1:] = (pair_item[1:] != pair_item[:-1]) | (pair_token[1:] != pair_token[:-1])
+        pair_start = np.maximum.accumulate(np.where(new_pair, np.arange(len(tokens)), 0))
+        occurrence = np.empty(len(tokens), dtype=np.int64)
+        occurrence[by_pair] = np.arange(len(tokens)) - pair_start
+        # document frequency = items holding the token at least once; rank = place in (df, id) order
+        df = np.bincount(tokens[occurrence == 0], minlength=len(self._vocab))
+        ranked = np.lexsort((np.arange(len(self._vocab)), df))
+        order = np.empty(len(self._vocab), dtype=np.int64)
+        order[ranked] = np.arange(len(self._vocab))
+        self._order = order.tolist()
+        # each item's elements rarest first, and the place of each in its item
+        key = ((order[tokens] + _RANK_OFFSET) << _OCCURRENCE_BITS) | occurrence
+        by_key = np.lexsort((key, item))
+        element = ((tokens << _OCCURRENCE_BITS) | occurrence)[by_key]
+        item_start = np.concatenate(([0], np.cumsum(lens)[:-1]))
+        place = np.arange(len(tokens)) - np.repeat(item_start, lens)
+        prefix = lens - min_overlap_many(lens, self.threshold) + 1
+        kept = place < np.repeat(prefix, lens)
+        element = element[kept]
+        entry = (item[kept] << _J_BITS) | np.minimum(place[kept], _J_MAX)
+        by_element = np.argsort(element, kind="stable")
+        element, entry = element[by_element], entry[by_element]
+        bounds = np.flatnonzero(np.diff(element)) + 1
+        self._frozen = (
+            dict(zip(element[np.concatenate(([0], bounds))].tolist(), np.split(entry, bounds), strict=True))
+            if len(element)
+            else {}
+        )
+        self._ranked_at = len(seqs)
 
     def _elements(self, seq: Sequence[int]) -> list[int]:
         """Occurrence-indexed elements of a token-id list, rarest first."""
@@ -189,7 +247,8 @@ class RougeNoveltyIndex:
             entry = (position << _J_BITS) | min(j, _J_MAX)
             bucket = postings.get(element)
             if bucket is None:
-                postings[element] = [entry]
+                base = frozen.pop(element, None)  # bulk-built postings live as arrays only
+                postings[element] = [entry] if base is None else [*base.tolist(), entry]
             else:
                 bucket.append(entry)
                 frozen.pop(element, None)

@@ -128,6 +128,30 @@ def test_decisions_survive_reranking_of_a_growing_pool(texts, candidates):
             assert (got.score, got.item_id) == (expected.score, expected.item_id)
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    bulk=st.lists(st.lists(st.sampled_from(VOCAB + ["a", "b"]), max_size=9), min_size=1, max_size=40),
+    later=st.lists(st.lists(st.sampled_from(VOCAB + ["a", "b", "new"]), max_size=9), min_size=1, max_size=20),
+    candidates=st.lists(st.lists(st.sampled_from(VOCAB + ["new"]), max_size=9), min_size=3, max_size=3),
+)
+def test_adds_after_a_bulk_load_stay_exact(bulk, later, candidates):
+    """Bulk-built postings (arrays) turn into growing lists on the first add that touches them."""
+    pool = [(i, " ".join(t)) for i, t in enumerate(bulk + later)]
+    index = RougeNoveltyIndex()
+    index.add_many((i, index.tokenize(text)) for i, text in pool[: len(bulk)])
+    for i, text in pool[len(bulk) :]:
+        index.add(i, index.tokenize(text))
+    for words in candidates:
+        candidate = " ".join(words)
+        expected = brute_force(candidate, pool)
+        got = index.max_score(index.tokenize(candidate))
+        assert (got.score > 0.7) == (expected.score > 0.7)
+        if expected.score > 0.7:
+            assert (got.score, got.item_id) == (expected.score, expected.item_id)
+        full = index.max_score(index.tokenize(candidate), floor=0.0)
+        assert (full.score, full.item_id) == (expected.score, expected.item_id)
+
+
 def test_ties_keep_the_earliest_item():
     pool = [(5, "the cat sat"), (3, "the cat sat"), (9, "the cat sat on the mat")]
     match = build_index(pool).max_score(RougeNoveltyIndex.tokenize("the cat sat"))
