@@ -7,7 +7,6 @@ once it has an id). Every decision carries the scores computed so far.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -55,7 +54,9 @@ def parse_stages(spec: str | Iterable[str] | None) -> frozenset[str]:
 
 
 def normalize_for_exact(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip().casefold()
+    """Whitespace runs to one space, ends stripped, case folded (``str.split`` and ``\\s`` agree on what
+    whitespace is)."""
+    return " ".join(text.split()).casefold()
 
 
 class FilterChain:

@@ -45,6 +45,14 @@ _J_MAX = (1 << _J_BITS) - 1
 _MIN_REBUILD_SIZE = 256
 
 
+class _Vocab(dict[str, int]):
+    """Token → id; looking up a new token (``vocab[token]``) gives it the next id."""
+
+    def __missing__(self, token: str) -> int:
+        token_id = self[token] = len(self)
+        return token_id
+
+
 @dataclass(frozen=True)
 class RougeMatch:
     score: float
@@ -120,7 +128,7 @@ class RougeNoveltyIndex:
         if not 0 <= threshold < 1:
             raise ValueError("threshold must be in [0, 1)")
         self.threshold = threshold
-        self._vocab: dict[str, int] = {}
+        self._vocab = _Vocab()
         self._order: list[int] = []  # token id -> rank (lower = rarer = earlier in prefixes)
         self._next_new_rank = -1
         self._ids: list[int] = []
@@ -152,11 +160,11 @@ class RougeNoveltyIndex:
     def add_many(self, items: Iterable[tuple[int, Sequence[str]]]) -> None:
         """Bulk load (start-up): rank elements once from the whole pool, then index every prefix."""
         vocab = self._vocab
-        intern = vocab.setdefault
+        intern = vocab.__getitem__  # a new token gets the next id (_Vocab.__missing__)
         start = len(self._seqs)
         for item_id, tokens in items:
             self._ids.append(item_id)
-            self._seqs.append([intern(token, len(vocab)) for token in tokens])
+            self._seqs.append(list(map(intern, tokens)))
         self._order.extend(range(-len(self._order) - 1, -len(vocab) - 1, -1))  # reranked below
         self._encoded.extend(encode_many(self._seqs[start:]))
         self._rerank()

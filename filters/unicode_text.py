@@ -15,7 +15,6 @@ candidate would look novel. The rule used here:
 
 from __future__ import annotations
 
-import re
 import unicodedata
 
 from rouge_score import tokenize as rouge_tokenize
@@ -40,7 +39,10 @@ def is_unspaced(char: str) -> bool:
     return any(lo <= code <= hi for lo, hi in UNSPACED_RANGES)
 
 
-_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+# after lower-casing, every ASCII character but [a-z0-9] separates tokens (a table: faster than a regex)
+_ASCII_SEPARATORS = str.maketrans(
+    {chr(c): " " for c in range(128) if not chr(c).isdigit() and not chr(c).islower()}
+)
 
 
 def rouge_score_tokens(text: str) -> list[str]:
@@ -51,7 +53,7 @@ def rouge_score_tokens(text: str) -> list[str]:
     rouge-score itself (``str.lower`` of non-ASCII characters can produce ASCII letters).
     """
     if text.isascii():
-        return _NON_ALNUM.sub(" ", text.lower()).split()
+        return text.lower().translate(_ASCII_SEPARATORS).split()
     return rouge_tokenize.tokenize(text, None)
 
 
