@@ -24,10 +24,12 @@ from app.core.settings import Settings
 from app.models import TERMINAL_STATES, Dataset, Generation, Job, JobCreate, JobPublic, utcnow
 from app.services.acceptance import CandidateIn, Outcome, decide_and_store
 from app.services.errors import Conflict, NotFound
+from app.services.inflight import RequestWindow, backend_failure_reason
 from app.services.pool import PoolRegistry
 from generators.backends.base import GenerationResult, LLMBackend, SamplingParams
+from generators.backends.dispatch import RequestDispatcher
 from generators.parsing import parse_completion
-from generators.prompts import build_prompt, choose_examples
+from generators.prompts import Prompt, build_prompt, choose_examples
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +95,7 @@ class JobRunner:
     backend: LLMBackend
     settings: Settings
     stop_event: threading.Event
+    dispatcher: RequestDispatcher | None = None
 
     def run(self, job_id: int, on_progress: ProgressCallback | None = None) -> Job:
         with Session(self.engine, expire_on_commit=False) as session:
@@ -102,33 +105,59 @@ class JobRunner:
             rng = random.Random(job.seed if job.seed is not None else job.id)
             for _ in range(job.requests):  # a resumed job continues its random stream
                 rng.random()
-            while True:
-                session.refresh(job)
-                state = self._next_state(job)
-                if state is not None:
-                    return self._finish(session, job, *state)
-                if self.stop_event.is_set():
-                    job.status = "queued"
-                    session.add(job)
-                    session.commit()
-                    logger.info("job %s paused for shutdown at %d/%d", job.id, job.accepted, job.target)
-                    return job
-                examples = choose_examples(
-                    pool.seed_texts(),
-                    pool.machine_texts(),
-                    rng,
-                    dataset.num_human_examples,
-                    dataset.num_machine_examples,
-                )
-                params = sampling_params(self.settings, rng.randrange(2**31))
-                try:
-                    result = self.backend.generate(build_prompt(examples), params)
-                except Exception as exc:  # the backend's failure ends the job with its reason
-                    logger.exception("job %s: backend failed", job.id)
-                    return self._finish(session, job, "failed", f"backend error: {type(exc).__name__}: {exc}")
-                self._store(session, job, pool, result, params)
-                if on_progress is not None:
-                    on_progress(job)
+            dispatcher = self.dispatcher or RequestDispatcher(self.backend, 1)
+            window = RequestWindow(dispatcher, self.settings.resolved_max_in_flight())
+            try:
+                return self._run_requests(session, job, dataset, pool, rng, window, on_progress)
+            finally:
+                window.cancel()  # requests no longer wanted are aborted, their results never stored
+                if self.dispatcher is None:
+                    dispatcher.close()
+
+    def _run_requests(
+        self,
+        session: Session,
+        job: Job,
+        dataset: Dataset,
+        pool,
+        rng: random.Random,
+        window: RequestWindow,
+        on_progress: ProgressCallback | None,
+    ) -> Job:
+        def next_request() -> tuple[Prompt, SamplingParams]:
+            examples = choose_examples(
+                pool.seed_texts(),
+                pool.machine_texts(),
+                rng,
+                dataset.num_human_examples,
+                dataset.num_machine_examples,
+            )
+            return build_prompt(examples), sampling_params(self.settings, rng.randrange(2**31))
+
+        while True:
+            session.refresh(job)
+            state = self._next_state(job)
+            if state is not None:
+                return self._finish(session, job, *state)
+            if self.stop_event.is_set():
+                job.status = "queued"
+                session.add(job)
+                session.commit()
+                logger.info("job %s paused for shutdown at %d/%d", job.id, job.accepted, job.target)
+                return job
+            window.fill(next_request, job.max_requests - job.requests - len(window))
+            done = window.next_done(timeout=self.settings.worker_poll_s)
+            if done is None:
+                continue
+            future, params = done
+            try:
+                result = future.result()
+            except Exception as exc:  # the backend's failure ends the job with its reason
+                logger.warning("job %s: backend failed: %s", job.id, exc)
+                return self._finish(session, job, "failed", backend_failure_reason(exc))
+            self._store(session, job, pool, result, params)
+            if on_progress is not None:
+                on_progress(job)
 
     def _next_state(self, job: Job) -> tuple[str, str | None] | None:
         if job.cancel_requested:
