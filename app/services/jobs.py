@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 from app.core.settings import Settings
 from app.models import TERMINAL_STATES, Dataset, Generation, Job, JobCreate, JobPublic, utcnow
 from app.services.acceptance import CandidateIn, Outcome, decide_and_store
+from app.services.accounting import completion_cost, per_accepted
 from app.services.errors import Conflict, NotFound
 from app.services.inflight import RequestWindow, backend_failure_reason
 from app.services.pool import PoolRegistry
@@ -72,7 +73,7 @@ def cancel_job(session: Session, job: Job) -> Job:
 
 
 def job_public(job: Job, dataset_name: str) -> JobPublic:
-    return JobPublic.model_validate(job, update={"dataset": dataset_name})
+    return JobPublic.model_validate(job, update={"dataset": dataset_name, **per_accepted(job)})
 
 
 def sampling_params(settings: Settings, seed: int | None) -> SamplingParams:
@@ -204,6 +205,9 @@ class JobRunner:
                 finish_reason=completion.finish_reason,
                 prompt_tokens=result.prompt_tokens,
                 completion_tokens=completion.completion_tokens,
+                cost=completion_cost(
+                    self.settings, index, result.prompt_tokens, completion.completion_tokens
+                ),
                 seconds=result.seconds,
                 parse_dropped=[{"text": d.text[:500], "reason": d.reason} for d in parsed.dropped],
             )
@@ -238,6 +242,9 @@ class JobRunner:
             job.rejected += sum(1 for o in outcomes if not o.decision.accepted)
             job.prompt_tokens += result.prompt_tokens
             job.completion_tokens += sum(c.completion_tokens for c in result.completions)
+            costs = [g.cost for g, _ in ledger if g.cost is not None]
+            if costs:
+                job.cost = (job.cost or 0.0) + sum(costs)
             session.add(job)
 
         decide_and_store(
