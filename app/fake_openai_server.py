@@ -233,10 +233,10 @@ class FakeOpenAIServer:
             return " }}{{ ### <<< \ufffd\ufffd ]] ;; --", "stop"
         key = f"{self.stats.requests}|{index}|{body.get('seed')}|{body.get('messages') or body.get('prompt')}"
         text = fake_task_list(key, first, self.items_per_completion)
-        words = text.split()
+        words = list(re.finditer(r"\S+", text))
         if behaviour == "length" or len(words) > max_tokens:
             keep = min(max_tokens, len(words) - 2) if behaviour == "length" else max_tokens
-            return " " + " ".join(words[:keep]), "length"
+            return text[: words[keep - 1].end()], "length"  # layout kept, cut mid-item
         return text, "stop"
 
 
