@@ -70,7 +70,7 @@ class FakeOpenAIServer:
         self.stats = ServerStats()
         self.bodies: list[dict] = []
         self.cancelled = 0
-        self._active = 0
+        self._active: dict[int, float] = {}  # slot holder -> when it started
         self._slots: asyncio.Semaphore | None = None
         self.set_script(script)
         self.app = Starlette(
@@ -97,9 +97,14 @@ class FakeOpenAIServer:
             self.stats = ServerStats()
 
     def utilisation(self) -> float:
-        """Busy slot-seconds over ``capacity`` × seconds since the last reset."""
-        wall = time.monotonic() - self.stats.started_at
-        return self.stats.busy_s / (self.capacity * wall) if wall > 0 else 0.0
+        """Busy slot-seconds (finished requests and the elapsed part of running ones) over
+        ``capacity`` × seconds since the last reset."""
+        with self._lock:
+            now = time.monotonic()
+            since = self.stats.started_at
+            running = sum(now - max(started, since) for started in self._active.values())
+            wall = now - since
+            return (self.stats.busy_s + running) / (self.capacity * wall) if wall > 0 else 0.0
 
     @property
     def base_url(self) -> str:
@@ -214,15 +219,16 @@ class FakeOpenAIServer:
             self._slots = asyncio.Semaphore(self.capacity)
         duration = self.latency_s + (tokens / self.tokens_per_s if self.tokens_per_s else 0.0)
         async with self._slots:
-            self._active += 1
-            self.stats.max_concurrent = max(self.stats.max_concurrent, self._active)
-            started = time.monotonic()
+            key = id(asyncio.current_task())
+            with self._lock:
+                self._active[key] = started = time.monotonic()
+                self.stats.max_concurrent = max(self.stats.max_concurrent, len(self._active))
             try:
                 if duration:
                     await asyncio.sleep(duration)
             finally:
-                self._active -= 1
                 with self._lock:
+                    del self._active[key]
                     self.stats.busy_s += time.monotonic() - max(started, self.stats.started_at)
                     self.stats.served += 1
 

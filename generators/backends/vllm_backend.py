@@ -106,10 +106,14 @@ class VLLMBackend(LLMBackend):
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop)
 
     # -------------------------------------------------------------- requests
-    def render(self, prompt: Prompt) -> str:
-        """The exact text the engine gets: the chat template continuing the assistant turn, or the list."""
+    def render(self, prompt: Prompt, structured: bool = False) -> str:
+        """The exact text the engine gets: the chat template continuing the assistant turn, or the list.
+        A structured (JSON) answer starts a fresh assistant turn instead of continuing the list."""
         if not self.uses_chat_template:
             return prompt.text
+        if structured:
+            messages = [m for m in prompt.messages if m["role"] != "assistant"]
+            return self._tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         return self._tokenizer.apply_chat_template(
             list(prompt.messages), tokenize=False, continue_final_message=True
         )
@@ -139,7 +143,7 @@ class VLLMBackend(LLMBackend):
         return self._vllm.SamplingParams(**self.sampling_kwargs(params))
 
     async def _generate_on_engine(self, prompt: Prompt, params: SamplingParams) -> GenerationResult:
-        text = self.render(prompt)
+        text = self.render(prompt, structured=params.json_schema is not None)
         request_id = f"si-{uuid.uuid4().hex}"
         started = time.perf_counter()
         final = None

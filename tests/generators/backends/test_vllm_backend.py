@@ -44,8 +44,9 @@ class StandInEngine:
     async def get_tokenizer(self):
         return SimpleNamespace(
             chat_template="{{ messages }}",
-            apply_chat_template=lambda messages, tokenize, continue_final_message: (
-                "<chat>" + "|".join(m["content"] for m in messages)
+            apply_chat_template=lambda messages, tokenize, **how: (
+                ("<new>" if how.get("add_generation_prompt") else "<chat>")
+                + "|".join(m["content"] for m in messages)
             ),
         )
 
@@ -134,6 +135,17 @@ def test_generate_returns_every_sample_in_order_with_token_counts():
         assert [c.completion_tokens for c in result.completions] == [2, 3, 4]
         assert result.prompt_tokens == 11 and result.model_id == "org/model"
         assert backend._engine.aborted == []
+    finally:
+        backend.unload()
+
+
+def test_structured_output_starts_a_fresh_assistant_turn():
+    backend = loaded_backend()
+    try:
+        backend.generate(PROMPT, SamplingParams(n=1, json_schema={"type": "object"}))
+        prompt, params, _ = backend._engine.requests[0]
+        assert prompt.startswith("<new>") and not prompt.endswith("|3.")
+        assert params.kwargs["structured_outputs"] == {"json": {"type": "object"}}
     finally:
         backend.unload()
 
