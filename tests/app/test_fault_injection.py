@@ -149,6 +149,8 @@ async def test_the_circuit_opens_and_jobs_fail_fast_while_it_is_open(client_for,
             "backend unavailable: backend circuit open after 2 consecutive failures"
         )
         assert server.stats.requests == seen  # nothing reached the server
+        ready = (await client.get("/readyz")).json()
+        assert ready["backend_circuit"] == "open" and ready["requests_in_flight"] == 0
         assert_nothing_half_stored(client, job)
 
 
