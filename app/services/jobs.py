@@ -3,7 +3,9 @@
 A job asks the backend for completions of Self-Instruct prompts until it has ``target`` accepted
 instructions or has spent ``max_requests`` requests. Every request is one transaction: the ledger rows,
 every decided candidate and the job's counters are committed together, so a job stopped at any point
-resumes from its stored progress and nothing is half-stored.
+resumes from its stored progress and nothing is half-stored. Up to ``SI_MAX_IN_FLIGHT`` requests of a
+job are outstanding at once (``app/services/inflight.py``); their results are stored one at a time, as
+they arrive, and those still outstanding when the job ends are cancelled.
 """
 
 from __future__ import annotations
