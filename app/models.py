@@ -200,6 +200,7 @@ class Generation(SQLModel, table=True):
     finish_reason: str
     prompt_tokens: int
     completion_tokens: int
+    cost: float | None = None
     seconds: float
     parse_dropped: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
@@ -216,6 +217,7 @@ class GenerationPublic(SQLModel):
     finish_reason: str
     prompt_tokens: int
     completion_tokens: int
+    cost: float | None = None
     seconds: float
     parse_dropped: list[dict[str, str]]
     created_at: datetime
@@ -246,6 +248,7 @@ class Job(SQLModel, table=True):
     counts: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cost: float | None = None
     error: str | None = None
     cancel_requested: bool = False
     created_at: datetime = Field(default_factory=utcnow)
@@ -266,6 +269,9 @@ class JobPublic(SQLModel):
     counts: dict[str, int]
     prompt_tokens: int
     completion_tokens: int
+    cost: float | None = None
+    tokens_per_accepted: float | None = None
+    cost_per_accepted: float | None = None
     error: str | None
     created_at: datetime
     started_at: datetime | None

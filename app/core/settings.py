@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -15,7 +15,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SI_", env_file=".env", extra="ignore")
 
     database_url: str = "sqlite:///./selfinstruct.db"
-    backend: Literal["transformers", "openai", "fake"] = "transformers"
+    backend: Literal["transformers", "openai", "vllm", "fake"] = "transformers"
     model_path: str | None = Field(None, description="model dir or .gguf; default SmolLM2-135M")
     device: str | None = None
     openai_base_url: str | None = Field(None, description="e.g. http://vllm:8000/v1")
@@ -25,6 +25,24 @@ class Settings(BaseSettings):
     openai_timeout_s: float = Field(120.0, gt=0)
     openai_max_retries: int = Field(3, ge=0, le=20)
     embedding_model_path: str | None = Field(None, description="default: bundled MiniLM-L6-v2")
+    vllm_engine_args: dict[str, Any] = Field(
+        default_factory=dict, description="JSON object of extra vllm.AsyncEngineArgs, e.g. max_model_len"
+    )
+    max_in_flight: int | None = Field(
+        None,
+        ge=1,
+        le=4096,
+        description="backend requests in flight at once; default 1 for transformers, else 32",
+    )
+    breaker_failures: int = Field(
+        5, ge=1, le=1000, description="consecutive failed requests that open the circuit"
+    )
+    breaker_cooldown_s: float = Field(30.0, gt=0, description="open circuit: seconds before a trial request")
+    max_queued_jobs: int = Field(100, ge=1, le=100000, description="queued jobs before new ones get 429")
+    prompt_price_per_mtok: float | None = Field(None, ge=0, description="cost of a million prompt tokens")
+    completion_price_per_mtok: float | None = Field(
+        None, ge=0, description="cost of a million completion tokens"
+    )
 
     seed_dir: Path = PROJECT_ROOT / "seed_tasks"
     default_dataset: str | None = "default"
@@ -81,7 +99,15 @@ class Settings(BaseSettings):
     def _openai_needs_server(self) -> Settings:
         if self.backend == "openai" and not (self.openai_base_url and self.openai_model):
             raise ValueError("SI_BACKEND=openai needs SI_OPENAI_BASE_URL and SI_OPENAI_MODEL")
+        if self.backend == "vllm" and not self.model_path:
+            raise ValueError("SI_BACKEND=vllm needs SI_MODEL_PATH (a Hugging Face model id or local folder)")
         return self
+
+    def resolved_max_in_flight(self) -> int:
+        """The CPU model runs one request at a time; a GPU server wants many queued to batch them."""
+        if self.max_in_flight is not None:
+            return self.max_in_flight
+        return 1 if self.backend == "transformers" else 32
 
     def openai_options(self) -> dict[str, object]:
         return {

@@ -6,6 +6,7 @@ from __future__ import annotations
 class ServiceError(Exception):
     status = 400
     code = "bad_request"
+    headers: dict[str, str] | None = None
 
     def __init__(self, message: str, details: object | None = None) -> None:
         super().__init__(message)
@@ -26,6 +27,12 @@ class Conflict(ServiceError):
 class InvalidInput(ServiceError):
     status = 422
     code = "invalid_input"
+
+
+class QueueFull(ServiceError):
+    status = 429
+    code = "queue_full"
+    headers = {"Retry-After": "5"}
 
 
 class NotReady(ServiceError):

@@ -3,7 +3,9 @@
 A job asks the backend for completions of Self-Instruct prompts until it has ``target`` accepted
 instructions or has spent ``max_requests`` requests. Every request is one transaction: the ledger rows,
 every decided candidate and the job's counters are committed together, so a job stopped at any point
-resumes from its stored progress and nothing is half-stored.
+resumes from its stored progress and nothing is half-stored. Up to ``SI_MAX_IN_FLIGHT`` requests of a
+job are outstanding at once (``app/services/inflight.py``); their results are stored one at a time, as
+they arrive, and those still outstanding when the job ends are cancelled.
 """
 
 from __future__ import annotations
@@ -23,11 +25,14 @@ from sqlmodel import Session, col, select
 from app.core.settings import Settings
 from app.models import TERMINAL_STATES, Dataset, Generation, Job, JobCreate, JobPublic, utcnow
 from app.services.acceptance import CandidateIn, Outcome, decide_and_store
+from app.services.accounting import completion_cost, per_accepted
 from app.services.errors import Conflict, NotFound
+from app.services.inflight import RequestWindow, backend_failure_reason
 from app.services.pool import PoolRegistry
 from generators.backends.base import GenerationResult, LLMBackend, SamplingParams
+from generators.backends.dispatch import RequestDispatcher
 from generators.parsing import parse_completion
-from generators.prompts import build_prompt, choose_examples
+from generators.prompts import Prompt, build_prompt, choose_examples
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +75,7 @@ def cancel_job(session: Session, job: Job) -> Job:
 
 
 def job_public(job: Job, dataset_name: str) -> JobPublic:
-    return JobPublic.model_validate(job, update={"dataset": dataset_name})
+    return JobPublic.model_validate(job, update={"dataset": dataset_name, **per_accepted(job)})
 
 
 def sampling_params(settings: Settings, seed: int | None) -> SamplingParams:
@@ -93,6 +98,7 @@ class JobRunner:
     backend: LLMBackend
     settings: Settings
     stop_event: threading.Event
+    dispatcher: RequestDispatcher | None = None
 
     def run(self, job_id: int, on_progress: ProgressCallback | None = None) -> Job:
         with Session(self.engine, expire_on_commit=False) as session:
@@ -102,33 +108,59 @@ class JobRunner:
             rng = random.Random(job.seed if job.seed is not None else job.id)
             for _ in range(job.requests):  # a resumed job continues its random stream
                 rng.random()
-            while True:
-                session.refresh(job)
-                state = self._next_state(job)
-                if state is not None:
-                    return self._finish(session, job, *state)
-                if self.stop_event.is_set():
-                    job.status = "queued"
-                    session.add(job)
-                    session.commit()
-                    logger.info("job %s paused for shutdown at %d/%d", job.id, job.accepted, job.target)
-                    return job
-                examples = choose_examples(
-                    pool.seed_texts(),
-                    pool.machine_texts(),
-                    rng,
-                    dataset.num_human_examples,
-                    dataset.num_machine_examples,
-                )
-                params = sampling_params(self.settings, rng.randrange(2**31))
-                try:
-                    result = self.backend.generate(build_prompt(examples), params)
-                except Exception as exc:  # the backend's failure ends the job with its reason
-                    logger.exception("job %s: backend failed", job.id)
-                    return self._finish(session, job, "failed", f"backend error: {type(exc).__name__}: {exc}")
-                self._store(session, job, pool, result, params)
-                if on_progress is not None:
-                    on_progress(job)
+            dispatcher = self.dispatcher or RequestDispatcher(self.backend, 1)
+            window = RequestWindow(dispatcher, self.settings.resolved_max_in_flight())
+            try:
+                return self._run_requests(session, job, dataset, pool, rng, window, on_progress)
+            finally:
+                window.cancel()  # requests no longer wanted are aborted, their results never stored
+                if self.dispatcher is None:
+                    dispatcher.close()
+
+    def _run_requests(
+        self,
+        session: Session,
+        job: Job,
+        dataset: Dataset,
+        pool,
+        rng: random.Random,
+        window: RequestWindow,
+        on_progress: ProgressCallback | None,
+    ) -> Job:
+        def next_request() -> tuple[Prompt, SamplingParams]:
+            examples = choose_examples(
+                pool.seed_texts(),
+                pool.machine_texts(),
+                rng,
+                dataset.num_human_examples,
+                dataset.num_machine_examples,
+            )
+            return build_prompt(examples), sampling_params(self.settings, rng.randrange(2**31))
+
+        while True:
+            session.refresh(job)
+            state = self._next_state(job)
+            if state is not None:
+                return self._finish(session, job, *state)
+            if self.stop_event.is_set():
+                job.status = "queued"
+                session.add(job)
+                session.commit()
+                logger.info("job %s paused for shutdown at %d/%d", job.id, job.accepted, job.target)
+                return job
+            window.fill(next_request, job.max_requests - job.requests - len(window))
+            done = window.next_done(timeout=self.settings.worker_poll_s)
+            if done is None:
+                continue
+            future, params = done
+            try:
+                result = future.result()
+            except Exception as exc:  # the backend's failure ends the job with its reason
+                logger.warning("job %s: backend failed: %s", job.id, exc)
+                return self._finish(session, job, "failed", backend_failure_reason(exc))
+            self._store(session, job, pool, result, params)
+            if on_progress is not None:
+                on_progress(job)
 
     def _next_state(self, job: Job) -> tuple[str, str | None] | None:
         if job.cancel_requested:
@@ -175,6 +207,9 @@ class JobRunner:
                 finish_reason=completion.finish_reason,
                 prompt_tokens=result.prompt_tokens,
                 completion_tokens=completion.completion_tokens,
+                cost=completion_cost(
+                    self.settings, index, result.prompt_tokens, completion.completion_tokens
+                ),
                 seconds=result.seconds,
                 parse_dropped=[{"text": d.text[:500], "reason": d.reason} for d in parsed.dropped],
             )
@@ -209,6 +244,9 @@ class JobRunner:
             job.rejected += sum(1 for o in outcomes if not o.decision.accepted)
             job.prompt_tokens += result.prompt_tokens
             job.completion_tokens += sum(c.completion_tokens for c in result.completions)
+            costs = [g.cost for g, _ in ledger if g.cost is not None]
+            if costs:
+                job.cost = (job.cost or 0.0) + sum(costs)
             session.add(job)
 
         decide_and_store(

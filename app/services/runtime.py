@@ -25,6 +25,8 @@ from app.services.pool import PoolRegistry
 from app.services.retrieval import SimilarityBatcher
 from filters.embedding import Embedder, SentenceTransformerEmbedder
 from generators.backends import LLMBackend, create_backend
+from generators.backends.dispatch import RequestDispatcher
+from generators.backends.limits import CircuitBreaker
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +57,7 @@ class Runtime:
     backend: LLMBackend
     registry: PoolRegistry
     similarity: SimilarityBatcher
+    dispatcher: RequestDispatcher
     backend_ready: threading.Event = field(default_factory=threading.Event)
     pools_ready: threading.Event = field(default_factory=threading.Event)
     backend_error: str | None = None
@@ -80,7 +83,11 @@ class Runtime:
             threads=settings.torch_threads,
         )
         backend = backend or create_backend(
-            settings.backend, settings.model_path, settings.device, settings.openai_options()
+            settings.backend,
+            settings.model_path,
+            settings.device,
+            settings.openai_options(),
+            settings.vllm_engine_args,
         )
         registry = PoolRegistry(engine, embedder, settings.resolved_index_dir())
         runtime = cls(
@@ -90,6 +97,11 @@ class Runtime:
             backend,
             registry,
             SimilarityBatcher(registry, settings.similar_max_batch, settings.similar_workers),
+            RequestDispatcher(
+                backend,
+                settings.resolved_max_in_flight(),
+                CircuitBreaker(settings.breaker_failures, settings.breaker_cooldown_s),
+            ),
         )
         if ensure_default:
             with Session(engine, expire_on_commit=False) as session:
@@ -133,6 +145,7 @@ class Runtime:
             self.backend,
             self.settings,
             stop_event or (self.worker.stop_event if self.worker else threading.Event()),
+            self.dispatcher,
         )
 
     def start_workers(self, threads: int | None = None) -> None:
@@ -162,5 +175,6 @@ class Runtime:
         if self.worker is not None:
             self.worker.stop()
         self.registry.save_all()
+        self.dispatcher.close()
         self.backend.unload()
         self.engine.dispose()

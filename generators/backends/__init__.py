@@ -9,7 +9,7 @@ from generators.backends.base import (
     SamplingParams,
 )
 
-BACKENDS = ("transformers", "openai", "fake")
+BACKENDS = ("transformers", "openai", "vllm", "fake")
 
 
 def create_backend(
@@ -17,6 +17,7 @@ def create_backend(
     model_path: str | None = None,
     device: str | None = None,
     openai_options: dict[str, object] | None = None,
+    vllm_engine_args: dict[str, object] | None = None,
 ) -> LLMBackend:
     """Build (but do not load) the named backend."""
     if name == "transformers":
@@ -27,6 +28,10 @@ def create_backend(
         from generators.backends.openai_backend import OpenAIBackend
 
         return OpenAIBackend(**(openai_options or {}))
+    if name == "vllm":
+        from generators.backends.vllm_backend import VLLMBackend
+
+        return VLLMBackend(model_path or "", engine_args=vllm_engine_args)
     if name == "fake":
         from generators.backends.fake import FakeBackend
 

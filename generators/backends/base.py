@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from typing import Any
 
 from generators.prompts import Prompt
 
@@ -18,9 +20,10 @@ class SamplingParams:
     top_p: float = 0.95
     stop: tuple[str, ...] = ()
     seed: int | None = None
+    json_schema: dict[str, Any] | None = field(default=None, hash=False, compare=False)
 
     def as_dict(self) -> dict[str, object]:
-        return {
+        values: dict[str, object] = {
             "n": self.n,
             "max_tokens": self.max_tokens,
             "temperature": self.temperature,
@@ -28,6 +31,9 @@ class SamplingParams:
             "stop": list(self.stop),
             "seed": self.seed,
         }
+        if self.json_schema is not None:
+            values["json_schema"] = self.json_schema
+        return values
 
 
 @dataclass(frozen=True)
@@ -64,3 +70,11 @@ class LLMBackend(ABC):
     @abstractmethod
     def generate(self, prompt: Prompt, params: SamplingParams) -> GenerationResult:
         """Return ``params.n`` completions of ``prompt``; blocking, called off the event loop."""
+
+    async def agenerate(self, prompt: Prompt, params: SamplingParams) -> GenerationResult:
+        """The same on an event loop; backends with an async client override it so that cancelling the
+        awaiting task cancels the request itself (a blocking call in a thread runs to its end)."""
+        return await asyncio.to_thread(self.generate, prompt, params)
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook
+        """Release what :meth:`agenerate` opened on the event loop that ran it."""

@@ -121,14 +121,21 @@ class FakeBackend(LLMBackend):
             entry = self.script[((call - 1) * params.n + index) % len(self.script)]
             text, finish = (entry, "stop") if isinstance(entry, str) else entry
             return Completion(text, finish, len(text.split()))
-        digest = hashlib.sha256(f"{self.seed}|{call}|{index}|{prompt.text}".encode()).digest()
-        rng = random.Random(int.from_bytes(digest[:8], "big"))
-        lines = []
-        for offset in range(self.items_per_completion):
-            task = f"{rng.choice(VERBS)} {rng.choice(OBJECTS)} {rng.choice(GOALS)} {rng.choice(AUDIENCES)}."
-            lines.append(task if offset == 0 else f"{prompt.first_number + offset}. {task}")
-        text = " " + "\n".join(lines)
+        text = fake_task_list(
+            f"{self.seed}|{call}|{index}|{prompt.text}", prompt.first_number, self.items_per_completion
+        )
         words = text.split()
         if len(words) > params.max_tokens:
             return Completion(" ".join(words[: params.max_tokens]), "length", params.max_tokens)
         return Completion(text, "stop", len(words))
+
+
+def fake_task_list(key: str, first_number: int, items: int) -> str:
+    """A continuation of a numbered list (`` task\\n10. task…``) drawn from a generator seeded by ``key``."""
+    digest = hashlib.sha256(key.encode()).digest()
+    rng = random.Random(int.from_bytes(digest[:8], "big"))
+    lines = []
+    for offset in range(items):
+        task = f"{rng.choice(VERBS)} {rng.choice(OBJECTS)} {rng.choice(GOALS)} {rng.choice(AUDIENCES)}."
+        lines.append(task if offset == 0 else f"{first_number + offset}. {task}")
+    return " " + "\n".join(lines)

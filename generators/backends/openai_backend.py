@@ -3,8 +3,13 @@
 ``endpoint="chat"`` sends the prompt's messages to ``/chat/completions``; the assistant turn that opens
 the next list item is continued with vLLM's ``continue_final_message`` extension (servers without it
 ignore unknown fields or should use ``endpoint="completions"``, which sends the plain numbered-list text
-to ``/completions`` and suits base models). The client retries 429, 5xx and connection errors with
-exponential backoff (``max_retries``) and gives up on a call after ``timeout_s``.
+to ``/completions`` and suits base models). Every sampling setting is sent explicitly; a
+``json_schema`` in the sampling parameters becomes ``response_format`` (structured output).
+
+Faults: the client itself retries 429, 5xx and connection errors with exponential backoff and jitter,
+honouring ``Retry-After`` (``max_retries``), and gives up on an attempt after ``timeout_s``. The async
+path (:meth:`agenerate`, used by the service) runs on ``AsyncOpenAI``: cancelling the awaiting task
+closes the connection, and vLLM aborts a request whose client has gone.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ class OpenAIBackend(LLMBackend):
         timeout_s: float = 120.0,
         max_retries: int = 3,
         http_client: Any = None,
+        async_http_client: Any = None,
     ) -> None:
         self.base_url = base_url
         self.model_id = model
@@ -39,24 +45,33 @@ class OpenAIBackend(LLMBackend):
         self.max_retries = max_retries
         self.uses_chat_template = endpoint == "chat"
         self._http_client = http_client
+        self._async_http_client = async_http_client
         self._client = None
+        self._async_client = None
+
+    def _client_options(self) -> dict[str, Any]:
+        return {
+            "base_url": self.base_url,
+            "api_key": self.api_key,
+            "timeout": self.timeout_s,
+            "max_retries": self.max_retries,
+        }
 
     def load(self) -> None:
         if self._client is None:
             from openai import OpenAI
 
-            self._client = OpenAI(
-                base_url=self.base_url,
-                api_key=self.api_key,
-                timeout=self.timeout_s,
-                max_retries=self.max_retries,
-                http_client=self._http_client,
-            )
+            self._client = OpenAI(**self._client_options(), http_client=self._http_client)
 
     def unload(self) -> None:
         if self._client is not None:
             self._client.close()
             self._client = None
+
+    async def aclose(self) -> None:
+        if self._async_client is not None:
+            await self._async_client.close()
+            self._async_client = None
 
     def request_body(self, prompt: Prompt, params: SamplingParams) -> dict[str, Any]:
         """The keyword arguments of the client call (everything explicit; no server default trusted)."""
@@ -73,22 +88,44 @@ class OpenAIBackend(LLMBackend):
             body["seed"] = params.seed
         if self.endpoint == "chat":
             body["messages"] = [dict(m) for m in prompt.messages]
-            body["extra_body"] = {"continue_final_message": True, "add_generation_prompt": False}
+            if params.json_schema is not None:  # a fresh JSON answer, not a continued list
+                body["messages"] = [m for m in body["messages"] if m["role"] != "assistant"]
+                body["response_format"] = json_schema_format(params.json_schema)
+            else:
+                body["extra_body"] = {"continue_final_message": True, "add_generation_prompt": False}
         else:
             body["prompt"] = prompt.text
+            if params.json_schema is not None:  # vLLM's structured output on /completions
+                body["extra_body"] = {"response_format": json_schema_format(params.json_schema)}
         return body
 
     def generate(self, prompt: Prompt, params: SamplingParams) -> GenerationResult:
         self.load()
         body = self.request_body(prompt, params)
         started = time.perf_counter()
+        api = self._client.chat.completions if self.endpoint == "chat" else self._client.completions
+        response = api.create(**body)
+        return self._result(prompt, body, response, time.perf_counter() - started)
+
+    async def agenerate(self, prompt: Prompt, params: SamplingParams) -> GenerationResult:
+        if self._async_client is None:
+            from openai import AsyncOpenAI
+
+            self._async_client = AsyncOpenAI(**self._client_options(), http_client=self._async_http_client)
+        client = self._async_client
+        body = self.request_body(prompt, params)
+        started = time.perf_counter()
+        api = client.chat.completions if self.endpoint == "chat" else client.completions
+        response = await api.create(**body)
+        return self._result(prompt, body, response, time.perf_counter() - started)
+
+    def _result(
+        self, prompt: Prompt, body: dict[str, Any], response: Any, elapsed: float
+    ) -> GenerationResult:
         if self.endpoint == "chat":
-            response = self._client.chat.completions.create(**body)
             texts = [(c.message.content or "", c.finish_reason) for c in response.choices]
         else:
-            response = self._client.completions.create(**body)
             texts = [(c.text or "", c.finish_reason) for c in response.choices]
-        elapsed = time.perf_counter() - started
         usage = response.usage
         completion_tokens = usage.completion_tokens if usage else 0
         share = completion_tokens // max(len(texts), 1)
@@ -101,3 +138,8 @@ class OpenAIBackend(LLMBackend):
         return GenerationResult(
             rendered, completions, usage.prompt_tokens if usage else 0, self.model_id, elapsed
         )
+
+
+def json_schema_format(schema: dict[str, Any], name: str = "answer") -> dict[str, Any]:
+    """The ``response_format`` that asks for JSON valid against ``schema``."""
+    return {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": True}}

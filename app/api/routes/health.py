@@ -33,4 +33,7 @@ def readyz(runtime: RuntimeDep) -> dict[str, object] | JSONResponse:
         "backend": runtime.settings.backend,
         "model": runtime.backend.model_id,
         "embedder": runtime.embedder.model_id,
+        "backend_circuit": runtime.dispatcher.breaker.state,
+        "requests_in_flight": runtime.dispatcher.in_flight,
+        "requests_waiting": runtime.dispatcher.waiting,
     }

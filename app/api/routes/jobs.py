@@ -10,6 +10,7 @@ from sqlmodel import col, select
 from app.api.deps import DatasetDep, RuntimeDep, SessionDep
 from app.models import JOB_STATES, Dataset, Generation, GenerationPublic, Job, JobCreate, JobPublic
 from app.services import jobs as service
+from app.services.backpressure import ensure_queue_has_room
 from app.services.errors import InvalidInput
 
 router = APIRouter(tags=["jobs"])
@@ -23,7 +24,8 @@ def start_job(
     runtime: RuntimeDep,
     response: Response,
 ) -> JobPublic:
-    """Queue a job that generates until ``target`` instructions are accepted."""
+    """Queue a job that generates until ``target`` instructions are accepted (429 when the queue is full)."""
+    ensure_queue_has_room(session, runtime.settings)
     job = service.create_job(session, dataset, data, runtime.settings)
     runtime.notify_new_job()
     response.headers["Location"] = f"/v1/jobs/{job.id}"

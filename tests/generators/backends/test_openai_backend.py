@@ -102,3 +102,72 @@ def test_server_errors_are_retried_by_the_client_then_raised():
 
     with pytest.raises(openai.InternalServerError):
         make_backend(always_500, max_retries=0).generate(build_prompt(EXAMPLES), SamplingParams(n=1))
+
+
+def _check_against_openai_schema(body: dict, endpoint: str) -> None:
+    """Every keyword is one the client's ``create`` takes, and the typed request params validate."""
+    import inspect
+
+    from openai.resources.chat.completions import AsyncCompletions as AsyncChat
+    from openai.resources.completions import AsyncCompletions
+    from openai.types import completion_create_params
+    from openai.types.chat import completion_create_params as chat_create_params
+    from pydantic import TypeAdapter
+
+    create = AsyncChat.create if endpoint == "chat" else AsyncCompletions.create
+    typed = (
+        chat_create_params.CompletionCreateParamsNonStreaming
+        if endpoint == "chat"
+        else completion_create_params.CompletionCreateParamsNonStreaming
+    )
+    assert set(body) <= set(inspect.signature(create).parameters), set(body) - set(
+        inspect.signature(create).parameters
+    )
+    fields = typed.__required_keys__ | typed.__optional_keys__
+    request = {k: v for k, v in body.items() if k != "extra_body"}
+    assert set(request) <= fields, set(request) - fields
+    TypeAdapter(typed).validate_python(request)
+
+
+@pytest.mark.parametrize("endpoint", ["chat", "completions"])
+@pytest.mark.parametrize("schema", [None, {"type": "object", "properties": {"input": {"type": "string"}}}])
+def test_request_body_matches_the_openai_request_schema(endpoint, schema):
+    backend = OpenAIBackend("http://vllm.test/v1", "m", endpoint=endpoint)
+    params = SamplingParams(
+        n=3, max_tokens=64, temperature=0.2, top_p=0.8, stop=("\n\n",), seed=7, json_schema=schema
+    )
+    body = backend.request_body(build_prompt(EXAMPLES), params)
+    _check_against_openai_schema(body, endpoint)
+    assert (body["n"], body["max_tokens"], body["seed"], body["stop"]) == (3, 64, 7, ["\n\n"])
+    if schema is not None and endpoint == "chat":
+        assert body["response_format"]["json_schema"]["schema"] == schema
+        assert all(m["role"] != "assistant" for m in body["messages"])
+    if schema is not None and endpoint == "completions":
+        assert body["extra_body"]["response_format"]["type"] == "json_schema"
+
+
+def test_a_bad_request_body_fails_the_schema_check():
+    body = OpenAIBackend("http://vllm.test/v1", "m").request_body(build_prompt(EXAMPLES), SamplingParams())
+    with pytest.raises(AssertionError):
+        _check_against_openai_schema({**body, "max_new_tokens": 5}, "chat")
+    with pytest.raises(ValueError):
+        _check_against_openai_schema({**body, "n": "two"}, "chat")
+
+
+async def test_async_path_uses_the_async_client_and_closes_it():
+    seen = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(json.loads(request.content))
+        return httpx.Response(200, json=chat_response([(" Async task.", "stop")]))
+
+    backend = OpenAIBackend(
+        "http://vllm.test/v1",
+        "m",
+        max_retries=0,
+        async_http_client=httpx.AsyncClient(transport=httpx.MockTransport(handler)),
+    )
+    result = await backend.agenerate(build_prompt(EXAMPLES), SamplingParams(n=1, max_tokens=9))
+    assert result.completions[0].text == " Async task." and seen[0]["max_tokens"] == 9
+    await backend.aclose()
+    assert backend._async_client is None
