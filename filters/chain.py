@@ -95,6 +95,11 @@ class FilterChain:
         if self.vectors is not None and embeddings is not None:
             self.vectors.add(ids, embeddings)
 
+    def passes_heuristics(self, text: str, stages: frozenset[str] | None = None) -> bool:
+        """False when the heuristics stage (if selected) rejects ``text`` whatever the pool holds."""
+        stages = self.config.stages if stages is None else stages
+        return "heuristics" not in stages or not first_failing_rule(text, self.config.heuristics)
+
     def decide(
         self,
         text: str,

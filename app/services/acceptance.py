@@ -68,15 +68,18 @@ def _decide(
 ) -> list[Outcome]:
     chain = pool.chain
     embedder = registry.embedder
-    upfront = chain.uses_embeddings(stages) and embedder is not None
-    vectors = embedder.embed([c.text for c in candidates]) if upfront else None
+    vectors: dict[int, np.ndarray] = {}
+    if chain.uses_embeddings(stages) and embedder is not None:
+        # one model call for every candidate the embedding stage can see (heuristic failures never do)
+        wanted = [i for i, c in enumerate(candidates) if chain.passes_heuristics(c.text, stages)]
+        vectors = dict(zip(wanted, embedder.embed([candidates[i].text for i in wanted]), strict=True))
     outcomes: list[Outcome] = []
     late: list[Instruction] = []
     accepted = 0
     for position, candidate in enumerate(candidates):
         if limit_accepted is not None and accepted >= limit_accepted:
             break
-        vector = vectors[position] if vectors is not None else None
+        vector = vectors.get(position)
         decision = chain.decide(candidate.text, vector, stages=stages)
         row = Instruction(
             dataset_id=pool.dataset_id,
