@@ -24,6 +24,7 @@ from app.core.settings import Settings
 from app.models import TERMINAL_STATES, Dataset, Generation, Job, JobCreate, JobPublic, utcnow
 from app.services.acceptance import CandidateIn, Outcome, decide_and_store
 from app.services.errors import Conflict, NotFound
+from app.services.instance_stage import InstanceStage, pending_tasks
 from app.services.pool import PoolRegistry
 from generators.backends.base import GenerationResult, LLMBackend, SamplingParams
 from generators.parsing import parse_completion
@@ -40,6 +41,7 @@ def create_job(session: Session, dataset: Dataset, data: JobCreate, settings: Se
         target=data.target,
         max_requests=data.max_requests or data.target * settings.max_requests_per_accepted,
         seed=data.seed,
+        instances_per_task=data.instances_per_task,
     )
     session.add(job)
     session.commit()
@@ -105,14 +107,25 @@ class JobRunner:
             while True:
                 session.refresh(job)
                 state = self._next_state(job)
+                if state == ("succeeded", None) and job.instances_per_task:
+                    pending = pending_tasks(session, job.dataset_id, job.id, limit=1)
+                    if pending and self.stop_event.is_set():
+                        return self._pause(session, job)
+                    if pending:  # one task per turn, so cancel and shutdown are seen between tasks
+                        try:
+                            InstanceStage(self.backend, self.settings).run_task(
+                                session, pending[0], job.instances_per_task, job
+                            )
+                        except Exception as exc:
+                            logger.exception("job %s: instance stage failed", job.id)
+                            return self._finish(session, job, "failed", f"instance stage: {exc}")
+                        if on_progress is not None:
+                            on_progress(job)
+                        continue
                 if state is not None:
                     return self._finish(session, job, *state)
                 if self.stop_event.is_set():
-                    job.status = "queued"
-                    session.add(job)
-                    session.commit()
-                    logger.info("job %s paused for shutdown at %d/%d", job.id, job.accepted, job.target)
-                    return job
+                    return self._pause(session, job)
                 examples = choose_examples(
                     pool.seed_texts(),
                     pool.machine_texts(),
@@ -142,6 +155,13 @@ class JobRunner:
                 f"after {job.requests} requests",
             )
         return None
+
+    def _pause(self, session: Session, job: Job) -> Job:
+        job.status = "queued"
+        session.add(job)
+        session.commit()
+        logger.info("job %s paused for shutdown at %d/%d", job.id, job.accepted, job.target)
+        return job
 
     def _finish(self, session: Session, job: Job, status: str, error: str | None) -> Job:
         job.status, job.error, job.finished_at = status, error, utcnow()

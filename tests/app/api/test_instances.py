@@ -1,0 +1,80 @@
+"""A job with ``instances_per_task``: classification, instances, filters, ledger — through the HTTP app."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from filters.instances import INSTANCE_RULE_IDS
+from generators.backends.fake import FakeBackend
+from tests.app.helpers import all_instructions, start_job, wait_for_job
+
+
+async def all_instances(client, dataset: str = "default", **params) -> list[dict]:
+    items, cursor = [], None
+    while True:
+        query = {**params, "limit": 7, **({"cursor": cursor} if cursor else {})}
+        response = await client.get(f"/v1/datasets/{dataset}/instances", params=query)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        items += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return items
+
+
+async def test_job_stores_triplets_and_every_rejection_has_a_rule_id(client) -> None:
+    job = await wait_for_job(client, await start_job(client, target=12, seed=3, instances_per_task=4))
+    assert job["status"] == "succeeded" and job["instances_per_task"] == 4
+    tasks = await all_instructions(client, origin="generated")
+    assert len(tasks) == 12
+    assert all(t["is_classification"] is not None and t["instances"] is not None for t in tasks)
+    assert {t["is_classification"] for t in tasks} == {True, False}  # the fake labels Classify/Identify/…
+
+    rows = await all_instances(client, decision="all")
+    accepted = [r for r in rows if r["accepted"]]
+    rejected = [r for r in rows if not r["accepted"]]
+    assert accepted and rejected
+    assert all(r["rule"] in INSTANCE_RULE_IDS and r["detail"] for r in rejected)
+    assert all(r["rule"] is None for r in accepted)
+    by_task = Counter(r["instruction_id"] for r in accepted)
+    for task in tasks:  # the task row carries exactly its accepted instances
+        assert len(task["instances"]) == by_task.get(task["id"], 0)
+        assert len(task["instances"]) <= 4
+
+    counts = job["counts"]
+    assert counts["instance:accepted"] == len(accepted)
+    assert sum(v for k, v in counts.items() if k.startswith("instance:")) == len(rows)
+    assert counts.get("classification:yes", 0) + counts.get("classification:no", 0) == 12
+
+    ledger = (await client.get(f"/v1/jobs/{job['id']}/generations")).json()
+    stages = Counter(g["params"].get("stage", "tasks") for g in ledger)
+    assert stages["classification"] == 12 and stages["instances"] == 12
+    instance_generations = {g["id"] for g in ledger if g["params"].get("stage") == "instances"}
+    assert {r["generation_id"] for r in rows} <= instance_generations
+    clf = next(g for g in ledger if g["params"].get("stage") == "instances" and "Class label:" in g["prompt"])
+    assert clf["prompt"].rstrip().endswith("Class label:")  # output-first for classification tasks
+
+    only = await all_instances(client, decision="rejected", rule=rejected[0]["rule"])
+    assert only and all(r["rule"] == rejected[0]["rule"] for r in only)
+
+
+async def test_a_task_whose_inputs_conflict_loses_all_its_instances(client_for) -> None:
+    script = [
+        " No",
+        "Input: 2 + 2\nOutput: 4\nExample 2\nInput: 2 + 2\nOutput: 5\nExample 3\nInput: 3 + 3\nOutput: 6",
+    ]
+    tasks = "Explain how to add two numbers step by step for a beginner.\n10. Describe a sunset over the sea."
+    backend = FakeBackend(script=[tasks, *script * 2])
+    async with client_for(backend=backend) as client:
+        job = await wait_for_job(client, await start_job(client, target=1, instances_per_task=3))
+        assert job["status"] == "succeeded", job
+        rows = await all_instances(client, decision="all")
+        assert [r["rule"] for r in rows] == ["conflicting_outputs"] * 3
+        [task] = await all_instructions(client, origin="generated")
+        assert task["instances"] == [] and task["is_classification"] is False
+
+
+async def test_instances_per_task_is_validated(client) -> None:
+    response = await client.post("/v1/datasets/default/jobs", json={"target": 1, "instances_per_task": 99})
+    assert response.status_code == 422
+    assert response.json()["error"]["details"][0]["field"] == "instances_per_task"
