@@ -34,6 +34,7 @@ seeds_app = typer.Typer(no_args_is_help=True, help="Check seed files and add the
 app.add_typer(seeds_app, name="seeds")
 logger = logging.getLogger(__name__)
 
+STAGE_PREFIXES = ("classification:", "instance:", "instance_parse:")
 DatabaseOpt = Annotated[str | None, typer.Option("--database-url", help="overrides SI_DATABASE_URL")]
 DatasetOpt = Annotated[str, typer.Option("--dataset", "-d", help="dataset name")]
 INGEST_CHUNK = 256
@@ -80,6 +81,9 @@ def generate(
     target: Annotated[int, typer.Option(min=1, help="accepted instructions to add")],
     max_requests: Annotated[int | None, typer.Option(min=1, help="request budget")] = None,
     seed: Annotated[int | None, typer.Option(help="random seed for example choice")] = None,
+    instances: Annotated[
+        int, typer.Option(min=0, max=20, help="then classify each new task and generate up to K instances")
+    ] = 0,
     backend: Annotated[str | None, typer.Option(help="transformers or fake")] = None,
     database_url: DatabaseOpt = None,
 ) -> None:
@@ -95,7 +99,7 @@ def generate(
             job = create_job(
                 session,
                 ds,
-                JobCreate(target=target, max_requests=max_requests, seed=seed),
+                JobCreate(target=target, max_requests=max_requests, seed=seed, instances_per_task=instances),
                 settings,
             )
         typer.echo(f"loading {settings.backend} backend …", err=True)
@@ -115,7 +119,8 @@ def generate(
         raise _fail(exc.message) from None
     finally:
         runtime.close()
-    counts = Counter({k: v for k, v in job.counts.items() if k != "accepted"})
+    stage_counts = {k: v for k, v in job.counts.items() if k.startswith(STAGE_PREFIXES)}
+    counts = Counter({k: v for k, v in job.counts.items() if k != "accepted" and k not in stage_counts})
     typer.echo(
         f"job {job.id} {job.status} in {elapsed:.1f}s: {job.accepted} accepted of "
         f"{job.generated} candidates ({job.accepted / max(job.generated, 1):.0%} yield) "
@@ -123,8 +128,60 @@ def generate(
     )
     if counts:
         typer.echo("rejections: " + ", ".join(f"{k} {v}" for k, v in counts.most_common()))
+    if stage_counts:
+        _echo_stage_counts(Counter(stage_counts))
     if job.status != "succeeded":
         raise _fail(job.error or job.status, 1)
+
+
+def _echo_stage_counts(counts: Counter[str]) -> None:
+    accepted = counts.get("instance:accepted", 0)
+    decided = sum(v for k, v in counts.items() if k.startswith("instance:"))
+    typer.echo(f"instances: {accepted} accepted of {decided} parsed ({accepted / max(decided, 1):.0%} yield)")
+    for prefix in STAGE_PREFIXES:
+        group = [(k, v) for k, v in counts.most_common() if k.startswith(prefix) and k != "instance:accepted"]
+        if group:
+            typer.echo(f"{prefix.rstrip(':')}: " + ", ".join(f"{k[len(prefix) :]} {v}" for k, v in group))
+
+
+@app.command()
+def instances(
+    dataset: DatasetOpt,
+    k: Annotated[int | None, typer.Option("-k", min=1, max=20, help="instances per task")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="at most this many tasks")] = None,
+    backend: Annotated[str | None, typer.Option(help="transformers or fake")] = None,
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Classify DATASET's accepted tasks that have no instances yet and generate up to K instances each."""
+    from tqdm import tqdm
+
+    from app.services.instance_stage import InstanceStage, pending_tasks
+
+    settings = _settings(database_url, backend=backend)
+    configure_logging("WARNING")
+    runtime = Runtime.build(settings, ensure_default=False)
+    counts: Counter[str] = Counter()
+    try:
+        with Session(runtime.engine, expire_on_commit=False) as session:
+            ds = datasets_service.get_dataset(session, dataset)
+            pending = pending_tasks(session, ds.id, limit=limit)
+            if not pending:
+                typer.echo(f"no accepted task of {dataset} is waiting for instances")
+                return
+            typer.echo(f"loading {settings.backend} backend …", err=True)
+            runtime.load_backend()
+            if runtime.backend_error:
+                raise _fail(f"backend failed to load: {runtime.backend_error}")
+            stage = InstanceStage(runtime.backend, settings)
+            started = time.perf_counter()
+            for task_id in tqdm(pending, desc="tasks", unit="task", file=sys.stderr):
+                counts += stage.run_task(session, task_id, k or settings.instances_per_task)
+    except ServiceError as exc:
+        raise _fail(exc.message) from None
+    finally:
+        runtime.close()
+    typer.echo(f"{len(pending)} tasks in {time.perf_counter() - started:.1f}s")
+    _echo_stage_counts(counts)
 
 
 @app.command()
