@@ -319,5 +319,97 @@ def seeds_add(
     typer.echo(f"added {added} seed tasks to {dataset} ({skipped} duplicates skipped)")
 
 
+@app.command()
+def export(
+    dataset: DatasetOpt,
+    format: Annotated[str, typer.Option("--format", "-f", help="alpaca, sharegpt, openai, parquet or jsonl")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="file to write ('-' for stdout)")],
+    split: Annotated[str, typer.Option(help="train, validation, test or all")] = "all",
+    seed: Annotated[int, typer.Option(help="split seed")] = 0,
+    validation: Annotated[float, typer.Option(min=0.0, max=1.0, help="validation fraction")] = 0.1,
+    test: Annotated[float, typer.Option(min=0.0, max=1.0, help="test fraction")] = 0.1,
+    snapshot: Annotated[int | None, typer.Option(help="export exactly this snapshot's rows")] = None,
+    include_seeds: Annotated[bool, typer.Option(help="also export the seed tasks' instances")] = False,
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Write DATASET's triplets in a training format (streamed; see README "Exports")."""
+    from app.services import exports, snapshots
+
+    engine = _engine(database_url)
+    counter = _RowCounter()
+    try:
+        with Session(engine) as session:
+            ds = datasets_service.get_dataset(session, dataset)
+            selection = exports.ExportSelection(
+                split=split,
+                splits=exports.SplitSpec(seed, validation, test),
+                snapshot=snapshots.get_snapshot(session, ds, snapshot) if snapshot is not None else None,
+                include_seeds=include_seeds,
+            )
+            chunks = exports.render(counter.through(exports.iter_rows(session, ds, selection)), format)
+            if str(output) == "-":
+                for chunk in chunks:
+                    sys.stdout.buffer.write(chunk)
+                sys.stdout.buffer.flush()
+            else:
+                partial = output.with_name(output.name + ".partial")
+                with partial.open("wb") as out:
+                    for chunk in chunks:
+                        out.write(chunk)
+                partial.replace(output)  # a failed export leaves no half-written file behind
+    except ServiceError as exc:
+        raise _fail(exc.message) from None
+    finally:
+        engine.dispose()
+    typer.echo(f"{counter.rows} rows written to {output}", err=True)
+
+
+class _RowCounter:
+    def __init__(self) -> None:
+        self.rows = 0
+
+    def through(self, rows):  # type: ignore[no-untyped-def]
+        for row in rows:
+            self.rows += 1
+            yield row
+
+
+@app.command()
+def snapshot(
+    dataset: DatasetOpt,
+    note: Annotated[str, typer.Option(help="what this version is")] = "",
+    include_seeds: Annotated[bool, typer.Option(help="also record the seed tasks")] = False,
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Record DATASET's current rows as a version; export it later with --snapshot ID."""
+    from app.models import SnapshotCreate
+    from app.services import snapshots
+
+    engine = _engine(database_url)
+    try:
+        with Session(engine) as session:
+            ds = datasets_service.get_dataset(session, dataset)
+            created = snapshots.create_snapshot(
+                session, ds, SnapshotCreate(note=note, include_seeds=include_seeds)
+            )
+            public = snapshots.snapshot_public(created, ds)
+    except ServiceError as exc:
+        raise _fail(exc.message) from None
+    finally:
+        engine.dispose()
+    typer.echo(
+        f"snapshot {public.id} of {dataset}: {public.instances} instances, {public.seed_tasks} seed tasks"
+    )
+
+
+def _engine(database_url: str | None):  # type: ignore[no-untyped-def]
+    """The database alone, for commands that need no model."""
+    from app.core.db import create_tables, make_engine
+
+    engine = make_engine(_settings(database_url).database_url)
+    create_tables(engine)
+    return engine
+
+
 def main() -> None:
     app()
