@@ -23,7 +23,7 @@ from app.services.jobs import create_job
 from app.services.retrieval import similar
 from app.services.runtime import Runtime
 from filters.chain import parse_stages
-from generators.tasks import TaskFileError, load_candidate_file, load_seed_file
+from generators.tasks import TaskFileError, load_candidate_file, load_import_file, load_seed_file
 
 app = typer.Typer(
     add_completion=False,
@@ -249,6 +249,59 @@ def _dataset_for_ingest(
     if seeds:
         raise _fail(f"dataset {name!r} already exists; --seeds only applies to a new dataset")
     return ds
+
+
+@app.command("import")
+def import_file(
+    file: Annotated[Path, typer.Argument(help="the file to import")],
+    dataset: DatasetOpt,
+    format: Annotated[str, typer.Option("--format", "-f", help="alpaca, sharegpt or self-instruct")],
+    mode: Annotated[str, typer.Option("--as", help="seeds or candidates (through the filter chain)")] = (
+        "candidates"
+    ),
+    create: Annotated[bool, typer.Option(help="create the dataset if missing")] = False,
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Import FILE into DATASET as seeds, or as candidates decided by the filter chain (nothing stored
+    when the file has an error)."""
+    from app.services import imports
+
+    try:
+        imports.check_import_options(format, mode)
+        tasks = imports.group_by_instruction(load_import_file(file, format))
+    except ServiceError as exc:
+        raise _fail(exc.message) from None
+    except TaskFileError as exc:
+        raise _fail(str(exc)) from None
+    settings = _settings(database_url)
+    configure_logging("WARNING")
+    runtime = Runtime.build(settings, ensure_default=False)
+    try:
+        with Session(runtime.engine, expire_on_commit=False) as session:
+            try:
+                ds = datasets_service.get_dataset(session, dataset)
+            except ServiceError:
+                if not create:
+                    raise
+                ds = datasets_service.create_dataset(session, DatasetCreate(name=dataset), settings)
+                session.commit()
+            result = imports.store_import(session, runtime.registry, ds, tasks, format, mode)
+    except ServiceError as exc:
+        raise _fail(exc.message) from None
+    finally:
+        runtime.close()
+    if mode == "seeds":
+        skipped = result.skipped_duplicates
+        typer.echo(f"added {result.accepted} seed tasks to {dataset} ({skipped} duplicates skipped)")
+        return
+    typer.echo(
+        f"{result.tasks} tasks: {result.accepted} accepted"
+        + "".join(f", {n} {rule}" for rule, n in result.rejections.items())
+    )
+    typer.echo(
+        f"instances: {result.instances_accepted} accepted"
+        + "".join(f", {n} {rule}" for rule, n in result.instance_rejections.items())
+    )
 
 
 @app.command()
