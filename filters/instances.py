@@ -5,7 +5,9 @@ Rules, in the order they are checked (the first failing rule decides):
 1. per instance: ``empty_output``, ``placeholder_output`` (the whole output is "N/A", "<noinput>", "none"
    …), ``same_as_input`` (output equals the non-empty input, ignoring case and spacing), ``cut_off`` (input
    or output ends with ":", an unfinished generation), ``needs_unseen_content`` (the input is a link or a
-   reference to an image/file/attachment, or the output says it needs or cannot see one).
+   reference to an image/file/attachment, or the output says it needs or cannot see one),
+   ``copied_from_prompt`` (an input or output of four or more words that is one of the prompt's own
+   few-shot examples: small models copy them; short labels such as "Yes" are exempt).
 2. per task, over the instances that passed step 1: ``conflicting_outputs`` — one input with different
    outputs makes every instance of the task suspect, so all of them are dropped (Self-Instruct's rule;
    empty inputs are exempt, tasks without input legitimately have many outputs);
@@ -15,7 +17,7 @@ Rules, in the order they are checked (the first failing rule decides):
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 INSTANCE_RULE_IDS: tuple[str, ...] = (
@@ -24,6 +26,7 @@ INSTANCE_RULE_IDS: tuple[str, ...] = (
     "same_as_input",
     "cut_off",
     "needs_unseen_content",
+    "copied_from_prompt",
     "conflicting_outputs",
     "duplicate_instance",
 )
@@ -96,9 +99,28 @@ def instance_rule(input_text: str, output: str) -> tuple[str, str] | None:
     return None
 
 
-def filter_instances(instances: Sequence[tuple[str, str]]) -> list[InstanceDecision]:
-    """Decide every ``(input, output)`` of one task, in order; see the module docstring for the rules."""
-    verdicts: list[tuple[str, str] | None] = [instance_rule(i, o) for i, o in instances]
+COPY_MIN_WORDS = 4
+
+
+def _copied(input_text: str, output: str, examples: frozenset[str]) -> tuple[str, str] | None:
+    for name, text in (("input", input_text), ("output", output)):
+        key = _normalize(text)
+        if len(key.split()) >= COPY_MIN_WORDS and key in examples:
+            return ("copied_from_prompt", f"the {name} is a few-shot example of the prompt")
+    return None
+
+
+def filter_instances(
+    instances: Sequence[tuple[str, str]], prompt_examples: Collection[str] = ()
+) -> list[InstanceDecision]:
+    """Decide every ``(input, output)`` of one task, in order; see the module docstring for the rules.
+
+    ``prompt_examples``: the texts of the few-shot examples the generating prompt showed.
+    """
+    examples = frozenset(_normalize(t) for t in prompt_examples)
+    verdicts: list[tuple[str, str] | None] = [
+        instance_rule(i, o) or _copied(i.strip(), o.strip(), examples) for i, o in instances
+    ]
     outputs_by_input: dict[str, set[str]] = {}
     for (input_text, output), verdict in zip(instances, verdicts, strict=True):
         if verdict is None and input_text.strip():

@@ -9,7 +9,8 @@ chat models get it as the user turn and an assistant turn already begun with tha
 
 The parsers never raise: what they drop is listed with a reason (``empty_completion``, ``truncated`` —
 the last example of a completion cut by ``finish_reason == "length"`` —, ``no_output``, ``no_label``,
-``beyond_limit``, ``unclear_answer``).
+``beyond_limit``, ``unclear_answer``, ``extra_pair`` — a second ``Input:``/``Output:`` inside one
+example, which small models write instead of a new ``Example N``; the first value is kept).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ _EXAMPLE_START = re.compile(r"(?:^|\n)[ \t]*Example[ \t]*\d*[ \t]*[.:)]?[ \t]*(?
 _OUTPUT = re.compile(r"(?:^|\n)[ \t]*Output[ \t]*\d*[ \t]*:", re.IGNORECASE)
 _INPUT = re.compile(r"(?:^|\n)[ \t]*Input[ \t]*\d*[ \t]*:", re.IGNORECASE)
 _LABEL = re.compile(r"(?:^|\n)[ \t]*Class[ \t]*label[ \t]*:", re.IGNORECASE)
+_NEXT_FIELD = re.compile(r"\n[ \t]*(?:Input|Output)[ \t]*\d*[ \t]*:", re.IGNORECASE)
 _TASK = re.compile(r"(?:^|\n)[ \t]*Task[ \t]*:", re.IGNORECASE)
 NO_INPUT = frozenset({"", "<noinput>", "<no input>", "noinput", "none", "n/a", "no input", "-"})
 
@@ -76,6 +78,17 @@ def build_instance_prompt(instruction: str, is_classification: bool, k: int) -> 
     )
 
 
+def prompt_example_texts() -> frozenset[str]:
+    """Every input, output and label written in the few-shot instance templates."""
+    texts = set()
+    for name in ("instances_input_first.txt", "instances_output_first.txt"):
+        for line in template_text(name).splitlines():
+            field_name, _, value = line.partition(":")
+            if field_name.strip() in ("Input", "Output", "Class label") and value.strip():
+                texts.add(value.strip())
+    return frozenset(texts)
+
+
 def instance_stop_sequences(k: int) -> tuple[str, ...]:
     """Stop at the next task or one example past ``k`` (what Self-Instruct's generation stopped at)."""
     return ("Task:", f"Example {k + 1}")
@@ -116,8 +129,10 @@ def _input_first(pieces: list[str]) -> tuple[list[Instance], list[Dropped]]:
             dropped.append(Dropped(piece.strip()[:500], "no_output"))
             continue
         input_text = _INPUT.split(parts[0], maxsplit=1)[-1]
-        output = _INPUT.split(parts[1], maxsplit=1)[0]  # a second pair without "Example N" is ignored
-        instances.append(Instance(_clean_input(input_text), output.strip()))
+        output, extra = _up_to_next_field(parts[1])
+        if extra:  # a second pair (or a second "Output:") without "Example N" is not guessed at
+            dropped.append(Dropped(extra[:500], "extra_pair"))
+        instances.append(Instance(_clean_input(input_text), output))
     return instances, dropped
 
 
@@ -130,9 +145,19 @@ def _output_first(pieces: list[str]) -> tuple[list[Instance], list[Dropped]]:
         if not label.strip():
             dropped.append(Dropped(piece.strip()[:500], "no_label"))
             continue
-        input_text = _INPUT.split("\n" + rest, maxsplit=1)[-1]
+        input_text, extra = _up_to_next_field(_INPUT.split("\n" + rest, maxsplit=1)[-1])
+        if extra:
+            dropped.append(Dropped(extra[:500], "extra_pair"))
         instances.append(Instance(_clean_input(input_text), label.strip()))
     return instances, dropped
+
+
+def _up_to_next_field(text: str) -> tuple[str, str]:
+    """The field's text up to the next ``Input:``/``Output:`` line, and what follows from there."""
+    found = _NEXT_FIELD.search(text)
+    if found is None:
+        return text.strip(), ""
+    return text[: found.start()].strip(), text[found.start() :].strip()
 
 
 def _clean_input(text: str) -> str:

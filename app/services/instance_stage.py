@@ -29,6 +29,7 @@ from generators.instances import (
     instance_stop_sequences,
     parse_classification,
     parse_instances,
+    prompt_example_texts,
 )
 from generators.parsing import Dropped
 
@@ -87,7 +88,8 @@ class InstanceStage:
         generation, _ = self._ledger_row(task, job, result, params, "instances", *parsed.dropped)
         ledger.append((generation, result))
         counts.update(f"instance_parse:{d.reason}" for d in parsed.dropped)
-        decisions = filter_instances([(i.input, i.output) for i in parsed.instances])
+        pairs = [(i.input, i.output) for i in parsed.instances]
+        decisions = filter_instances(pairs, prompt_example_texts())
         try:
             for row, _ in ledger:
                 session.add(row)

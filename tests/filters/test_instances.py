@@ -68,8 +68,22 @@ def test_exact_duplicates_keep_the_first() -> None:
     assert decisions[2].rule == "duplicate_instance"
 
 
+def test_copies_of_the_prompt_examples_are_rejected_but_short_labels_are_not() -> None:
+    examples = ["The chef cooked a wonderful meal.", "A wonderful meal was cooked by the chef.", "Positive"]
+    decisions = filter_instances(
+        [
+            ("", "the chef cooked a  wonderful meal."),
+            ("The chef cooked a wonderful meal.", "Un repas merveilleux."),
+            ("Fresh bread every morning!", "Positive"),
+        ],
+        examples,
+    )
+    assert [d.rule for d in decisions] == ["copied_from_prompt", "copied_from_prompt", None]
+    assert filter_instances([("", "The chef cooked a wonderful meal.")])[0].accepted  # no examples given
+
+
 def test_every_rule_has_a_failing_example_here() -> None:
-    covered = set(FAILING_EXAMPLES) | {"conflicting_outputs", "duplicate_instance"}
+    covered = set(FAILING_EXAMPLES) | {"conflicting_outputs", "duplicate_instance", "copied_from_prompt"}
     assert covered == set(INSTANCE_RULE_IDS)
 
 

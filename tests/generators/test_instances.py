@@ -10,6 +10,7 @@ from generators.instances import (
     instance_stop_sequences,
     parse_classification,
     parse_instances,
+    prompt_example_texts,
 )
 from generators.tasks import Instance
 
@@ -106,3 +107,20 @@ def test_empty_completion_never_raises(text: str | None) -> None:
 def test_garbage_never_raises() -> None:
     parsed = parse_instances("1. Something unrelated\n2. More", "stop", False, 3)
     assert parsed.instances == [] and [d.reason for d in parsed.dropped] == ["no_output"]
+
+
+def test_a_second_output_line_is_cut_off_as_an_extra_pair() -> None:
+    # what SmolLM2-135M wrote for a rewriting task: "Output:" where "Input:" belonged
+    text = "Output: The kitchen was busy.\nOutput: It was busy.\n\nExample 2\nOutput: Fine.\n\nExample 3"
+    parsed = parse_instances(text, "stop", False, 4)
+    assert parsed.instances == [Instance("", "The kitchen was busy."), Instance("", "Fine.")]
+    assert [d.reason for d in parsed.dropped] == ["extra_pair"]
+    clf = parse_instances(" Positive\nInput: Nice staff.\nOutput: Nice staff.\n", "stop", True, 4)
+    assert clf.instances == [Instance("Nice staff.", "Positive")]
+    assert [d.reason for d in clf.dropped] == ["extra_pair"]
+
+
+def test_prompt_example_texts_are_the_templates_examples() -> None:
+    texts = prompt_example_texts()
+    assert "A wonderful meal was cooked by the chef." in texts and "Positive" in texts
+    assert not any(t.startswith(("Task", "Example")) for t in texts)
