@@ -124,6 +124,16 @@ def rejection_counts(session: Session, dataset_id: int) -> dict[str, int]:
     return {rule: n for rule, n in sorted(rows, key=lambda r: -r[1])}
 
 
+def instance_counts(session: Session, dataset_id: int) -> dict[str, int]:
+    """Instances per decision: ``accepted`` and each rejecting rule id."""
+    rows = session.exec(
+        select(TaskInstance.rule, func.count())
+        .where(TaskInstance.dataset_id == dataset_id)
+        .group_by(TaskInstance.rule)
+    ).all()
+    return {rule or "accepted": n for rule, n in sorted(rows, key=lambda r: -r[1])}
+
+
 def to_public(session: Session, dataset: Dataset) -> DatasetPublic:
     return DatasetPublic.model_validate(dataset, update=dataset_counts(session, dataset.id))
 

@@ -25,6 +25,9 @@ async def import_file(
     mode: Literal["seeds", "candidates"] = "candidates",
 ) -> dict[str, object]:
     """Add a file's tasks as seeds or decide them as candidates; a bad file stores nothing."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > runtime.settings.max_import_bytes:
+        raise InvalidInput(f"the file is larger than {runtime.settings.max_import_bytes} bytes")
     body = await request.body()
     if len(body) > runtime.settings.max_import_bytes:
         raise InvalidInput(f"the file is larger than {runtime.settings.max_import_bytes} bytes")

@@ -54,6 +54,8 @@ async def test_job_stores_triplets_and_every_rejection_has_a_rule_id(client) -> 
     clf = next(g for g in ledger if g["params"].get("stage") == "instances" and "Class label:" in g["prompt"])
     assert clf["prompt"].rstrip().endswith("Class label:")  # output-first for classification tasks
 
+    stats = (await client.get("/v1/datasets/default/stats")).json()["instances"]
+    assert stats == dict(Counter(r["rule"] or "accepted" for r in rows))
     only = await all_instances(client, decision="rejected", rule=rejected[0]["rule"])
     assert only and all(r["rule"] == rejected[0]["rule"] for r in only)
 
