@@ -35,3 +35,16 @@ async def all_instructions(client: httpx.AsyncClient, dataset: str = "default", 
         cursor = page["next_cursor"]
         if cursor is None:
             return items
+
+
+async def all_instances(client, dataset: str = "default", **params) -> list[dict]:
+    items, cursor = [], None
+    while True:
+        query = {**params, "limit": 7, **({"cursor": cursor} if cursor else {})}
+        response = await client.get(f"/v1/datasets/{dataset}/instances", params=query)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        items += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return items

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.app.api.test_instances import all_instances
-from tests.app.helpers import start_job, wait_for_job
+from tests.app.helpers import all_instances, start_job, wait_for_job
 from tests.conftest import assert_error
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.app.api.test_instances import all_instances
-from tests.app.helpers import all_instructions, start_job, wait_for_job
+from tests.app.helpers import all_instances, all_instructions, start_job, wait_for_job
 from tests.conftest import assert_error
 
 ALPACA = [

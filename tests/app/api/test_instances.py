@@ -6,20 +6,7 @@ from collections import Counter
 
 from filters.instances import INSTANCE_RULE_IDS
 from generators.backends.fake import FakeBackend
-from tests.app.helpers import all_instructions, start_job, wait_for_job
-
-
-async def all_instances(client, dataset: str = "default", **params) -> list[dict]:
-    items, cursor = [], None
-    while True:
-        query = {**params, "limit": 7, **({"cursor": cursor} if cursor else {})}
-        response = await client.get(f"/v1/datasets/{dataset}/instances", params=query)
-        assert response.status_code == 200, response.text
-        page = response.json()
-        items += page["items"]
-        cursor = page["next_cursor"]
-        if cursor is None:
-            return items
+from tests.app.helpers import all_instances, all_instructions, start_job, wait_for_job
 
 
 async def test_job_stores_triplets_and_every_rejection_has_a_rule_id(client) -> None:
