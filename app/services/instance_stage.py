@@ -72,19 +72,20 @@ class InstanceStage:
         task = session.get(Instruction, instruction_id)
         counts: Counter[str] = Counter()
         ledger: list[tuple[Generation, GenerationResult]] = []
-        if task.is_classification is None:
+        is_classification = task.is_classification  # the row changes only in the transaction below
+        if is_classification is None:
             prompt = build_classification_prompt(task.instruction)
             result = self.backend.generate(prompt, CLASSIFICATION_PARAMS)
             answer, dropped = parse_classification(result.completions[0].text)
-            task.is_classification = bool(answer)  # an unclear answer counts as "not classification"
+            is_classification = bool(answer)  # an unclear answer counts as "not classification"
             counts[f"classification:{'unclear' if answer is None else 'yes' if answer else 'no'}"] += 1
             stage = "classification"
             ledger.append(self._ledger_row(task, job, result, CLASSIFICATION_PARAMS, stage, dropped))
         params = self.instance_params(k)
-        prompt = build_instance_prompt(task.instruction, task.is_classification, k)
+        prompt = build_instance_prompt(task.instruction, is_classification, k)
         result = self.backend.generate(prompt, params)
         completion = result.completions[0]
-        parsed = parse_instances(completion.text, completion.finish_reason, task.is_classification, k)
+        parsed = parse_instances(completion.text, completion.finish_reason, is_classification, k)
         generation, _ = self._ledger_row(task, job, result, params, "instances", *parsed.dropped)
         ledger.append((generation, result))
         counts.update(f"instance_parse:{d.reason}" for d in parsed.dropped)
@@ -110,6 +111,7 @@ class InstanceStage:
                     )
                 )
                 counts[f"instance:{decision.rule or 'accepted'}"] += 1
+            task.is_classification = is_classification
             task.instances = [{"input": d.input, "output": d.output} for d in decisions if d.accepted]
             session.add(task)
             if job is not None:

@@ -48,3 +48,26 @@ def test_a_stopped_job_resumes_the_instance_stage_without_repeating_a_task(setti
         assert classified == 6  # each task classified once across the two runs
     finally:
         runtime.close()
+
+
+def test_a_backend_failure_in_the_stage_fails_the_job_and_stores_nothing_of_the_task(
+    settings, embedder
+) -> None:
+    # call 1 proposes tasks, call 2 classifies the first task, call 3 (its instances) fails
+    runtime = Runtime.build(settings, embedder=embedder, backend=FakeBackend(fail_every=3))
+    try:
+        with Session(runtime.engine, expire_on_commit=False) as session:
+            dataset = get_dataset(session, "default")
+            job = create_job(session, dataset, JobCreate(target=1, seed=2, instances_per_task=3), settings)
+        done = runtime.job_runner(threading.Event()).run(job.id)
+        assert done.status == "failed" and done.error.startswith("instance stage: ")
+        assert "fake backend failure" in done.error
+        with Session(runtime.engine) as session:
+            [task] = session.exec(
+                select(Instruction).where(Instruction.job_id == job.id, Instruction.accepted)
+            ).all()
+            assert task.is_classification is None and task.instances is None
+            assert session.exec(select(TaskInstance)).all() == []
+            assert pending_tasks(session, dataset.id, job.id) == [task.id]
+    finally:
+        runtime.close()
