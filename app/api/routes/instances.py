@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from sqlmodel import col, select
+from sqlmodel import select
 
 from app.api.deps import DatasetDep, SessionDep
-from app.api.routes.instructions import _decode_cursor, _encode_cursor
+from app.api.pagination import keyset_page
 from app.models import TaskInstance, TaskInstancePage, TaskInstancePublic
 
 router = APIRouter(prefix="/v1/datasets/{name}", tags=["instances"])
@@ -32,10 +32,7 @@ def list_instances(
         query = query.where(TaskInstance.rule == rule)
     if instruction_id is not None:
         query = query.where(TaskInstance.instruction_id == instruction_id)
-    if cursor is not None:
-        query = query.where(col(TaskInstance.id) > _decode_cursor(cursor))
-    rows = session.exec(query.order_by(col(TaskInstance.id)).limit(limit + 1)).all()
+    rows, next_cursor = keyset_page(session, query, TaskInstance, limit, cursor)
     return TaskInstancePage(
-        items=[TaskInstancePublic.model_validate(r) for r in rows[:limit]],
-        next_cursor=_encode_cursor(rows[limit - 1].id) if len(rows) > limit else None,
+        items=[TaskInstancePublic.model_validate(r) for r in rows], next_cursor=next_cursor
     )
