@@ -304,6 +304,12 @@ class TaskInstance(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class InstanceJobCreate(SQLModel):
+    instances_per_task: int | None = Field(
+        default=None, ge=1, le=20, description="default SI_INSTANCES_PER_TASK"
+    )
+
+
 class TaskInstancePublic(SQLModel):
     id: int
     instruction_id: int

@@ -20,7 +20,7 @@ from sqlalchemy import String, cast, or_
 from sqlmodel import Session, col, select
 
 from app.core.settings import Settings
-from app.models import Generation, Instruction, Job, TaskInstance
+from app.models import Dataset, Generation, Instruction, Job, TaskInstance
 from filters.instances import filter_instances
 from generators.backends.base import GenerationResult, LLMBackend, SamplingParams
 from generators.instances import (
@@ -51,6 +51,15 @@ def pending_tasks(
     if job_id is not None:
         query = query.where(Instruction.job_id == job_id)
     return list(session.exec(query.order_by(col(Instruction.id)).limit(limit)).all())
+
+
+def create_instance_job(session: Session, dataset: Dataset, instances_per_task: int) -> Job:
+    """A job with no instructions to generate (``target`` 0): it runs the stage for every accepted task of
+    the dataset still waiting for instances, then succeeds."""
+    job = Job(dataset_id=dataset.id, target=0, max_requests=0, instances_per_task=instances_per_task)
+    session.add(job)
+    session.commit()
+    return job
 
 
 @dataclass
@@ -92,6 +101,10 @@ class InstanceStage:
         pairs = [(i.input, i.output) for i in parsed.instances]
         decisions = filter_instances(pairs, prompt_example_texts())
         try:
+            session.refresh(task)
+            if task.instances is not None:  # another worker finished this task meanwhile
+                session.rollback()
+                return Counter()
             for row, _ in ledger:
                 session.add(row)
             session.flush()

@@ -108,7 +108,8 @@ class JobRunner:
                 session.refresh(job)
                 state = self._next_state(job)
                 if state == ("succeeded", None) and job.instances_per_task:
-                    pending = pending_tasks(session, job.dataset_id, job.id, limit=1)
+                    scope = job.id if job.target else None  # target 0: the dataset's waiting tasks
+                    pending = pending_tasks(session, job.dataset_id, scope, limit=1)
                     if pending and self.stop_event.is_set():
                         return self._pause(session, job)
                     if pending:  # one task per turn, so cancel and shutdown are seen between tasks

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response, status
 from sqlmodel import select
 
-from app.api.deps import DatasetDep, SessionDep
+from app.api.deps import DatasetDep, RuntimeDep, SessionDep
 from app.api.pagination import keyset_page
-from app.models import TaskInstance, TaskInstancePage, TaskInstancePublic
+from app.models import InstanceJobCreate, JobPublic, TaskInstance, TaskInstancePage, TaskInstancePublic
+from app.services.instance_stage import create_instance_job
+from app.services.jobs import job_public
 
 router = APIRouter(prefix="/v1/datasets/{name}", tags=["instances"])
 
@@ -36,3 +38,19 @@ def list_instances(
     return TaskInstancePage(
         items=[TaskInstancePublic.model_validate(r) for r in rows], next_cursor=next_cursor
     )
+
+
+@router.post("/instances", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic)
+def start_instance_job(
+    dataset: DatasetDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    response: Response,
+    data: InstanceJobCreate | None = None,
+) -> JobPublic:
+    """Queue a job that classifies and instantiates every accepted task still waiting for instances."""
+    k = (data.instances_per_task if data else None) or runtime.settings.instances_per_task
+    job = create_instance_job(session, dataset, k)
+    runtime.notify_new_job()
+    response.headers["Location"] = f"/v1/jobs/{job.id}"
+    return job_public(job, dataset.name)

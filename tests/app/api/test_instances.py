@@ -67,3 +67,32 @@ async def test_instances_per_task_is_validated(client) -> None:
     response = await client.post("/v1/datasets/default/jobs", json={"target": 1, "instances_per_task": 99})
     assert response.status_code == 422
     assert response.json()["error"]["details"][0]["field"] == "instances_per_task"
+
+
+async def test_instance_job_covers_tasks_accepted_by_other_routes(client) -> None:
+    texts = [
+        "Classify the animal as a mammal, bird or fish.",
+        "Explain how a rainbow forms after a summer storm.",
+    ]
+    assert (await client.post("/v1/datasets", json={"name": "inst"})).status_code == 201
+    submitted = await client.post("/v1/datasets/inst/candidates", json={"instructions": texts})
+    assert submitted.json()["accepted"] == 2
+    response = await client.post("/v1/datasets/inst/instances", json={"instances_per_task": 2})
+    assert response.status_code == 202, response.text
+    job = await wait_for_job(client, response.headers["location"])
+    assert job["status"] == "succeeded" and job["target"] == 0 and job["instances_per_task"] == 2
+    assert job["counts"]["classification:yes"] == 1 and job["counts"]["classification:no"] == 1
+    tasks = await all_instructions(client, "inst", origin="submitted")
+    assert [t["is_classification"] for t in tasks] == [True, False]
+    assert all(t["instances"] is not None for t in tasks)
+    rows = await all_instances(client, "inst", decision="all")
+    assert {r["instruction_id"] for r in rows} == {t["id"] for t in tasks}
+
+    again = await client.post("/v1/datasets/inst/instances")  # nothing left: SI_INSTANCES_PER_TASK, no work
+    finished = await wait_for_job(client, again.headers["location"])
+    assert (
+        finished["status"] == "succeeded" and finished["counts"] == {} and finished["instances_per_task"] == 5
+    )
+    assert len(await all_instances(client, "inst", decision="all")) == len(rows)
+    bad = await client.post("/v1/datasets/inst/instances", json={"instances_per_task": 0})
+    assert bad.status_code == 422
