@@ -23,7 +23,7 @@ from app.services.jobs import create_job
 from app.services.retrieval import similar
 from app.services.runtime import Runtime
 from filters.chain import parse_stages
-from generators.tasks import TaskFileError, load_candidate_file, load_seed_file
+from generators.tasks import TaskFileError, load_candidate_file, load_import_file, load_seed_file
 
 app = typer.Typer(
     add_completion=False,
@@ -34,6 +34,7 @@ seeds_app = typer.Typer(no_args_is_help=True, help="Check seed files and add the
 app.add_typer(seeds_app, name="seeds")
 logger = logging.getLogger(__name__)
 
+STAGE_PREFIXES = ("classification:", "instance:", "instance_parse:")
 DatabaseOpt = Annotated[str | None, typer.Option("--database-url", help="overrides SI_DATABASE_URL")]
 DatasetOpt = Annotated[str, typer.Option("--dataset", "-d", help="dataset name")]
 INGEST_CHUNK = 256
@@ -80,6 +81,9 @@ def generate(
     target: Annotated[int, typer.Option(min=1, help="accepted instructions to add")],
     max_requests: Annotated[int | None, typer.Option(min=1, help="request budget")] = None,
     seed: Annotated[int | None, typer.Option(help="random seed for example choice")] = None,
+    instances: Annotated[
+        int, typer.Option(min=0, max=20, help="then classify each new task and generate up to K instances")
+    ] = 0,
     backend: Annotated[str | None, typer.Option(help="transformers or fake")] = None,
     database_url: DatabaseOpt = None,
 ) -> None:
@@ -95,7 +99,7 @@ def generate(
             job = create_job(
                 session,
                 ds,
-                JobCreate(target=target, max_requests=max_requests, seed=seed),
+                JobCreate(target=target, max_requests=max_requests, seed=seed, instances_per_task=instances),
                 settings,
             )
         typer.echo(f"loading {settings.backend} backend …", err=True)
@@ -115,7 +119,8 @@ def generate(
         raise _fail(exc.message) from None
     finally:
         runtime.close()
-    counts = Counter({k: v for k, v in job.counts.items() if k != "accepted"})
+    stage_counts = {k: v for k, v in job.counts.items() if k.startswith(STAGE_PREFIXES)}
+    counts = Counter({k: v for k, v in job.counts.items() if k != "accepted" and k not in stage_counts})
     typer.echo(
         f"job {job.id} {job.status} in {elapsed:.1f}s: {job.accepted} accepted of "
         f"{job.generated} candidates ({job.accepted / max(job.generated, 1):.0%} yield) "
@@ -123,8 +128,60 @@ def generate(
     )
     if counts:
         typer.echo("rejections: " + ", ".join(f"{k} {v}" for k, v in counts.most_common()))
+    if stage_counts:
+        _echo_stage_counts(Counter(stage_counts))
     if job.status != "succeeded":
         raise _fail(job.error or job.status, 1)
+
+
+def _echo_stage_counts(counts: Counter[str]) -> None:
+    accepted = counts.get("instance:accepted", 0)
+    decided = sum(v for k, v in counts.items() if k.startswith("instance:"))
+    typer.echo(f"instances: {accepted} accepted of {decided} parsed ({accepted / max(decided, 1):.0%} yield)")
+    for prefix in STAGE_PREFIXES:
+        group = [(k, v) for k, v in counts.most_common() if k.startswith(prefix) and k != "instance:accepted"]
+        if group:
+            typer.echo(f"{prefix.rstrip(':')}: " + ", ".join(f"{k[len(prefix) :]} {v}" for k, v in group))
+
+
+@app.command()
+def instances(
+    dataset: DatasetOpt,
+    k: Annotated[int | None, typer.Option("-k", min=1, max=20, help="instances per task")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="at most this many tasks")] = None,
+    backend: Annotated[str | None, typer.Option(help="transformers or fake")] = None,
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Classify DATASET's accepted tasks that have no instances yet and generate up to K instances each."""
+    from tqdm import tqdm
+
+    from app.services.instance_stage import InstanceStage, pending_tasks
+
+    settings = _settings(database_url, backend=backend)
+    configure_logging("WARNING")
+    runtime = Runtime.build(settings, ensure_default=False)
+    counts: Counter[str] = Counter()
+    try:
+        with Session(runtime.engine, expire_on_commit=False) as session:
+            ds = datasets_service.get_dataset(session, dataset)
+            pending = pending_tasks(session, ds.id, limit=limit)
+            if not pending:
+                typer.echo(f"no accepted task of {dataset} is waiting for instances")
+                return
+            typer.echo(f"loading {settings.backend} backend …", err=True)
+            runtime.load_backend()
+            if runtime.backend_error:
+                raise _fail(f"backend failed to load: {runtime.backend_error}")
+            stage = InstanceStage(runtime.backend, settings)
+            started = time.perf_counter()
+            for task_id in tqdm(pending, desc="tasks", unit="task", file=sys.stderr):
+                counts += stage.run_task(session, task_id, k or settings.instances_per_task)
+    except ServiceError as exc:
+        raise _fail(exc.message) from None
+    finally:
+        runtime.close()
+    typer.echo(f"{len(pending)} tasks in {time.perf_counter() - started:.1f}s")
+    _echo_stage_counts(counts)
 
 
 @app.command()
@@ -194,6 +251,59 @@ def _dataset_for_ingest(
     return ds
 
 
+@app.command("import")
+def import_file(
+    file: Annotated[Path, typer.Argument(help="the file to import")],
+    dataset: DatasetOpt,
+    format: Annotated[str, typer.Option("--format", "-f", help="alpaca, sharegpt or self-instruct")],
+    mode: Annotated[str, typer.Option("--as", help="seeds or candidates (through the filter chain)")] = (
+        "candidates"
+    ),
+    create: Annotated[bool, typer.Option(help="create the dataset if missing")] = False,
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Import FILE into DATASET as seeds, or as candidates decided by the filter chain (nothing stored
+    when the file has an error)."""
+    from app.services import imports
+
+    try:
+        imports.check_import_options(format, mode)
+        tasks = imports.group_by_instruction(load_import_file(file, format))
+    except ServiceError as exc:
+        raise _fail(exc.message) from None
+    except TaskFileError as exc:
+        raise _fail(str(exc)) from None
+    settings = _settings(database_url)
+    configure_logging("WARNING")
+    runtime = Runtime.build(settings, ensure_default=False)
+    try:
+        with Session(runtime.engine, expire_on_commit=False) as session:
+            try:
+                ds = datasets_service.get_dataset(session, dataset)
+            except ServiceError:
+                if not create:
+                    raise
+                ds = datasets_service.create_dataset(session, DatasetCreate(name=dataset), settings)
+                session.commit()
+            result = imports.store_import(session, runtime.registry, ds, tasks, format, mode)
+    except ServiceError as exc:
+        raise _fail(exc.message) from None
+    finally:
+        runtime.close()
+    if mode == "seeds":
+        skipped = result.skipped_duplicates
+        typer.echo(f"added {result.accepted} seed tasks to {dataset} ({skipped} duplicates skipped)")
+        return
+    typer.echo(
+        f"{result.tasks} tasks: {result.accepted} accepted"
+        + "".join(f", {n} {rule}" for rule, n in result.rejections.items())
+    )
+    typer.echo(
+        f"instances: {result.instances_accepted} accepted"
+        + "".join(f", {n} {rule}" for rule, n in result.instance_rejections.items())
+    )
+
+
 @app.command()
 def search(
     query: Annotated[str, typer.Argument(help="text to look for")],
@@ -260,6 +370,98 @@ def seeds_add(
     finally:
         runtime.close()
     typer.echo(f"added {added} seed tasks to {dataset} ({skipped} duplicates skipped)")
+
+
+@app.command()
+def export(
+    dataset: DatasetOpt,
+    format: Annotated[str, typer.Option("--format", "-f", help="alpaca, sharegpt, openai, parquet or jsonl")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="file to write ('-' for stdout)")],
+    split: Annotated[str, typer.Option(help="train, validation, test or all")] = "all",
+    seed: Annotated[int, typer.Option(help="split seed")] = 0,
+    validation: Annotated[float, typer.Option(min=0.0, max=1.0, help="validation fraction")] = 0.1,
+    test: Annotated[float, typer.Option(min=0.0, max=1.0, help="test fraction")] = 0.1,
+    snapshot: Annotated[int | None, typer.Option(help="export exactly this snapshot's rows")] = None,
+    include_seeds: Annotated[bool, typer.Option(help="also export the seed tasks' instances")] = False,
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Write DATASET's triplets in a training format (streamed; see README "Exports")."""
+    from app.services import exports, snapshots
+
+    engine = _engine(database_url)
+    counter = _RowCounter()
+    try:
+        with Session(engine) as session:
+            ds = datasets_service.get_dataset(session, dataset)
+            selection = exports.ExportSelection(
+                split=split,
+                splits=exports.SplitSpec(seed, validation, test),
+                snapshot=snapshots.get_snapshot(session, ds, snapshot) if snapshot is not None else None,
+                include_seeds=include_seeds,
+            )
+            chunks = exports.render(counter.through(exports.iter_rows(session, ds, selection)), format)
+            if str(output) == "-":
+                for chunk in chunks:
+                    sys.stdout.buffer.write(chunk)
+                sys.stdout.buffer.flush()
+            else:
+                partial = output.with_name(output.name + ".partial")
+                with partial.open("wb") as out:
+                    for chunk in chunks:
+                        out.write(chunk)
+                partial.replace(output)  # a failed export leaves no half-written file behind
+    except ServiceError as exc:
+        raise _fail(exc.message) from None
+    finally:
+        engine.dispose()
+    typer.echo(f"{counter.rows} rows written to {output}", err=True)
+
+
+class _RowCounter:
+    def __init__(self) -> None:
+        self.rows = 0
+
+    def through(self, rows):  # type: ignore[no-untyped-def]
+        for row in rows:
+            self.rows += 1
+            yield row
+
+
+@app.command()
+def snapshot(
+    dataset: DatasetOpt,
+    note: Annotated[str, typer.Option(help="what this version is")] = "",
+    include_seeds: Annotated[bool, typer.Option(help="also record the seed tasks")] = False,
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Record DATASET's current rows as a version; export it later with --snapshot ID."""
+    from app.models import SnapshotCreate
+    from app.services import snapshots
+
+    engine = _engine(database_url)
+    try:
+        with Session(engine) as session:
+            ds = datasets_service.get_dataset(session, dataset)
+            created = snapshots.create_snapshot(
+                session, ds, SnapshotCreate(note=note, include_seeds=include_seeds)
+            )
+            public = snapshots.snapshot_public(created, ds)
+    except ServiceError as exc:
+        raise _fail(exc.message) from None
+    finally:
+        engine.dispose()
+    typer.echo(
+        f"snapshot {public.id} of {dataset}: {public.instances} instances, {public.seed_tasks} seed tasks"
+    )
+
+
+def _engine(database_url: str | None):  # type: ignore[no-untyped-def]
+    """The database alone, for commands that need no model."""
+    from app.core.db import create_tables, make_engine
+
+    engine = make_engine(_settings(database_url).database_url)
+    create_tables(engine)
+    return engine
 
 
 def main() -> None:

@@ -232,6 +232,9 @@ class JobCreate(SQLModel):
     target: int = Field(ge=1, le=100000, description="accepted instructions to add")
     max_requests: int | None = Field(default=None, ge=1, le=1000000)
     seed: int | None = None
+    instances_per_task: int = Field(
+        default=0, ge=0, le=20, description="then classify each accepted task and generate up to K instances"
+    )
 
 
 class Job(SQLModel, table=True):
@@ -241,6 +244,7 @@ class Job(SQLModel, table=True):
     target: int
     max_requests: int
     seed: int | None = None
+    instances_per_task: int = 0
     requests: int = 0
     generated: int = 0
     accepted: int = 0
@@ -262,6 +266,7 @@ class JobPublic(SQLModel):
     status: str
     target: int
     max_requests: int
+    instances_per_task: int = 0
     requests: int
     generated: int
     accepted: int
@@ -276,3 +281,83 @@ class JobPublic(SQLModel):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+
+
+# --------------------------------------------------------------- instances
+INSTANCE_ORIGINS = ("generated", "ingested")
+
+
+class TaskInstance(SQLModel, table=True):
+    """Every (input, output) generated or imported for an accepted task, with its filter decision.
+
+    Accepted rows are the dataset's triplets (with the task's instruction); rejected rows keep their
+    rule id. Seed tasks keep their human-written instances on the instruction row instead.
+    """
+
+    __tablename__ = "task_instance"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dataset_id: int = Field(foreign_key="dataset.id", index=True)
+    instruction_id: int = Field(foreign_key="instruction.id", index=True)
+    origin: str = Field(max_length=16)  # generated | ingested
+    input: str = Field(sa_column=Column(Text, nullable=False))
+    output: str = Field(sa_column=Column(Text, nullable=False))
+    accepted: bool = Field(index=True)
+    rule: str | None = Field(default=None, index=True, max_length=64)
+    detail: str | None = None
+    job_id: int | None = Field(default=None, foreign_key="job.id", index=True)
+    generation_id: int | None = Field(default=None, foreign_key="generation.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class InstanceJobCreate(SQLModel):
+    instances_per_task: int | None = Field(
+        default=None, ge=1, le=20, description="default SI_INSTANCES_PER_TASK"
+    )
+
+
+class TaskInstancePublic(SQLModel):
+    id: int
+    instruction_id: int
+    origin: str
+    input: str
+    output: str
+    accepted: bool
+    rule: str | None
+    detail: str | None
+    job_id: int | None
+    generation_id: int | None
+    created_at: datetime
+
+
+class TaskInstancePage(SQLModel):
+    items: list[TaskInstancePublic]
+    next_cursor: str | None
+
+
+# --------------------------------------------------------------- snapshots
+class SnapshotCreate(SQLModel):
+    note: str = Field(default="", max_length=2000)
+    include_seeds: bool = Field(default=False, description="also export the seed tasks' own instances")
+
+
+class Snapshot(SQLModel, table=True):
+    """A dataset version: the exact rows an export of it contains, whatever is added later."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    dataset_id: int = Field(foreign_key="dataset.id", index=True)
+    note: str = ""
+    include_seeds: bool = False
+    instance_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    seed_instruction_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class SnapshotPublic(SQLModel):
+    id: int
+    dataset: str
+    note: str
+    include_seeds: bool
+    instances: int
+    seed_tasks: int
+    created_at: datetime

@@ -18,7 +18,8 @@ DEFAULT_HUMAN_EXAMPLES = 6
 DEFAULT_MACHINE_EXAMPLES = 2
 
 
-def _template(name: str) -> str:
+def template_text(name: str) -> str:
+    """The text of ``generators/templates/NAME``."""
     return resources.files("generators").joinpath("templates", name).read_text(encoding="utf-8")
 
 
@@ -29,6 +30,7 @@ class Prompt:
     text: str
     messages: tuple[dict[str, str], ...]
     first_number: int
+    kind: str = "tasks"  # tasks | classification | instances_input_first | instances_output_first
 
 
 def clean_instruction(text: str) -> str:
@@ -57,9 +59,9 @@ def build_prompt(examples: Sequence[str], n_new: int = 8) -> Prompt:
     if not examples:
         raise ValueError("a prompt needs at least one example task")
     numbered = "".join(f"{i}. {clean_instruction(e)}\n" for i, e in enumerate(examples, start=1))
-    header = _template("self_instruct_header.txt")
+    header = template_text("self_instruct_header.txt")
     first = len(examples) + 1
-    request = _template("self_instruct_chat_request.txt").format(
+    request = template_text("self_instruct_chat_request.txt").format(
         n_new=n_new, first=first, last=first + n_new - 1
     )
     text = f"{header}{numbered}{first}."

@@ -10,7 +10,7 @@ array of ``{instruction, input, output}`` objects.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -126,18 +126,117 @@ def load_candidate_file(path: str | Path) -> list[Task]:
     path = Path(path)
     text = _read_text(path)
     if text.lstrip().startswith("["):
-        try:
-            rows = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise TaskFileError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg})") from None
-        tasks = []
-        for position, row in enumerate(rows):
-            try:
-                tasks.append(task_from_record(row, require_instances=False))
-            except ValueError as exc:
-                raise TaskFileError(f"{path}:item {position}: {exc}") from None
-        return tasks
+        return _parse_json_array(text, str(path), lambda r: task_from_record(r, require_instances=False))
     return parse_jsonl(text.split("\n"), str(path), require_instances=False)
+
+
+IMPORT_FORMATS = ("alpaca", "sharegpt", "self-instruct")
+_HUMAN_ROLES = ("human", "user")
+_MODEL_ROLES = ("gpt", "assistant", "model")
+
+
+def parse_import(text: str, source: str, fmt: str) -> list[Task]:
+    """Tasks from an import file: an Alpaca JSON array, a ShareGPT JSON array or Self-Instruct JSONL.
+
+    Every task carries at least one instance. Errors name ``source:line``; nothing is returned unless
+    the whole file is valid.
+    """
+    if fmt == "alpaca":
+        tasks = _parse_json_array(text, source, _alpaca_task)
+    elif fmt == "sharegpt":
+        tasks = _parse_json_array(text, source, sharegpt_task)
+    elif fmt == "self-instruct":
+        tasks = parse_jsonl(text.split("\n"), source, require_instances=True)
+    else:
+        raise TaskFileError(f"{source}:0: unknown format {fmt!r}; formats: {', '.join(IMPORT_FORMATS)}")
+    if not tasks:
+        raise TaskFileError(f"{source}:1: no tasks in file")
+    return tasks
+
+
+def load_import_file(path: str | Path, fmt: str) -> list[Task]:
+    path = Path(path)
+    return parse_import(_read_text(path), str(path), fmt)
+
+
+def _alpaca_task(record: Any) -> Task:
+    if isinstance(record, dict) and "output" not in record:
+        raise ValueError("missing string field 'output'")
+    return task_from_record(record, require_instances=True)
+
+
+def sharegpt_task(record: Any) -> Task:
+    """The first human turn is the instruction and the reply to it the output (no separate input).
+
+    Later turns of a multi-turn conversation are not part of an instruction triplet: they are kept in
+    ``extra["later_turns"]`` (counted, not stored). ``system`` turns are skipped. OpenAI-style
+    ``messages`` with ``role``/``content`` are read the same way.
+    """
+    if not isinstance(record, dict):
+        raise ValueError(f"expected a JSON object, got {type(record).__name__}")
+    turns = record.get("conversations", record.get("messages"))
+    if not isinstance(turns, list):
+        raise ValueError("missing list field 'conversations'")
+    spoken = []
+    for position, turn in enumerate(turns):
+        if not isinstance(turn, dict):
+            raise ValueError(f"conversations[{position}] must be an object")
+        role = turn.get("from", turn.get("role"))
+        value = turn.get("value", turn.get("content"))
+        if not isinstance(role, str) or not isinstance(value, str):
+            raise ValueError(f"conversations[{position}] needs string 'from' and 'value'")
+        if role != "system":
+            spoken.append((position, role, value))
+    if len(spoken) < 2 or spoken[0][1] not in _HUMAN_ROLES or spoken[1][1] not in _MODEL_ROLES:
+        raise ValueError("a conversation must start with a human turn followed by a gpt turn")
+    (_, _, question), (answer_at, _, answer) = spoken[0], spoken[1]
+    if not question.strip():
+        raise ValueError("conversations[0].value is empty")
+    if not answer.strip():
+        raise ValueError(f"conversations[{answer_at}].value is empty")
+    return Task(
+        instruction=question.strip(),
+        instances=(Instance("", answer.strip()),),
+        extra={"later_turns": len(spoken) - 2} if len(spoken) > 2 else {},
+    )
+
+
+def _parse_json_array(text: str, source: str, read: Callable[[Any], Task]) -> list[Task]:
+    """Decode a JSON array item by item so an error names the line the bad item starts on."""
+    decoder = json.JSONDecoder()
+    position, line = _skip_space(text, 0), 1
+    line += text.count("\n", 0, position)
+    if text[position : position + 1] != "[":
+        raise TaskFileError(f"{source}:{line}: expected a JSON array")
+    tasks: list[Task] = []
+    cursor = _skip_space(text, position + 1)
+    while cursor < len(text) and text[cursor] != "]":
+        line += text.count("\n", position, cursor)
+        position = cursor
+        try:
+            record, end = decoder.raw_decode(text, position)
+        except json.JSONDecodeError as exc:
+            raise TaskFileError(f"{source}:{exc.lineno}: invalid JSON ({exc.msg})") from None
+        try:
+            tasks.append(read(record))
+        except ValueError as exc:
+            raise TaskFileError(f"{source}:{line}: item {len(tasks)}: {exc}") from None
+        cursor = _skip_space(text, end)
+        if text[cursor : cursor + 1] == ",":
+            cursor = _skip_space(text, cursor + 1)
+        elif text[cursor : cursor + 1] != "]":
+            where = line + text.count("\n", position, cursor)
+            raise TaskFileError(f"{source}:{where}: invalid JSON (expected ',' or ']')")
+    if cursor >= len(text) or text[cursor + 1 :].strip():
+        where = line + text.count("\n", position, min(cursor, len(text)))
+        raise TaskFileError(f"{source}:{where}: invalid JSON (the array is not closed once)")
+    return tasks
+
+
+def _skip_space(text: str, position: int) -> int:
+    while position < len(text) and text[position] in " \t\r\n":
+        position += 1
+    return position
 
 
 def _read_text(path: Path) -> str:

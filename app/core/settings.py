@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     temperature: float = Field(0.7, ge=0.0, le=2.0)
     top_p: float = Field(0.95, gt=0.0, le=1.0)
     max_requests_per_accepted: int = Field(20, ge=1)
+    instances_per_task: int = Field(5, ge=1, le=20, description="instances asked per task (CLI default)")
+    instance_max_new_tokens: int = Field(320, ge=16, le=8192)
+    max_import_bytes: int = Field(50_000_000, ge=1, description="largest file POST …/imports accepts")
+    instance_temperature: float = Field(0.0, ge=0.0, le=2.0, description="0 = greedy, as Self-Instruct")
 
     index_dir: Path | None = Field(None, description="saved FAISS indexes; default: beside the SQLite file")
     torch_threads: int = Field(

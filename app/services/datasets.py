@@ -10,7 +10,16 @@ from sqlalchemy import func
 from sqlmodel import Session, col, delete, select
 
 from app.core.settings import Settings
-from app.models import Dataset, DatasetCreate, DatasetPublic, Generation, Instruction, Job
+from app.models import (
+    Dataset,
+    DatasetCreate,
+    DatasetPublic,
+    Generation,
+    Instruction,
+    Job,
+    Snapshot,
+    TaskInstance,
+)
 from app.services.errors import Conflict, InvalidInput, NotFound
 from app.services.pool import PoolRegistry
 from filters.chain import normalize_for_exact
@@ -115,6 +124,16 @@ def rejection_counts(session: Session, dataset_id: int) -> dict[str, int]:
     return {rule: n for rule, n in sorted(rows, key=lambda r: -r[1])}
 
 
+def instance_counts(session: Session, dataset_id: int) -> dict[str, int]:
+    """Instances per decision: ``accepted`` and each rejecting rule id."""
+    rows = session.exec(
+        select(TaskInstance.rule, func.count())
+        .where(TaskInstance.dataset_id == dataset_id)
+        .group_by(TaskInstance.rule)
+    ).all()
+    return {rule or "accepted": n for rule, n in sorted(rows, key=lambda r: -r[1])}
+
+
 def to_public(session: Session, dataset: Dataset) -> DatasetPublic:
     return DatasetPublic.model_validate(dataset, update=dataset_counts(session, dataset.id))
 
@@ -125,7 +144,7 @@ def delete_dataset(session: Session, registry: PoolRegistry, dataset: Dataset) -
     ).first()
     if active is not None:
         raise Conflict(f"dataset {dataset.name!r} has an active job ({active.id}); cancel it first")
-    for table in (Instruction, Generation, Job):
+    for table in (TaskInstance, Snapshot, Instruction, Generation, Job):
         session.exec(delete(table).where(table.dataset_id == dataset.id))
     session.delete(dataset)
     session.commit()

@@ -28,6 +28,7 @@ from app.services.acceptance import CandidateIn, Outcome, decide_and_store
 from app.services.accounting import completion_cost, per_accepted
 from app.services.errors import Conflict, NotFound
 from app.services.inflight import RequestWindow, backend_failure_reason
+from app.services.instance_stage import InstanceStage, pending_tasks
 from app.services.pool import PoolRegistry
 from generators.backends.base import GenerationResult, LLMBackend, SamplingParams
 from generators.backends.dispatch import RequestDispatcher
@@ -45,6 +46,7 @@ def create_job(session: Session, dataset: Dataset, data: JobCreate, settings: Se
         target=data.target,
         max_requests=data.max_requests or data.target * settings.max_requests_per_accepted,
         seed=data.seed,
+        instances_per_task=data.instances_per_task,
     )
     session.add(job)
     session.commit()
@@ -140,14 +142,27 @@ class JobRunner:
         while True:
             session.refresh(job)
             state = self._next_state(job)
+            if state == ("succeeded", None) and job.instances_per_task:
+                window.cancel()  # the target is reached: no more task requests are wanted
+                scope = job.id if job.target else None  # target 0: the dataset's waiting tasks
+                pending = pending_tasks(session, job.dataset_id, scope, limit=1)
+                if pending and self.stop_event.is_set():
+                    return self._pause(session, job)
+                if pending:  # one task per turn, so cancel and shutdown are seen between tasks
+                    try:
+                        InstanceStage(window.dispatcher, self.settings).run_task(
+                            session, pending[0], job.instances_per_task, job
+                        )
+                    except Exception as exc:
+                        logger.exception("job %s: instance stage failed", job.id)
+                        return self._finish(session, job, "failed", f"instance stage: {exc}")
+                    if on_progress is not None:
+                        on_progress(job)
+                    continue
             if state is not None:
                 return self._finish(session, job, *state)
             if self.stop_event.is_set():
-                job.status = "queued"
-                session.add(job)
-                session.commit()
-                logger.info("job %s paused for shutdown at %d/%d", job.id, job.accepted, job.target)
-                return job
+                return self._pause(session, job)
             window.fill(next_request, job.max_requests - job.requests - len(window))
             done = window.next_done(timeout=self.settings.worker_poll_s)
             if done is None:
@@ -174,6 +189,13 @@ class JobRunner:
                 f"after {job.requests} requests",
             )
         return None
+
+    def _pause(self, session: Session, job: Job) -> Job:
+        job.status = "queued"
+        session.add(job)
+        session.commit()
+        logger.info("job %s paused for shutdown at %d/%d", job.id, job.accepted, job.target)
+        return job
 
     def _finish(self, session: Session, job: Job, status: str, error: str | None) -> Job:
         job.status, job.error, job.finished_at = status, error, utcnow()

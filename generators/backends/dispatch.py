@@ -61,6 +61,10 @@ class RequestDispatcher:
         self.start()
         return asyncio.run_coroutine_threadsafe(self._request(prompt, params), self._loop)
 
+    def generate(self, prompt: Prompt, params: SamplingParams) -> GenerationResult:
+        """One request, waited for: the blocking form of :meth:`submit` (limits and breaker apply)."""
+        return self.submit(prompt, params).result()
+
     async def _request(self, prompt: Prompt, params: SamplingParams) -> GenerationResult:
         assert self._semaphore is not None
         self.waiting += 1

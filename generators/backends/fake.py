@@ -1,10 +1,13 @@
 """A deterministic backend for tests, demos and fault injection.
 
 Without a script it writes numbered lists of plausible, varied task instructions chosen by a random
-generator seeded from the prompt, the sample index and ``seed``, so runs repeat exactly. With
-``script`` it returns the given completion texts in order (cycling), which lets tests feed exact text,
-truncation (``finish_reason="length"``) or garbage. ``delay_s`` sleeps before answering and
-``fail_every`` raises on every k-th call.
+generator seeded from the prompt, the sample index and ``seed``, so runs repeat exactly. Classification
+prompts get "Yes" for tasks that start with Classify/Identify/Evaluate and "No" otherwise; instance
+prompts get examples in the prompt's format, about one in four with a fault the instance filters exist
+for (N/A output, output equal to input, duplicate, conflicting label). With ``script`` it returns the
+given completion texts in order (cycling), which lets tests feed exact text, truncation
+(``finish_reason="length"``) or garbage. ``delay_s`` sleeps before answering and ``fail_every`` raises
+on every k-th call.
 """
 
 from __future__ import annotations
@@ -121,21 +124,68 @@ class FakeBackend(LLMBackend):
             entry = self.script[((call - 1) * params.n + index) % len(self.script)]
             text, finish = (entry, "stop") if isinstance(entry, str) else entry
             return Completion(text, finish, len(text.split()))
-        text = fake_task_list(
-            f"{self.seed}|{call}|{index}|{prompt.text}", prompt.first_number, self.items_per_completion
-        )
+        key = f"{self.seed}|{call}|{index}|{prompt.text}"
+        if prompt.kind == "classification":
+            task = prompt.text.rsplit("Task:", 1)[-1].strip()
+            answer = " Yes" if task.startswith(("Classify", "Identify", "Evaluate")) else " No"
+            return Completion(answer, "stop", 1)
+        if prompt.kind.startswith("instances"):
+            text = _fake_instances(_seeded(key), prompt.kind == "instances_output_first", _limit(params.stop))
+            return Completion(text, "stop", len(text.split()))
+        text = fake_task_list(key, prompt.first_number, self.items_per_completion)
         words = text.split()
         if len(words) > params.max_tokens:
             return Completion(" ".join(words[: params.max_tokens]), "length", params.max_tokens)
         return Completion(text, "stop", len(words))
 
 
+def _seeded(key: str) -> random.Random:
+    """A generator whose stream depends on ``key`` alone (stable across processes and runs)."""
+    digest = hashlib.sha256(key.encode()).digest()
+    return random.Random(int.from_bytes(digest[:8], "big"))
+
+
 def fake_task_list(key: str, first_number: int, items: int) -> str:
     """A continuation of a numbered list (`` task\\n10. task…``) drawn from a generator seeded by ``key``."""
-    digest = hashlib.sha256(key.encode()).digest()
-    rng = random.Random(int.from_bytes(digest[:8], "big"))
+    rng = _seeded(key)
     lines = []
     for offset in range(items):
         task = f"{rng.choice(VERBS)} {rng.choice(OBJECTS)} {rng.choice(GOALS)} {rng.choice(AUDIENCES)}."
         lines.append(task if offset == 0 else f"{first_number + offset}. {task}")
     return " " + "\n".join(lines)
+
+
+def _limit(stop: tuple[str, ...]) -> int:
+    """The instance count asked for, read from the ``Example K+1`` stop sequence (default 3)."""
+    for item in stop:
+        if item.startswith("Example ") and item[8:].isdigit():
+            return int(item[8:]) - 1
+    return 3
+
+
+def _fake_instances(rng: random.Random, output_first: bool, k: int) -> str:
+    """``k`` examples continuing the prompt's open item; about one in four carries a fault."""
+    lines: list[str] = []
+    pairs: list[tuple[str, str]] = []
+    for number in range(1, k + 1):
+        goal, audience = rng.choice(GOALS), rng.choice(AUDIENCES)
+        fault = rng.random()
+        if output_first:
+            label = ("Yes", "No")[(number - 1) % 2]
+            pair = (f"A plan to {goal} {audience}, case {rng.randrange(1000)}.", label)
+            if fault < 0.1 and pairs:
+                pair = (pairs[0][0], "No" if pairs[0][1] == "Yes" else "Yes")  # a conflicting label
+            lines.append(f"{'' if number == 1 else 'Class label:'} {pair[1]}\nInput: {pair[0]}")
+        else:
+            step = rng.choice(VERBS).lower()
+            pair = (f"I want to {goal} {audience}.", f"Start small: {step} one step today.")
+            if fault < 0.1:
+                pair = (pair[0], "N/A")
+            elif fault < 0.18 and pairs:
+                pair = pairs[-1]
+            elif fault < 0.25:
+                pair = (pair[0], pair[0])
+            header = "" if number == 1 else f"Example {number}\n"
+            lines.append(f"{header}Input: {pair[0]}\nOutput: {pair[1]}")
+        pairs.append(pair)
+    return "\n".join(lines)

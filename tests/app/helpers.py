@@ -26,12 +26,24 @@ async def start_job(client: httpx.AsyncClient, dataset: str = "default", **body)
     return response.headers["location"]
 
 
-async def all_instructions(client: httpx.AsyncClient, dataset: str = "default", **params) -> list[dict]:
+async def all_pages(client: httpx.AsyncClient, path: str, limit: int = 50, **params) -> list[dict]:
+    """Every item of a cursor-paginated listing."""
     items, cursor = [], None
     while True:
-        query = {**params, "limit": 50, **({"cursor": cursor} if cursor else {})}
-        page = (await client.get(f"/v1/datasets/{dataset}/instructions", params=query)).json()
+        query = {**params, "limit": limit, **({"cursor": cursor} if cursor else {})}
+        response = await client.get(path, params=query)
+        assert response.status_code == 200, response.text
+        page = response.json()
         items += page["items"]
         cursor = page["next_cursor"]
         if cursor is None:
             return items
+
+
+async def all_instructions(client: httpx.AsyncClient, dataset: str = "default", **params) -> list[dict]:
+    return await all_pages(client, f"/v1/datasets/{dataset}/instructions", **params)
+
+
+async def all_instances(client: httpx.AsyncClient, dataset: str = "default", **params) -> list[dict]:
+    """Instances, read 7 a page so the cursor is exercised."""
+    return await all_pages(client, f"/v1/datasets/{dataset}/instances", limit=7, **params)

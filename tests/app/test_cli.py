@@ -150,3 +150,52 @@ def test_seeds_check_and_add(tmp_path, db_url):
     bad.write_text('{"instruction": "x", "instances": [{"input": "", "output": ""}]}\n')
     result = runner.invoke(app, ["seeds", "check", str(bad)])
     assert result.exit_code == 2 and f"{bad}:1: instances[0].output is empty" in result.output
+
+
+def test_instances_snapshot_export_and_import_commands(tmp_path, db_url):
+    common = ("--dataset", "default", "--database-url", db_url)
+    generated = invoke("generate", *common, "--target", "4", "--instances", "3", "--backend", "fake")
+    assert generated.exit_code == 0, generated.output
+    assert "instances:" in generated.output and "classification:" in generated.output
+    nothing = invoke("instances", *common, "--backend", "fake")
+    assert nothing.exit_code == 0 and "no accepted task of default is waiting" in nothing.output
+
+    snap = invoke("snapshot", *common, "--note", "first")
+    assert snap.exit_code == 0, snap.output
+    count = int(snap.output.split(": ")[1].split()[0])
+    assert snap.output.startswith("snapshot 1 of default") and count > 0
+
+    out = tmp_path / "train.parquet"
+    exported = invoke("export", *common, "-f", "parquet", "-o", str(out), "--snapshot", "1")
+    assert exported.exit_code == 0, exported.output
+    import datasets
+
+    table = datasets.load_dataset(
+        "parquet", data_files=str(out), split="train", cache_dir=str(tmp_path / "c")
+    )
+    assert table.num_rows == count and f"{count} rows written" in exported.output
+
+    bad_format = invoke("export", *common, "-f", "csv", "-o", str(tmp_path / "x.csv"))
+    assert bad_format.exit_code == 2 and "unknown format 'csv'" in bad_format.output
+    assert not list(tmp_path.glob("x.csv*"))  # nothing half-written
+    missing = invoke("export", *common, "-f", "alpaca", "-o", str(tmp_path / "y.json"), "--snapshot", "9")
+    assert missing.exit_code == 2 and "no snapshot 9" in missing.output
+
+    bad = tmp_path / "bad.json"
+    bad.write_text(
+        '[\n  {"instruction": "Name a fruit.", "output": "Apple"},\n  {"instruction": "Name"}\n]\n'
+    )
+    before = invoke("snapshot", *common).output
+    failed = invoke("import", str(bad), *common, "-f", "alpaca")
+    assert failed.exit_code == 2 and f"{bad}:3: item 1: missing string field 'output'" in failed.output
+    good = tmp_path / "good.json"
+    good.write_text(
+        json.dumps([{"instruction": "Name a fruit that is yellow.", "input": "", "output": "Banana"}])
+    )
+    added = invoke("import", str(good), *common, "-f", "alpaca", "--as", "seeds")
+    assert added.exit_code == 0 and "added 1 seed tasks to default" in added.output
+    wrong_mode = invoke("import", str(good), *common, "-f", "alpaca", "--as", "gold")
+    assert wrong_mode.exit_code == 2 and "unknown import mode 'gold'" in wrong_mode.output
+    assert (
+        before.split(": ")[1] == invoke("snapshot", *common).output.split(": ")[1]
+    )  # the bad file stored nothing

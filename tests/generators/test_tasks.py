@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from generators.tasks import Instance, TaskFileError, load_candidate_file, load_seed_file
+from generators.tasks import (
+    Instance,
+    TaskFileError,
+    load_candidate_file,
+    load_import_file,
+    load_seed_file,
+    parse_import,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SEED_DIR = PROJECT_ROOT / "seed_tasks"
@@ -223,7 +230,7 @@ def test_candidate_alpaca_array(tmp_path):
 def test_candidate_alpaca_bad_item_is_named(tmp_path):
     path = tmp_path / "alpaca.json"
     path.write_text(json.dumps([{"instruction": "ok"}, {"instruction": ""}]), encoding="utf-8")
-    with pytest.raises(TaskFileError, match=r"alpaca\.json:item 1: 'instruction' is empty"):
+    with pytest.raises(TaskFileError, match=r"alpaca\.json:1: item 1: 'instruction' is empty"):
         load_candidate_file(path)
 
 
@@ -232,3 +239,67 @@ def test_candidate_alpaca_invalid_json_names_the_line(tmp_path):
     path.write_text('[\n  {"instruction": "ok"},\n  {"instruction": }\n]', encoding="utf-8")
     with pytest.raises(TaskFileError, match=r"alpaca\.json:3: invalid JSON"):
         load_candidate_file(path)
+
+
+def test_import_sharegpt_takes_the_first_exchange(tmp_path):
+    rows = [
+        {"conversations": [{"from": "human", "value": "Name a prime."}, {"from": "gpt", "value": "7"}]},
+        {
+            "id": "b",
+            "conversations": [
+                {"from": "system", "value": "Be brief."},
+                {"from": "human", "value": "Capital of Peru?"},
+                {"from": "gpt", "value": "Lima"},
+                {"from": "human", "value": "And Chile?"},
+                {"from": "gpt", "value": "Santiago"},
+            ],
+        },
+        {"messages": [{"role": "user", "content": "Say hi."}, {"role": "assistant", "content": "Hi!"}]},
+    ]
+    path = tmp_path / "chats.json"
+    path.write_text(json.dumps(rows, indent=1), encoding="utf-8")
+    tasks = load_import_file(path, "sharegpt")
+    assert [(t.instruction, t.instances) for t in tasks] == [
+        ("Name a prime.", (Instance("", "7"),)),
+        ("Capital of Peru?", (Instance("", "Lima"),)),
+        ("Say hi.", (Instance("", "Hi!"),)),
+    ]
+    assert tasks[1].extra == {"later_turns": 2}
+
+
+@pytest.mark.parametrize(
+    ("fmt", "text", "message"),
+    [
+        (
+            "sharegpt",
+            '[\n {"conversations": [{"from": "human", "value": "a"}, {"from": "gpt", "value": "b"}]},\n'
+            ' {"conversations": [{"from": "gpt", "value": "b"}]}\n]',
+            r"x:3: item 1: a conversation must start with a human turn",
+        ),
+        ("sharegpt", '[\n {"conversations": "hi"}\n]', r"x:2: item 0: missing list field 'conversations'"),
+        (
+            "alpaca",
+            '[\n{"instruction": "a", "output": "b"},\n\n{"instruction": "c"}]',
+            r"x:4: item 1: .*'output'",
+        ),
+        ("alpaca", '[{"instruction": "a", "output": "b"}\n{"instruction": "c"}]', r"x:2: invalid JSON"),
+        ("alpaca", '{"instruction": "a", "output": "b"}', r"x:1: expected a JSON array"),
+        ("alpaca", "[]", r"x:1: no tasks"),
+        ("alpaca", '[{"instruction": "a", "output": "b"}] [', r"x:1: invalid JSON"),
+        (
+            "self-instruct",
+            '{"instruction": "a", "instances": [{"input": "", "output": "b"}]}\n{"instruction": "c"}',
+            r"x:2: missing list field 'instances'",
+        ),
+        ("csv", "a,b", r"x:0: unknown format 'csv'"),
+    ],
+)
+def test_import_errors_name_file_and_line(fmt, text, message):
+    with pytest.raises(TaskFileError, match=message):
+        parse_import(text, "x", fmt)
+
+
+def test_import_alpaca_rows_become_one_instance_each():
+    text = json.dumps([{"instruction": "Add.", "input": "2 3", "output": "5"}])
+    (task,) = parse_import(text, "x", "alpaca")
+    assert task.instruction == "Add." and task.instances == (Instance("2 3", "5"),)

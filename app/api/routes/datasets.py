@@ -52,10 +52,11 @@ def delete_dataset(dataset: DatasetDep, session: SessionDep, runtime: RuntimeDep
 
 @router.get("/{name}/stats")
 def dataset_stats(dataset: DatasetDep, session: SessionDep) -> dict[str, object]:
-    """Counts per origin and decision, and rejections per rule."""
+    """Counts per origin and decision, rejections per rule, and instances per decision."""
     return {
         **service.dataset_counts(session, dataset.id),
         "rejections": service.rejection_counts(session, dataset.id),
+        "instances": service.instance_counts(session, dataset.id),
     }
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import base64
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from sqlmodel import col, select
+from sqlmodel import select
 
 from app.api.deps import DatasetDep, PoolDep, RuntimeDep, SessionDep
+from app.api.pagination import keyset_page
 from app.models import (
     CandidateResult,
     CandidateSubmit,
@@ -21,21 +21,6 @@ from app.services.acceptance import CandidateIn, decide_and_store, decision_publ
 from app.services.errors import InvalidInput
 
 router = APIRouter(prefix="/v1/datasets/{name}", tags=["instructions"])
-
-
-def _encode_cursor(last_id: int) -> str:
-    return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> int:
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        kind, value = text.split(":", 1)
-        if kind != "id":
-            raise ValueError
-        return int(value)
-    except ValueError:
-        raise InvalidInput(f"invalid cursor {cursor!r}") from None
 
 
 @router.get("/instructions", response_model=InstructionPage)
@@ -56,13 +41,9 @@ def list_instructions(
         query = query.where(Instruction.rule == reason)
     if origin is not None:
         query = query.where(Instruction.origin == origin)
-    if cursor is not None:
-        query = query.where(col(Instruction.id) > _decode_cursor(cursor))
-    rows = session.exec(query.order_by(col(Instruction.id)).limit(limit + 1)).all()
-    items = [InstructionPublic.model_validate(r, update={"dataset": dataset.name}) for r in rows[:limit]]
-    return InstructionPage(
-        items=items, next_cursor=_encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
-    )
+    rows, next_cursor = keyset_page(session, query, Instruction, limit, cursor)
+    items = [InstructionPublic.model_validate(r, update={"dataset": dataset.name}) for r in rows]
+    return InstructionPage(items=items, next_cursor=next_cursor)
 
 
 @router.post("/candidates", response_model=CandidateResult)

@@ -1,0 +1,35 @@
+"""Cursor pagination in id order: an opaque cursor names the last id a page returned."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from sqlmodel import Session, col
+
+from app.services.errors import InvalidInput
+
+
+def encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        kind, value = text.split(":", 1)
+        if kind != "id":
+            raise ValueError
+        return int(value)
+    except ValueError:
+        raise InvalidInput(f"invalid cursor {cursor!r}") from None
+
+
+def keyset_page(
+    session: Session, query: Any, table: Any, limit: int, cursor: str | None
+) -> tuple[list, str | None]:
+    """Up to ``limit`` rows of ``query`` after ``cursor`` in id order, and the next page's cursor."""
+    if cursor is not None:
+        query = query.where(col(table.id) > decode_cursor(cursor))
+    rows = session.exec(query.order_by(col(table.id)).limit(limit + 1)).all()
+    return list(rows[:limit]), encode_cursor(rows[limit - 1].id) if len(rows) > limit else None

@@ -1,0 +1,72 @@
+"""Exports (streamed) and dataset versions (snapshots)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response, status
+from fastapi.responses import StreamingResponse
+from sqlmodel import Session
+
+from app.api.deps import DatasetDep, RuntimeDep, SessionDep
+from app.models import SnapshotCreate, SnapshotPublic
+from app.services import exports, snapshots
+
+router = APIRouter(prefix="/v1/datasets/{name}", tags=["exports"])
+
+Fraction = Annotated[float, Query(ge=0.0, le=1.0)]
+
+
+@router.get("/export")
+def export_dataset(
+    dataset: DatasetDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    format: Literal["alpaca", "sharegpt", "openai", "parquet", "jsonl"] = "jsonl",
+    split: Literal["train", "validation", "test", "all"] = "all",
+    seed: int = 0,
+    validation: Fraction = 0.1,
+    test: Fraction = 0.1,
+    snapshot: int | None = None,
+    include_seeds: bool = False,
+) -> StreamingResponse:
+    """Stream the dataset's triplets in a training format, optionally one split or one snapshot."""
+    selection = exports.ExportSelection(
+        split=split,
+        splits=exports.SplitSpec(seed, validation, test),
+        snapshot=snapshots.get_snapshot(session, dataset, snapshot) if snapshot is not None else None,
+        include_seeds=include_seeds,
+    )
+
+    def stream():  # type: ignore[no-untyped-def]
+        with Session(runtime.engine) as own:  # the request's session closes before the body is sent
+            yield from exports.render(exports.iter_rows(own, dataset, selection), format)
+
+    filename = exports.export_filename(dataset, format, selection)
+    return StreamingResponse(
+        stream(),
+        media_type=exports.FORMATS[format][0],
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.post("/snapshots", status_code=status.HTTP_201_CREATED, response_model=SnapshotPublic)
+def create_snapshot(
+    dataset: DatasetDep, session: SessionDep, response: Response, data: SnapshotCreate | None = None
+) -> SnapshotPublic:
+    """Record the rows an export has now, so ``?snapshot=ID`` reproduces it later."""
+    snapshot = snapshots.create_snapshot(session, dataset, data or SnapshotCreate())
+    response.headers["Location"] = f"/v1/datasets/{dataset.name}/snapshots/{snapshot.id}"
+    return snapshots.snapshot_public(snapshot, dataset)
+
+
+@router.get("/snapshots", response_model=list[SnapshotPublic])
+def list_snapshots(dataset: DatasetDep, session: SessionDep) -> list[SnapshotPublic]:
+    """The dataset's snapshots, oldest first."""
+    return [snapshots.snapshot_public(s, dataset) for s in snapshots.list_snapshots(session, dataset)]
+
+
+@router.get("/snapshots/{snapshot_id}", response_model=SnapshotPublic)
+def read_snapshot(snapshot_id: int, dataset: DatasetDep, session: SessionDep) -> SnapshotPublic:
+    """One snapshot's counts."""
+    return snapshots.snapshot_public(snapshots.get_snapshot(session, dataset, snapshot_id), dataset)

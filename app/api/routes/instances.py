@@ -1,0 +1,56 @@
+"""Generated and imported instances of a dataset's tasks, with their filter decisions."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response, status
+from sqlmodel import select
+
+from app.api.deps import DatasetDep, RuntimeDep, SessionDep
+from app.api.pagination import keyset_page
+from app.models import InstanceJobCreate, JobPublic, TaskInstance, TaskInstancePage, TaskInstancePublic
+from app.services.instance_stage import create_instance_job
+from app.services.jobs import job_public
+
+router = APIRouter(prefix="/v1/datasets/{name}", tags=["instances"])
+
+
+@router.get("/instances", response_model=TaskInstancePage)
+def list_instances(
+    dataset: DatasetDep,
+    session: SessionDep,
+    decision: Literal["accepted", "rejected", "all"] = "accepted",
+    rule: str | None = None,
+    instruction_id: int | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: str | None = None,
+) -> TaskInstancePage:
+    """Instances in id order; filter by decision, rule id or task."""
+    query = select(TaskInstance).where(TaskInstance.dataset_id == dataset.id)
+    if decision != "all":
+        query = query.where(TaskInstance.accepted == (decision == "accepted"))
+    if rule is not None:
+        query = query.where(TaskInstance.rule == rule)
+    if instruction_id is not None:
+        query = query.where(TaskInstance.instruction_id == instruction_id)
+    rows, next_cursor = keyset_page(session, query, TaskInstance, limit, cursor)
+    return TaskInstancePage(
+        items=[TaskInstancePublic.model_validate(r) for r in rows], next_cursor=next_cursor
+    )
+
+
+@router.post("/instances", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic)
+def start_instance_job(
+    dataset: DatasetDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    response: Response,
+    data: InstanceJobCreate | None = None,
+) -> JobPublic:
+    """Queue a job that classifies and instantiates every accepted task still waiting for instances."""
+    k = (data.instances_per_task if data else None) or runtime.settings.instances_per_task
+    job = create_instance_job(session, dataset, k)
+    runtime.notify_new_job()
+    response.headers["Location"] = f"/v1/jobs/{job.id}"
+    return job_public(job, dataset.name)

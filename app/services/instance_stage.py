@@ -1,0 +1,166 @@
+"""The stage after acceptance: classify each accepted task, generate its instances, filter and store them.
+
+One task at a time: the backend calls come first (classification unless the task already has a label,
+then the output-first or input-first instance prompt), then one transaction stores the ledger rows, every
+instance with its decision, the task's label and accepted instances, and the job's counters. A task
+whose ``instances`` is still null (SQL NULL or JSON ``null``) has not been through the stage; that is
+how a stopped job or a later ``selfinstruct instances`` run knows where to continue.
+
+Counts (per job, and returned to the CLI) use the keys ``classification:yes|no|unclear``,
+``instance:accepted``, ``instance:<rule id>`` and ``instance_parse:<reason>``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass
+
+from sqlalchemy import String, cast, or_
+from sqlmodel import Session, col, select
+
+from app.core.settings import Settings
+from app.models import Dataset, Generation, Instruction, Job, TaskInstance
+from filters.instances import filter_instances
+from generators.backends.base import GenerationResult, LLMBackend, SamplingParams
+from generators.backends.dispatch import RequestDispatcher
+from generators.instances import (
+    build_classification_prompt,
+    build_instance_prompt,
+    instance_stop_sequences,
+    parse_classification,
+    parse_instances,
+    prompt_example_texts,
+)
+from generators.parsing import Dropped
+
+logger = logging.getLogger(__name__)
+
+CLASSIFICATION_PARAMS = SamplingParams(n=1, max_tokens=4, temperature=0.0, top_p=1.0, stop=("\n",))
+
+
+def pending_tasks(
+    session: Session, dataset_id: int, job_id: int | None = None, limit: int | None = None
+) -> list[int]:
+    """Ids of accepted, non-seed tasks that have not been through the stage, oldest first."""
+    query = select(Instruction.id).where(
+        Instruction.dataset_id == dataset_id,
+        col(Instruction.accepted).is_(True),
+        Instruction.origin != "seed",
+        or_(col(Instruction.instances).is_(None), cast(Instruction.instances, String) == "null"),
+    )
+    if job_id is not None:
+        query = query.where(Instruction.job_id == job_id)
+    return list(session.exec(query.order_by(col(Instruction.id)).limit(limit)).all())
+
+
+def create_instance_job(session: Session, dataset: Dataset, instances_per_task: int) -> Job:
+    """A job with no instructions to generate (``target`` 0): it runs the stage for every accepted task of
+    the dataset still waiting for instances, then succeeds."""
+    job = Job(dataset_id=dataset.id, target=0, max_requests=0, instances_per_task=instances_per_task)
+    session.add(job)
+    session.commit()
+    return job
+
+
+@dataclass
+class InstanceStage:
+    backend: LLMBackend | RequestDispatcher  # anything with ``generate(prompt, params)``
+    settings: Settings
+
+    def instance_params(self, k: int) -> SamplingParams:
+        return SamplingParams(
+            n=1,
+            max_tokens=self.settings.instance_max_new_tokens,
+            temperature=self.settings.instance_temperature,
+            top_p=self.settings.top_p,
+            stop=instance_stop_sequences(k),
+        )
+
+    def run_task(self, session: Session, instruction_id: int, k: int, job: Job | None = None) -> Counter[str]:
+        """Classify (if needed), generate, filter and store the instances of one task; commit."""
+        task = session.get(Instruction, instruction_id)
+        counts: Counter[str] = Counter()
+        ledger: list[tuple[Generation, GenerationResult]] = []
+        is_classification = task.is_classification  # the row changes only in the transaction below
+        if is_classification is None:
+            prompt = build_classification_prompt(task.instruction)
+            result = self.backend.generate(prompt, CLASSIFICATION_PARAMS)
+            answer, dropped = parse_classification(result.completions[0].text)
+            is_classification = bool(answer)  # an unclear answer counts as "not classification"
+            counts[f"classification:{'unclear' if answer is None else 'yes' if answer else 'no'}"] += 1
+            stage = "classification"
+            ledger.append(self._ledger_row(task, job, result, CLASSIFICATION_PARAMS, stage, dropped))
+        params = self.instance_params(k)
+        prompt = build_instance_prompt(task.instruction, is_classification, k)
+        result = self.backend.generate(prompt, params)
+        completion = result.completions[0]
+        parsed = parse_instances(completion.text, completion.finish_reason, is_classification, k)
+        generation, _ = self._ledger_row(task, job, result, params, "instances", *parsed.dropped)
+        ledger.append((generation, result))
+        counts.update(f"instance_parse:{d.reason}" for d in parsed.dropped)
+        pairs = [(i.input, i.output) for i in parsed.instances]
+        decisions = filter_instances(pairs, prompt_example_texts())
+        try:
+            session.refresh(task)
+            if task.instances is not None:  # another worker finished this task meanwhile
+                session.rollback()
+                return Counter()
+            for row, _ in ledger:
+                session.add(row)
+            session.flush()
+            for decision in decisions:
+                session.add(
+                    TaskInstance(
+                        dataset_id=task.dataset_id,
+                        instruction_id=task.id,
+                        origin="generated",
+                        input=decision.input,
+                        output=decision.output,
+                        accepted=decision.accepted,
+                        rule=decision.rule,
+                        detail=decision.detail,
+                        job_id=job.id if job else None,
+                        generation_id=generation.id,
+                    )
+                )
+                counts[f"instance:{decision.rule or 'accepted'}"] += 1
+            task.is_classification = is_classification
+            task.instances = [{"input": d.input, "output": d.output} for d in decisions if d.accepted]
+            session.add(task)
+            if job is not None:
+                job.counts = dict(Counter(job.counts) + counts)
+                job.prompt_tokens += sum(r.prompt_tokens for _, r in ledger)
+                job.completion_tokens += sum(c.completion_tokens for _, r in ledger for c in r.completions)
+                session.add(job)
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        logger.info("task %s: %d of %d instances accepted", task.id, len(task.instances), len(decisions))
+        return counts
+
+    def _ledger_row(
+        self,
+        task: Instruction,
+        job: Job | None,
+        result: GenerationResult,
+        params: SamplingParams,
+        stage: str,
+        *dropped: Dropped | None,
+    ) -> tuple[Generation, GenerationResult]:
+        completion = result.completions[0]
+        row = Generation(
+            dataset_id=task.dataset_id,
+            job_id=job.id if job else None,
+            model_id=result.model_id,
+            prompt=result.prompt_text,
+            params={**params.as_dict(), "stage": stage, "instruction_id": task.id},
+            completion=completion.text,
+            finish_reason=completion.finish_reason,
+            prompt_tokens=result.prompt_tokens,
+            completion_tokens=completion.completion_tokens,
+            seconds=result.seconds,
+            parse_dropped=[{"text": d.text[:500], "reason": d.reason} for d in dropped if d is not None],
+        )
+        return row, result
