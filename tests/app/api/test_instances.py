@@ -47,14 +47,15 @@ async def test_job_stores_triplets_and_every_rejection_has_a_rule_id(client) -> 
     assert only and all(r["rule"] == rejected[0]["rule"] for r in only)
 
 
-async def test_a_task_whose_inputs_conflict_loses_all_its_instances(client_for) -> None:
+async def test_a_task_whose_inputs_conflict_loses_all_its_instances(client_for, settings) -> None:
     script = [
         " No",
         "Input: 2 + 2\nOutput: 4\nExample 2\nInput: 2 + 2\nOutput: 5\nExample 3\nInput: 3 + 3\nOutput: 6",
     ]
     tasks = "Explain how to add two numbers step by step for a beginner.\n10. Describe a sunset over the sea."
     backend = FakeBackend(script=[tasks, *script * 2])
-    async with client_for(backend=backend) as client:
+    one_at_a_time = settings.model_copy(update={"max_in_flight": 1})  # the script is read in call order
+    async with client_for(backend=backend, settings_=one_at_a_time) as client:
         job = await wait_for_job(client, await start_job(client, target=1, instances_per_task=3))
         assert job["status"] == "succeeded", job
         rows = await all_instances(client, decision="all")
