@@ -7,6 +7,8 @@ import logging
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -15,7 +17,7 @@ from sqlmodel import Session
 
 from app.core.logging import configure_logging
 from app.core.settings import Settings
-from app.models import DatasetCreate, JobCreate
+from app.models import Dataset, DatasetCreate, JobCreate
 from app.services import datasets as datasets_service
 from app.services.acceptance import CandidateIn, decide_and_store, decision_public
 from app.services.errors import ServiceError
@@ -45,6 +47,31 @@ def _settings(database_url: str | None, **overrides: object) -> Settings:
     if database_url:
         values["database_url"] = database_url
     return Settings(**values)
+
+
+@contextmanager
+def _dataset_session(
+    database_url: str | None, name: str, create: bool
+) -> Iterator[tuple[Runtime, Session, Dataset]]:
+    """A runtime, a session and dataset ``name`` (created first when missing and ``create`` is set);
+    a service error becomes the CLI's message and exit code."""
+    settings = _settings(database_url)
+    configure_logging("WARNING")
+    runtime = Runtime.build(settings, ensure_default=False)
+    try:
+        with Session(runtime.engine, expire_on_commit=False) as session:
+            try:
+                dataset = datasets_service.get_dataset(session, name)
+            except ServiceError:
+                if not create:
+                    raise
+                dataset = datasets_service.create_dataset(session, DatasetCreate(name=name), settings)
+                session.commit()
+            yield runtime, session, dataset
+    except ServiceError as exc:
+        raise _fail(exc.message) from None
+    finally:
+        runtime.close()
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -273,23 +300,8 @@ def import_file(
         raise _fail(exc.message) from None
     except TaskFileError as exc:
         raise _fail(str(exc)) from None
-    settings = _settings(database_url)
-    configure_logging("WARNING")
-    runtime = Runtime.build(settings, ensure_default=False)
-    try:
-        with Session(runtime.engine, expire_on_commit=False) as session:
-            try:
-                ds = datasets_service.get_dataset(session, dataset)
-            except ServiceError:
-                if not create:
-                    raise
-                ds = datasets_service.create_dataset(session, DatasetCreate(name=dataset), settings)
-                session.commit()
-            result = imports.store_import(session, runtime.registry, ds, tasks, format, mode)
-    except ServiceError as exc:
-        raise _fail(exc.message) from None
-    finally:
-        runtime.close()
+    with _dataset_session(database_url, dataset, create) as (runtime, session, ds):
+        result = imports.store_import(session, runtime.registry, ds, tasks, format, mode)
     if mode == "seeds":
         skipped = result.skipped_duplicates
         typer.echo(f"added {result.accepted} seed tasks to {dataset} ({skipped} duplicates skipped)")
@@ -352,23 +364,8 @@ def seeds_add(
         tasks = load_seed_file(file)
     except TaskFileError as exc:
         raise _fail(str(exc)) from None
-    settings = _settings(database_url)
-    configure_logging("WARNING")
-    runtime = Runtime.build(settings, ensure_default=False)
-    try:
-        with Session(runtime.engine, expire_on_commit=False) as session:
-            try:
-                ds = datasets_service.get_dataset(session, dataset)
-            except ServiceError:
-                if not create:
-                    raise
-                ds = datasets_service.create_dataset(session, DatasetCreate(name=dataset), settings)
-                session.commit()
-            added, skipped = datasets_service.add_seeds(session, runtime.registry, ds, tasks)
-    except ServiceError as exc:
-        raise _fail(exc.message) from None
-    finally:
-        runtime.close()
+    with _dataset_session(database_url, dataset, create) as (runtime, session, ds):
+        added, skipped = datasets_service.add_seeds(session, runtime.registry, ds, tasks)
     typer.echo(f"added {added} seed tasks to {dataset} ({skipped} duplicates skipped)")
 
 

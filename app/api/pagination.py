@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import Annotated, Any, Literal
 
+from fastapi import Query
 from sqlmodel import Session, col
 
 from app.services.errors import InvalidInput
+
+# the query parameters every listing takes
+DecisionParam = Literal["accepted", "rejected", "all"]
+LimitParam = Annotated[int, Query(ge=1, le=1000)]
 
 
 def encode_cursor(last_id: int) -> str:
@@ -23,6 +28,15 @@ def decode_cursor(cursor: str) -> int:
         return int(value)
     except ValueError:
         raise InvalidInput(f"invalid cursor {cursor!r}") from None
+
+
+def decision_filter(query: Any, table: Any, decision: str, rule: str | None) -> Any:
+    """Narrow ``query`` to accepted / rejected rows (``decision`` ``all`` keeps both) and one rule id."""
+    if decision != "all":
+        query = query.where(table.accepted == (decision == "accepted"))
+    if rule is not None:
+        query = query.where(table.rule == rule)
+    return query
 
 
 def keyset_page(

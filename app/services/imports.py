@@ -17,10 +17,11 @@ from dataclasses import dataclass, field, replace
 
 from sqlmodel import Session
 
-from app.models import Dataset, TaskInstance
+from app.models import Dataset
 from app.services.acceptance import CandidateIn, Outcome, decide_and_store
 from app.services.datasets import add_seeds
 from app.services.errors import InvalidInput
+from app.services.instance_stage import instance_row
 from app.services.pool import PoolRegistry
 from filters.instances import filter_instances
 from generators.tasks import IMPORT_FORMATS, Task, TaskFileError, parse_import
@@ -86,18 +87,7 @@ def store_import(
                 continue
             decisions = filter_instances([(i.input, i.output) for i in task.instances])
             for decision in decisions:
-                session.add(
-                    TaskInstance(
-                        dataset_id=dataset.id,
-                        instruction_id=outcome.row.id,
-                        origin="ingested",
-                        input=decision.input,
-                        output=decision.output,
-                        accepted=decision.accepted,
-                        rule=decision.rule,
-                        detail=decision.detail,
-                    )
-                )
+                session.add(instance_row(outcome.row, "ingested", decision))
                 instance_counts[decision.rule or "accepted"] += 1
             outcome.row.instances = [{"input": d.input, "output": d.output} for d in decisions if d.accepted]
             outcome.row.is_classification = task.is_classification if fmt == "self-instruct" else None

@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from app.core.settings import Settings
 from app.models import Dataset, Generation, Instruction, Job, TaskInstance
-from filters.instances import filter_instances
+from filters.instances import InstanceDecision, filter_instances
 from generators.backends.base import GenerationResult, LLMBackend, SamplingParams
 from generators.backends.dispatch import RequestDispatcher
 from generators.instances import (
@@ -61,6 +61,28 @@ def create_instance_job(session: Session, dataset: Dataset, instances_per_task: 
     session.add(job)
     session.commit()
     return job
+
+
+def instance_row(
+    task: Instruction,
+    origin: str,
+    decision: InstanceDecision,
+    job_id: int | None = None,
+    generation_id: int | None = None,
+) -> TaskInstance:
+    """The stored form of one instance decision of ``task``."""
+    return TaskInstance(
+        dataset_id=task.dataset_id,
+        instruction_id=task.id,
+        origin=origin,
+        input=decision.input,
+        output=decision.output,
+        accepted=decision.accepted,
+        rule=decision.rule,
+        detail=decision.detail,
+        job_id=job_id,
+        generation_id=generation_id,
+    )
 
 
 @dataclass
@@ -109,21 +131,9 @@ class InstanceStage:
             for row, _ in ledger:
                 session.add(row)
             session.flush()
+            job_id = job.id if job else None
             for decision in decisions:
-                session.add(
-                    TaskInstance(
-                        dataset_id=task.dataset_id,
-                        instruction_id=task.id,
-                        origin="generated",
-                        input=decision.input,
-                        output=decision.output,
-                        accepted=decision.accepted,
-                        rule=decision.rule,
-                        detail=decision.detail,
-                        job_id=job.id if job else None,
-                        generation_id=generation.id,
-                    )
-                )
+                session.add(instance_row(task, "generated", decision, job_id, generation.id))
                 counts[f"instance:{decision.rule or 'accepted'}"] += 1
             task.is_classification = is_classification
             task.instances = [{"input": d.input, "output": d.output} for d in decisions if d.accepted]

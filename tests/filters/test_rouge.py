@@ -29,6 +29,18 @@ def brute_force(candidate: str, pool: list[tuple[int, str]]) -> RougeMatch:
     return RougeMatch(best, best_id)
 
 
+def assert_gate_matches_brute_force(
+    index: RougeNoveltyIndex, pool: list[tuple[int, str]], candidate: str, threshold: float = 0.7
+) -> RougeMatch:
+    """The index's decision at ``threshold`` is the loop's, with the same score and item when it rejects."""
+    expected = brute_force(candidate, pool)
+    got = index.max_score(index.tokenize(candidate))
+    assert (got.score > threshold) == (expected.score > threshold)
+    if expected.score > threshold:
+        assert (got.score, got.item_id) == (expected.score, expected.item_id)
+    return expected
+
+
 def build_index(pool: list[tuple[int, str]]) -> RougeNoveltyIndex:
     index = RougeNoveltyIndex()
     for item_id, text in pool:
@@ -120,12 +132,7 @@ def test_decisions_survive_reranking_of_a_growing_pool(texts, candidates):
     pool = [(i, " ".join(t)) for i, t in enumerate(texts)]
     index = build_index(pool)
     for words in candidates:
-        candidate = " ".join(words)
-        expected = brute_force(candidate, pool)
-        got = index.max_score(index.tokenize(candidate))
-        assert (got.score > 0.7) == (expected.score > 0.7)
-        if expected.score > 0.7:
-            assert (got.score, got.item_id) == (expected.score, expected.item_id)
+        assert_gate_matches_brute_force(index, pool, " ".join(words))
 
 
 @settings(max_examples=40, deadline=None)
@@ -142,13 +149,8 @@ def test_adds_after_a_bulk_load_stay_exact(bulk, later, candidates):
     for i, text in pool[len(bulk) :]:
         index.add(i, index.tokenize(text))
     for words in candidates:
-        candidate = " ".join(words)
-        expected = brute_force(candidate, pool)
-        got = index.max_score(index.tokenize(candidate))
-        assert (got.score > 0.7) == (expected.score > 0.7)
-        if expected.score > 0.7:
-            assert (got.score, got.item_id) == (expected.score, expected.item_id)
-        full = index.max_score(index.tokenize(candidate), floor=0.0)
+        expected = assert_gate_matches_brute_force(index, pool, " ".join(words))
+        full = index.max_score(index.tokenize(" ".join(words)), floor=0.0)
         assert (full.score, full.item_id) == (expected.score, expected.item_id)
 
 

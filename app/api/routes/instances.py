@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
-
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Response, status
 from sqlmodel import select
 
 from app.api.deps import DatasetDep, RuntimeDep, SessionDep
-from app.api.pagination import keyset_page
+from app.api.pagination import DecisionParam, LimitParam, decision_filter, keyset_page
 from app.models import InstanceJobCreate, JobPublic, TaskInstance, TaskInstancePage, TaskInstancePublic
 from app.services.instance_stage import create_instance_job
 from app.services.jobs import job_public
@@ -20,18 +18,15 @@ router = APIRouter(prefix="/v1/datasets/{name}", tags=["instances"])
 def list_instances(
     dataset: DatasetDep,
     session: SessionDep,
-    decision: Literal["accepted", "rejected", "all"] = "accepted",
+    decision: DecisionParam = "accepted",
     rule: str | None = None,
     instruction_id: int | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    limit: LimitParam = 100,
     cursor: str | None = None,
 ) -> TaskInstancePage:
     """Instances in id order; filter by decision, rule id or task."""
     query = select(TaskInstance).where(TaskInstance.dataset_id == dataset.id)
-    if decision != "all":
-        query = query.where(TaskInstance.accepted == (decision == "accepted"))
-    if rule is not None:
-        query = query.where(TaskInstance.rule == rule)
+    query = decision_filter(query, TaskInstance, decision, rule)
     if instruction_id is not None:
         query = query.where(TaskInstance.instruction_id == instruction_id)
     rows, next_cursor = keyset_page(session, query, TaskInstance, limit, cursor)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from sqlmodel import select
 
 from app.api.deps import DatasetDep, PoolDep, RuntimeDep, SessionDep
-from app.api.pagination import keyset_page
+from app.api.pagination import DecisionParam, LimitParam, decision_filter, keyset_page
 from app.models import (
     CandidateResult,
     CandidateSubmit,
@@ -27,18 +27,15 @@ router = APIRouter(prefix="/v1/datasets/{name}", tags=["instructions"])
 def list_instructions(
     dataset: DatasetDep,
     session: SessionDep,
-    decision: Literal["accepted", "rejected", "all"] = "accepted",
+    decision: DecisionParam = "accepted",
     reason: str | None = None,
     origin: Literal["seed", "generated", "submitted", "ingested"] | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    limit: LimitParam = 100,
     cursor: str | None = None,
 ) -> InstructionPage:
     """Instructions in id order; ``decision`` and ``reason`` filter by decision."""
     query = select(Instruction).where(Instruction.dataset_id == dataset.id)
-    if decision != "all":
-        query = query.where(Instruction.accepted == (decision == "accepted"))
-    if reason is not None:
-        query = query.where(Instruction.rule == reason)
+    query = decision_filter(query, Instruction, decision, reason)
     if origin is not None:
         query = query.where(Instruction.origin == origin)
     rows, next_cursor = keyset_page(session, query, Instruction, limit, cursor)
