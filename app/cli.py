@@ -109,7 +109,11 @@ def generate(
                 bar.update(j.accepted - bar.n)
                 bar.set_postfix(generated=j.generated, requests=j.requests)
 
-            job = runtime.job_runner().run(job.id, on_progress=progress)
+            runtime.start_workers(threads=0)
+            finished = runtime.worker.run_one(job.id, on_progress=progress)
+            if finished is None:
+                raise _fail(f"job {job.id} stopped with an internal error; see the log", 1)
+            job = finished
         elapsed = time.perf_counter() - started
     except ServiceError as exc:
         raise _fail(exc.message) from None

@@ -1,9 +1,11 @@
-"""Generation jobs: create, cancel, run (generate → parse → filter → store), and the in-process worker.
+"""Generation jobs: create, cancel, run (generate → parse → filter → store). Workers: worker.py.
 
 A job asks the backend for completions of Self-Instruct prompts until it has ``target`` accepted
 instructions or has spent ``max_requests`` requests. Every request is one transaction: the ledger rows,
-every decided candidate and the job's counters are committed together, so a job stopped at any point
-resumes from its stored progress and nothing is half-stored.
+every decided candidate and the job's counters are committed together, fenced by the worker's lease
+(app/services/leases.py), so a job stopped at any point resumes from its stored progress and nothing is
+half-stored. Candidates are keyed ``job:<id>:<request>:<sample>:<item>`` (unique per dataset): a
+request replayed by a worker that lost its lease cannot store its candidates twice.
 """
 
 from __future__ import annotations
@@ -11,20 +13,21 @@ from __future__ import annotations
 import logging
 import random
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import func, update
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
 
 from app.core.settings import Settings
 from app.models import TERMINAL_STATES, Dataset, Generation, Job, JobCreate, JobPublic, utcnow
-from app.services.acceptance import CandidateIn, Outcome, decide_and_store
+from app.services.acceptance import CandidateIn, Outcome, accepting, decide
 from app.services.errors import Conflict, NotFound
-from app.services.pool import PoolRegistry
+from app.services.leases import Lease, LeaseLost, fence, release
+from app.services.pool import DatasetPool, PoolRegistry
 from generators.backends.base import GenerationResult, LLMBackend, SamplingParams
 from generators.parsing import parse_completion
 from generators.prompts import build_prompt, choose_examples
@@ -86,49 +89,74 @@ def sampling_params(settings: Settings, seed: int | None) -> SamplingParams:
 
 @dataclass
 class JobRunner:
-    """Runs one job to a terminal state (or back to ``queued`` when asked to stop)."""
+    """Runs one claimed job to a terminal state (or back to ``queued`` when asked to stop).
+
+    Returns the job as last seen; when the lease is lost (another worker took the job over) it stops
+    without writing anything more.
+    """
 
     engine: Engine
     registry: PoolRegistry
     backend: LLMBackend
     settings: Settings
     stop_event: threading.Event
+    lease_lost: Callable[[int], bool] = lambda _job_id: False
 
-    def run(self, job_id: int, on_progress: ProgressCallback | None = None) -> Job:
+    def run(self, lease: Lease, on_progress: ProgressCallback | None = None) -> Job:
         with Session(self.engine, expire_on_commit=False) as session:
-            job = get_job(session, job_id)
+            job = get_job(session, lease.job_id)
             dataset = session.get(Dataset, job.dataset_id)
-            pool = self.registry.get(dataset)
             rng = random.Random(job.seed if job.seed is not None else job.id)
             for _ in range(job.requests):  # a resumed job continues its random stream
                 rng.random()
-            while True:
+            try:
+                return self._loop(session, job, dataset, rng, lease, on_progress)
+            except (LeaseLost, IntegrityError) as exc:
+                session.rollback()
+                logger.warning("job %s: stopped, another worker holds it now (%s)", job.id, exc)
                 session.refresh(job)
-                state = self._next_state(job)
-                if state is not None:
-                    return self._finish(session, job, *state)
-                if self.stop_event.is_set():
-                    job.status = "queued"
-                    session.add(job)
-                    session.commit()
-                    logger.info("job %s paused for shutdown at %d/%d", job.id, job.accepted, job.target)
-                    return job
-                examples = choose_examples(
-                    pool.seed_texts(),
-                    pool.machine_texts(),
-                    rng,
-                    dataset.num_human_examples,
-                    dataset.num_machine_examples,
-                )
-                params = sampling_params(self.settings, rng.randrange(2**31))
-                try:
-                    result = self.backend.generate(build_prompt(examples), params)
-                except Exception as exc:  # the backend's failure ends the job with its reason
-                    logger.exception("job %s: backend failed", job.id)
-                    return self._finish(session, job, "failed", f"backend error: {type(exc).__name__}: {exc}")
-                self._store(session, job, pool, result, params)
-                if on_progress is not None:
-                    on_progress(job)
+                return job
+
+    def _loop(
+        self,
+        session: Session,
+        job: Job,
+        dataset: Dataset,
+        rng: random.Random,
+        lease: Lease,
+        on_progress: ProgressCallback | None,
+    ) -> Job:
+        while True:
+            session.refresh(job)
+            session.commit()  # no transaction stays open while the backend works
+            state = self._next_state(job)
+            if state is not None:
+                return self._finish(session, job, lease, *state)
+            if self.stop_event.is_set():
+                release(session, lease, status="queued")
+                logger.info("job %s paused for shutdown at %d/%d", job.id, job.accepted, job.target)
+                session.refresh(job)
+                return job
+            if self.lease_lost(job.id):
+                raise LeaseLost(f"job {job.id}: heartbeat found the lease lost")
+            pool = self.registry.get(dataset)
+            examples = choose_examples(
+                pool.seed_texts(),
+                pool.machine_texts(),
+                rng,
+                dataset.num_human_examples,
+                dataset.num_machine_examples,
+            )
+            params = sampling_params(self.settings, rng.randrange(2**31))
+            try:
+                result = self.backend.generate(build_prompt(examples), params)
+            except Exception as exc:  # the backend's failure ends the job with its reason
+                logger.exception("job %s: backend failed", job.id)
+                reason = f"backend error: {type(exc).__name__}: {exc}"
+                return self._finish(session, job, lease, "failed", reason)
+            self._store(session, job, lease, self.registry.get(dataset), result, params)
+            if on_progress is not None:
+                on_progress(job)
 
     def _next_state(self, job: Job) -> tuple[str, str | None] | None:
         if job.cancel_requested:
@@ -143,10 +171,10 @@ class JobRunner:
             )
         return None
 
-    def _finish(self, session: Session, job: Job, status: str, error: str | None) -> Job:
-        job.status, job.error, job.finished_at = status, error, utcnow()
-        session.add(job)
-        session.commit()
+    def _finish(self, session: Session, job: Job, lease: Lease, status: str, error: str | None) -> Job:
+        if not release(session, lease, status=status, error=error, finished_at=utcnow()):
+            raise LeaseLost(f"job {job.id}: lease lost before it could be marked {status}")
+        session.refresh(job)
         logger.info(
             "job %s %s: %d accepted of %d generated (%s)",
             job.id,
@@ -158,10 +186,27 @@ class JobRunner:
         return job
 
     def _store(
-        self, session: Session, job: Job, pool, result: GenerationResult, params: SamplingParams
+        self,
+        session: Session,
+        job: Job,
+        lease: Lease,
+        pool: DatasetPool,
+        result: GenerationResult,
+        params: SamplingParams,
     ) -> None:
+        with accepting(session, self.registry, pool):
+            ledger, candidates = self._ledger(session, job, result, params)
+            outcomes = decide(
+                session, self.registry, pool, candidates, limit_accepted=job.target - job.accepted
+            )
+            self._account(session, job, result, ledger, outcomes)
+            fence(session, lease, self.settings.job_lease_s)
+
+    def _ledger(
+        self, session: Session, job: Job, result: GenerationResult, params: SamplingParams
+    ) -> tuple[list[tuple[Generation, list[str], str]], list[CandidateIn]]:
         candidates: list[CandidateIn] = []
-        ledger: list[tuple[Generation, list]] = []
+        ledger: list[tuple[Generation, list[str], str]] = []
         for index, completion in enumerate(result.completions):
             parsed = parse_completion(completion.text, completion.finish_reason)
             generation = Generation(
@@ -180,145 +225,41 @@ class JobRunner:
             )
             session.add(generation)
             session.flush()
-            ledger.append((generation, parsed.instructions))
+            key = f"job:{job.id}:{job.requests}:{index}"
+            ledger.append((generation, parsed.instructions, key))
             candidates += [
-                CandidateIn(text, "generated", job.id, generation.id, f"gen:{generation.id}:{i}")
+                CandidateIn(text, "generated", job.id, generation.id, f"{key}:{i}")
                 for i, text in enumerate(parsed.instructions)
             ]
-        remaining = job.target - job.accepted
+        return ledger, candidates
 
-        def account(outcomes: list[Outcome]) -> None:
-            counts = Counter(job.counts)
-            for outcome in outcomes:
-                counts[outcome.decision.rule or "accepted"] += 1
-            for generation, _ in ledger:
-                counts.update(f"parse:{d['reason']}" for d in generation.parse_dropped)
-            decided = {o.row.origin_key for o in outcomes}
-            for generation, instructions in ledger:
-                skipped = [t for i, t in enumerate(instructions) if f"gen:{generation.id}:{i}" not in decided]
-                if skipped:
-                    generation.parse_dropped = generation.parse_dropped + [
-                        {"text": t[:500], "reason": "target_reached"} for t in skipped
-                    ]
-                    counts["parse:target_reached"] += len(skipped)
-                    session.add(generation)
-            job.counts = dict(counts)
-            job.requests += 1
-            job.generated += len(outcomes)
-            job.accepted += sum(1 for o in outcomes if o.decision.accepted)
-            job.rejected += sum(1 for o in outcomes if not o.decision.accepted)
-            job.prompt_tokens += result.prompt_tokens
-            job.completion_tokens += sum(c.completion_tokens for c in result.completions)
-            session.add(job)
-
-        decide_and_store(
-            session,
-            self.registry,
-            pool,
-            candidates,
-            before_commit=account,
-            limit_accepted=remaining,
-        )
-
-
-class JobWorker:
-    """Threads that claim queued jobs from the database and run them."""
-
-    def __init__(
+    def _account(
         self,
-        runner_factory: Callable[[], JobRunner],
-        engine: Engine,
-        threads: int,
-        poll_s: float,
-        ready: Callable[[], bool],
+        session: Session,
+        job: Job,
+        result: GenerationResult,
+        ledger: list[tuple[Generation, list[str], str]],
+        outcomes: list[Outcome],
     ) -> None:
-        self._runner_factory = runner_factory
-        self._engine = engine
-        self._poll_s = poll_s
-        self._ready = ready
-        self.stop_event = threading.Event()
-        self.wakeup = threading.Event()
-        self._claim_lock = threading.Lock()
-        self._finished = threading.Condition()
-        self._finished_ids: set[int] = set()
-        self._threads = [
-            threading.Thread(target=self._loop, name=f"job-worker-{i}", daemon=True) for i in range(threads)
-        ]
-
-    def start(self) -> None:
-        with Session(self._engine) as session:  # jobs left running by a dead process resume
-            session.exec(update(Job).where(Job.status == "running").values(status="queued"))
-            session.commit()
-        for thread in self._threads:
-            thread.start()
-
-    def stop(self, timeout: float = 30.0) -> None:
-        self.stop_event.set()
-        self.wakeup.set()
-        for thread in self._threads:
-            thread.join(timeout)
-
-    def _claim(self) -> int | None:
-        with self._claim_lock, Session(self._engine) as session:
-            job_id = session.exec(
-                select(Job.id).where(Job.status == "queued").order_by(col(Job.id)).limit(1)
-            ).first()
-            if job_id is None:
-                return None
-            claimed = session.exec(
-                update(Job)
-                .where(Job.id == job_id, Job.status == "queued")
-                .values(status="running", started_at=func.coalesce(Job.started_at, utcnow()))
-            )
-            session.commit()
-            return job_id if claimed.rowcount == 1 else None
-
-    def _loop(self) -> None:
-        while not self.stop_event.is_set():
-            job_id = self._claim() if self._ready() else None
-            if job_id is None:
-                self.wakeup.wait(self._poll_s)
-                self.wakeup.clear()
-                continue
-            try:
-                job = self._runner_factory().run(job_id)
-                if job.status in TERMINAL_STATES:
-                    self._mark_finished(job_id)
-            except Exception:
-                logger.exception("job %s crashed", job_id)
-                with Session(self._engine) as session:
-                    session.exec(
-                        update(Job)
-                        .where(Job.id == job_id)
-                        .values(
-                            status="failed",
-                            error="internal error; see the service log",
-                            finished_at=utcnow(),
-                        )
-                    )
-                    session.commit()
-                self._mark_finished(job_id)
-
-    def _mark_finished(self, job_id: int) -> None:
-        with self._finished:
-            self._finished_ids.add(job_id)
-            self._finished.notify_all()
-
-    def wait_for(self, job_id: int, timeout: float) -> bool:
-        """Block until ``job_id`` is finished (by this worker, or cancelled before it ran it)."""
-
-        def finished() -> bool:
-            if job_id in self._finished_ids:
-                return True
-            with Session(self._engine) as session:
-                status = session.exec(select(Job.status).where(Job.id == job_id)).first()
-            return status in TERMINAL_STATES
-
-        deadline = time.monotonic() + timeout
-        with self._finished:
-            while not finished():
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                self._finished.wait(min(remaining, self._poll_s))
-            return True
+        counts = Counter(job.counts)
+        for outcome in outcomes:
+            counts[outcome.decision.rule or "accepted"] += 1
+        for generation, _, _ in ledger:
+            counts.update(f"parse:{d['reason']}" for d in generation.parse_dropped)
+        decided = {o.row.origin_key for o in outcomes}
+        for generation, instructions, key in ledger:
+            skipped = [t for i, t in enumerate(instructions) if f"{key}:{i}" not in decided]
+            if skipped:
+                generation.parse_dropped = generation.parse_dropped + [
+                    {"text": t[:500], "reason": "target_reached"} for t in skipped
+                ]
+                counts["parse:target_reached"] += len(skipped)
+                session.add(generation)
+        job.counts = dict(counts)
+        job.requests += 1
+        job.generated += len(outcomes)
+        job.accepted += sum(1 for o in outcomes if o.decision.accepted)
+        job.rejected += sum(1 for o in outcomes if not o.decision.accepted)
+        job.prompt_tokens += result.prompt_tokens
+        job.completion_tokens += sum(c.completion_tokens for c in result.completions)
+        session.add(job)

@@ -18,9 +18,10 @@ from sqlmodel import Session
 from app.core.db import create_tables, make_engine
 from app.core.settings import Settings
 from app.services.datasets import ensure_default_dataset
-from app.services.jobs import JobRunner, JobWorker
+from app.services.jobs import JobRunner
 from app.services.pool import PoolRegistry
 from app.services.retrieval import SimilarityBatcher
+from app.services.worker import JobWorker
 from filters.embedding import Embedder, SentenceTransformerEmbedder
 from generators.backends import LLMBackend, create_backend
 
@@ -120,24 +121,33 @@ class Runtime:
         logger.info("indexes of all datasets ready in %.2fs", time.perf_counter() - started)
 
     def job_runner(self, stop_event: threading.Event | None = None) -> JobRunner:
+        if self.worker is not None:
+            return JobRunner(
+                self.engine,
+                self.registry,
+                self.backend,
+                self.settings,
+                stop_event or self.worker.stop_event,
+                self.worker.lease_lost,
+            )
         return JobRunner(
-            self.engine,
-            self.registry,
-            self.backend,
-            self.settings,
-            stop_event or (self.worker.stop_event if self.worker else threading.Event()),
+            self.engine, self.registry, self.backend, self.settings, stop_event or threading.Event()
         )
 
     def start_workers(self, threads: int | None = None) -> None:
-        threads = self.settings.workers if threads is None else threads
-        if threads <= 0:
-            return
+        """``SI_WORKERS`` job threads; ``threads=0`` only makes the worker (``run_one`` and heartbeat)."""
+        if threads is None:
+            threads = self.settings.workers
+            if threads <= 0:
+                return
         self.worker = JobWorker(
             self.job_runner,
             self.engine,
             threads,
             self.settings.worker_poll_s,
             self.backend_ready.is_set,
+            self.settings.job_lease_s,
+            self.settings.job_heartbeat_s,
         )
         self.worker.start()
 
