@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -23,6 +25,7 @@ from app.services.jobs import create_job
 from app.services.retrieval import similar
 from app.services.runtime import Runtime
 from filters.chain import parse_stages
+from generators.backends import LLMBackend
 from generators.tasks import TaskFileError, load_candidate_file, load_seed_file
 
 app = typer.Typer(
@@ -72,6 +75,37 @@ def serve(
         port=settings.port,
         log_level=settings.log_level.lower(),
     )
+
+
+@app.command()
+def worker(
+    threads: Annotated[int | None, typer.Option(min=1, help="job threads (default SI_WORKERS)")] = None,
+    backend: Annotated[str | None, typer.Option(help="transformers, openai or fake")] = None,
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Run job workers and the scheduler in this process, until SIGTERM or Ctrl-C."""
+    settings = _settings(database_url, backend=backend, workers=threads)
+    configure_logging(settings.log_level)
+    run_worker(settings)
+
+
+def run_worker(settings: Settings, backend: LLMBackend | None = None) -> None:
+    """The ``worker`` command's body (``backend`` may be injected, as tests do with a slowed fake)."""
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    runtime = Runtime.build(settings, backend=backend, ensure_default=False)
+    try:
+        runtime.load_backend()
+        if runtime.backend_error:
+            raise _fail(f"backend failed to load: {runtime.backend_error}")
+        runtime.start_workers(max(settings.workers, 1))
+        runtime.start_scheduler()
+        logger.info("worker %s ready", runtime.worker.owner)
+        stop.wait()
+        logger.info("stopping: running jobs go back to the queue at their next step")
+    finally:
+        runtime.close()
 
 
 @app.command()
@@ -268,3 +302,7 @@ def seeds_add(
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -10,17 +10,19 @@ request replayed by a worker that lost its lease cannot store its candidates twi
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import random
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
-from sqlalchemy import update
+from sqlalchemy import case, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.core.settings import Settings
 from app.models import TERMINAL_STATES, Dataset, Generation, Job, JobCreate, JobPublic, utcnow
@@ -57,16 +59,19 @@ def get_job(session: Session, job_id: int) -> Job:
 
 
 def cancel_job(session: Session, job: Job) -> Job:
+    """A queued job ends ``cancelled`` now; a running one at its worker's next step."""
     if job.status in TERMINAL_STATES:
         raise Conflict(f"job {job.id} already {job.status}")
-    if job.status == "queued":
-        session.exec(
-            update(Job)
-            .where(Job.id == job.id, Job.status == "queued")
-            .values(status="cancelled", finished_at=utcnow(), cancel_requested=True)
+    queued = Job.status == "queued"
+    session.exec(
+        update(Job)
+        .where(Job.id == job.id, col(Job.status).in_(("queued", "running")))
+        .values(
+            cancel_requested=True,
+            status=case((queued, "cancelled"), else_=Job.status),
+            finished_at=case((queued, utcnow()), else_=Job.finished_at),
         )
-    else:
-        session.exec(update(Job).where(Job.id == job.id).values(cancel_requested=True))
+    )
     session.commit()
     session.refresh(job)
     return job
@@ -74,6 +79,33 @@ def cancel_job(session: Session, job: Job) -> Job:
 
 def job_public(job: Job, dataset_name: str) -> JobPublic:
     return JobPublic.model_validate(job, update={"dataset": dataset_name})
+
+
+def read_job_public(session: Session, job_id: int) -> JobPublic:
+    job = get_job(session, job_id)
+    return job_public(job, session.get(Dataset, job.dataset_id).name)
+
+
+async def job_progress(engine: Engine, job_id: int, poll_s: float) -> AsyncIterator[dict[str, str]]:
+    """Server-sent events of a job: ``progress`` whenever its state changes, ``end`` once terminal.
+
+    The job is read from the database, so this follows jobs run by any process.
+    """
+
+    def read() -> JobPublic:
+        with Session(engine) as session:
+            return read_job_public(session, job_id)
+
+    last = None
+    while True:
+        data = (await asyncio.to_thread(read)).model_dump_json()
+        if data != last:
+            yield {"event": "progress", "data": data}
+            last = data
+        if json.loads(data)["status"] in TERMINAL_STATES:
+            yield {"event": "end", "data": data}
+            return
+        await asyncio.sleep(poll_s)
 
 
 def sampling_params(settings: Settings, seed: int | None) -> SamplingParams:

@@ -21,6 +21,7 @@ from app.services.datasets import ensure_default_dataset
 from app.services.jobs import JobRunner
 from app.services.pool import PoolRegistry
 from app.services.retrieval import SimilarityBatcher
+from app.services.schedules import ScheduleLoop
 from app.services.worker import JobWorker
 from filters.embedding import Embedder, SentenceTransformerEmbedder
 from generators.backends import LLMBackend, create_backend
@@ -54,6 +55,7 @@ class Runtime:
     backend_error: str | None = None
     pools_error: str | None = None
     worker: JobWorker | None = None
+    scheduler: ScheduleLoop | None = None
 
     @classmethod
     def build(
@@ -151,6 +153,12 @@ class Runtime:
         )
         self.worker.start()
 
+    def start_scheduler(self) -> None:
+        """Enqueue the jobs of due schedules (one per tick, whatever other processes do too)."""
+        if self.settings.scheduler:
+            self.scheduler = ScheduleLoop(self.engine, self.settings, self.notify_new_job)
+            self.scheduler.start()
+
     def notify_new_job(self) -> None:
         if self.worker is not None:
             self.worker.wakeup.set()
@@ -162,6 +170,8 @@ class Runtime:
 
     def close(self) -> None:
         self._wait_for_embedder()  # no loader thread outlives the runtime
+        if self.scheduler is not None:
+            self.scheduler.stop()
         if self.worker is not None:
             self.worker.stop()
         self.registry.save_all()
