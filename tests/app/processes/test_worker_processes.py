@@ -58,7 +58,11 @@ class Workers:
         started = [self._spawn(delay_s, samples) for _ in range(count)]
         for process in started:
             log = process.log  # type: ignore[attr-defined]
-            wait_until(lambda: "ready" in log.read_text() or process.poll() is not None, 180, f"{log} ready")
+            wait_until(
+                lambda log=log, process=process: "ready" in log.read_text() or process.poll() is not None,
+                180,
+                f"{log} ready",
+            )
             assert process.poll() is None, log.read_text()
         return started
 
@@ -105,11 +109,7 @@ def prepare_database(database_url: str, embedder, folder: Path) -> Engine:  # ty
     settings = Settings(
         database_url=database_url, backend="fake", index_dir=folder / "indexes", _env_file=None
     )
-    runtime = Runtime.build(settings, embedder=embedder, backend=FakeBackend())
-    runtime.engine.dispose()
-    from app.core.db import make_engine
-
-    return make_engine(database_url)
+    return Runtime.build(settings, embedder=embedder, backend=FakeBackend()).engine
 
 
 def add_job(engine: Engine, target: int) -> int:
