@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -21,7 +22,7 @@ from app.models import DatasetCreate, JobCreate
 from app.services import datasets as datasets_service
 from app.services.acceptance import CandidateIn, decide_and_store, decision_public
 from app.services.errors import ServiceError
-from app.services.jobs import create_job
+from app.services.jobs import create_job, job_public
 from app.services.retrieval import similar
 from app.services.runtime import Runtime
 from filters.chain import parse_stages
@@ -115,54 +116,111 @@ def generate(
     max_requests: Annotated[int | None, typer.Option(min=1, help="request budget")] = None,
     seed: Annotated[int | None, typer.Option(help="random seed for example choice")] = None,
     backend: Annotated[str | None, typer.Option(help="transformers or fake")] = None,
+    server: Annotated[
+        str | None,
+        typer.Option(help="queue the job on a running service (http://HOST:PORT) and follow its events"),
+    ] = None,
     database_url: DatabaseOpt = None,
 ) -> None:
     """Generate until TARGET new instructions are accepted into DATASET."""
+    body = JobCreate(target=target, max_requests=max_requests, seed=seed)
+    started = time.perf_counter()
+    if server:
+        job = _generate_on_server(server, dataset, body)
+    else:
+        job = _generate_here(_settings(database_url, backend=backend), dataset, body)
+    elapsed = time.perf_counter() - started
+    counts = Counter({k: v for k, v in job["counts"].items() if k != "accepted"})
+    typer.echo(
+        f"job {job['id']} {job['status']} in {elapsed:.1f}s: {job['accepted']} accepted of "
+        f"{job['generated']} candidates ({job['accepted'] / max(job['generated'], 1):.0%} yield) "
+        f"from {job['requests']} requests"
+    )
+    if counts:
+        typer.echo("rejections: " + ", ".join(f"{k} {v}" for k, v in counts.most_common()))
+    if job["status"] != "succeeded":
+        raise _fail(job["error"] or job["status"], 1)
+
+
+def _progress_bar(job_id: int, target: int):  # type: ignore[no-untyped-def]
     from tqdm import tqdm
 
-    settings = _settings(database_url, backend=backend)
+    return tqdm(total=target, desc=f"job {job_id}", unit="instr", file=sys.stderr)
+
+
+def _show_progress(bar, job: dict) -> None:  # type: ignore[no-untyped-def]
+    """One renderer for both paths: the fields of ``JobPublic``, as the events stream sends them."""
+    bar.update(job["accepted"] - bar.n)
+    bar.set_postfix(generated=job["generated"], requests=job["requests"], status=job["status"])
+
+
+def _generate_here(settings: Settings, dataset: str, body: JobCreate) -> dict:
     configure_logging("WARNING")
     runtime = Runtime.build(settings)
     try:
         with Session(runtime.engine, expire_on_commit=False) as session:
             ds = datasets_service.get_dataset(session, dataset)
-            job = create_job(
-                session,
-                ds,
-                JobCreate(target=target, max_requests=max_requests, seed=seed),
-                settings,
-            )
+            job = create_job(session, ds, body, settings)
         typer.echo(f"loading {settings.backend} backend …", err=True)
         runtime.load_backend()
         if runtime.backend_error:
             raise _fail(f"backend failed to load: {runtime.backend_error}")
-        started = time.perf_counter()
-        with tqdm(total=target, desc=f"job {job.id}", unit="instr", file=sys.stderr) as bar:
-
-            def progress(j):  # type: ignore[no-untyped-def]
-                bar.update(j.accepted - bar.n)
-                bar.set_postfix(generated=j.generated, requests=j.requests)
-
+        with _progress_bar(job.id, body.target) as bar:
             runtime.start_workers(threads=0)
-            finished = runtime.worker.run_one(job.id, on_progress=progress)
-            if finished is None:
-                raise _fail(f"job {job.id} stopped with an internal error; see the log", 1)
-            job = finished
-        elapsed = time.perf_counter() - started
+            finished = runtime.worker.run_one(
+                job.id, on_progress=lambda j: _show_progress(bar, job_public(j, dataset).model_dump())
+            )
+        if finished is None:
+            raise _fail(f"job {job.id} stopped with an internal error; see the log", 1)
+        return job_public(finished, dataset).model_dump()
     except ServiceError as exc:
         raise _fail(exc.message) from None
     finally:
         runtime.close()
-    counts = Counter({k: v for k, v in job.counts.items() if k != "accepted"})
-    typer.echo(
-        f"job {job.id} {job.status} in {elapsed:.1f}s: {job.accepted} accepted of "
-        f"{job.generated} candidates ({job.accepted / max(job.generated, 1):.0%} yield) "
-        f"from {job.requests} requests"
-    )
-    if counts:
-        typer.echo("rejections: " + ", ".join(f"{k} {v}" for k, v in counts.most_common()))
-    if job.status != "succeeded":
-        raise _fail(job.error or job.status, 1)
+
+
+def _generate_on_server(server: str, dataset: str, body: JobCreate) -> dict:
+    import httpx
+
+    try:
+        with httpx.Client(base_url=server.rstrip("/"), timeout=httpx.Timeout(30.0, read=None)) as client:
+            response = client.post(f"/v1/datasets/{dataset}/jobs", json=body.model_dump(exclude_none=True))
+            if response.status_code != 202:
+                raise _fail(_error_message(response))
+            job = response.json()
+            with (
+                _progress_bar(job["id"], body.target) as bar,
+                client.stream("GET", f"{response.headers['location']}/events") as events,
+            ):
+                for name, data in server_sent_events(events.iter_lines()):
+                    job = json.loads(data)
+                    _show_progress(bar, job)
+                    if name == "end":
+                        break
+            return job
+    except httpx.HTTPError as exc:
+        raise _fail(f"cannot talk to {server}: {type(exc).__name__}: {exc}") from None
+
+
+def _error_message(response) -> str:  # type: ignore[no-untyped-def]
+    try:
+        return response.json()["error"]["message"]
+    except (ValueError, KeyError, TypeError):
+        return f"HTTP {response.status_code}: {response.text[:200]}"
+
+
+def server_sent_events(lines: Iterable[str]) -> Iterator[tuple[str, str]]:
+    """``(event, data)`` pairs of a text/event-stream (comments and pings skipped)."""
+    event, data = "message", []
+    for line in lines:
+        if not line:
+            if data:
+                yield event, "\n".join(data)
+            event, data = "message", []
+        elif line.startswith("event:"):
+            event = line[6:].strip()
+        elif line.startswith("data:"):
+            data.append(line[5:].removeprefix(" "))
 
 
 @app.command()
