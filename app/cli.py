@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
+import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -21,10 +23,11 @@ from app.models import Dataset, DatasetCreate, JobCreate
 from app.services import datasets as datasets_service
 from app.services.acceptance import CandidateIn, decide_and_store, decision_public
 from app.services.errors import ServiceError
-from app.services.jobs import create_job
+from app.services.jobs import create_job, job_public
 from app.services.retrieval import similar
 from app.services.runtime import Runtime
 from filters.chain import parse_stages
+from generators.backends import LLMBackend
 from generators.tasks import TaskFileError, load_candidate_file, load_import_file, load_seed_file
 
 app = typer.Typer(
@@ -103,6 +106,37 @@ def serve(
 
 
 @app.command()
+def worker(
+    threads: Annotated[int | None, typer.Option(min=1, help="job threads (default SI_WORKERS)")] = None,
+    backend: Annotated[str | None, typer.Option(help="transformers, openai or fake")] = None,
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Run job workers and the scheduler in this process, until SIGTERM or Ctrl-C."""
+    settings = _settings(database_url, backend=backend, workers=threads)
+    configure_logging(settings.log_level)
+    run_worker(settings)
+
+
+def run_worker(settings: Settings, backend: LLMBackend | None = None) -> None:
+    """The ``worker`` command's body (``backend`` may be injected, as tests do with a slowed fake)."""
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    runtime = Runtime.build(settings, backend=backend, ensure_default=False)
+    try:
+        runtime.load_backend()
+        if runtime.backend_error:
+            raise _fail(f"backend failed to load: {runtime.backend_error}")
+        runtime.start_workers(max(settings.workers, 1))
+        runtime.start_scheduler()
+        logger.info("worker %s ready", runtime.worker.owner)
+        stop.wait()
+        logger.info("stopping: running jobs go back to the queue at their next step")
+    finally:
+        runtime.close()
+
+
+@app.command()
 def generate(
     dataset: DatasetOpt,
     target: Annotated[int, typer.Option(min=1, help="accepted instructions to add")],
@@ -112,53 +146,114 @@ def generate(
         int, typer.Option(min=0, max=20, help="then classify each new task and generate up to K instances")
     ] = 0,
     backend: Annotated[str | None, typer.Option(help="transformers or fake")] = None,
+    server: Annotated[
+        str | None,
+        typer.Option(help="queue the job on a running service (http://HOST:PORT) and follow its events"),
+    ] = None,
     database_url: DatabaseOpt = None,
 ) -> None:
     """Generate until TARGET new instructions are accepted into DATASET."""
-    from tqdm import tqdm
-
-    settings = _settings(database_url, backend=backend)
-    configure_logging("WARNING")
-    runtime = Runtime.build(settings)
-    try:
-        with Session(runtime.engine, expire_on_commit=False) as session:
-            ds = datasets_service.get_dataset(session, dataset)
-            job = create_job(
-                session,
-                ds,
-                JobCreate(target=target, max_requests=max_requests, seed=seed, instances_per_task=instances),
-                settings,
-            )
-        typer.echo(f"loading {settings.backend} backend …", err=True)
-        runtime.load_backend()
-        if runtime.backend_error:
-            raise _fail(f"backend failed to load: {runtime.backend_error}")
-        started = time.perf_counter()
-        with tqdm(total=target, desc=f"job {job.id}", unit="instr", file=sys.stderr) as bar:
-
-            def progress(j):  # type: ignore[no-untyped-def]
-                bar.update(j.accepted - bar.n)
-                bar.set_postfix(generated=j.generated, requests=j.requests)
-
-            job = runtime.job_runner().run(job.id, on_progress=progress)
-        elapsed = time.perf_counter() - started
-    except ServiceError as exc:
-        raise _fail(exc.message) from None
-    finally:
-        runtime.close()
-    stage_counts = {k: v for k, v in job.counts.items() if k.startswith(STAGE_PREFIXES)}
-    counts = Counter({k: v for k, v in job.counts.items() if k != "accepted" and k not in stage_counts})
+    body = JobCreate(target=target, max_requests=max_requests, seed=seed, instances_per_task=instances)
+    started = time.perf_counter()
+    if server:
+        job = _generate_on_server(server, dataset, body)
+    else:
+        job = _generate_here(_settings(database_url, backend=backend), dataset, body)
+    elapsed = time.perf_counter() - started
+    stage_counts = {k: v for k, v in job["counts"].items() if k.startswith(STAGE_PREFIXES)}
+    counts = Counter({k: v for k, v in job["counts"].items() if k != "accepted" and k not in stage_counts})
     typer.echo(
-        f"job {job.id} {job.status} in {elapsed:.1f}s: {job.accepted} accepted of "
-        f"{job.generated} candidates ({job.accepted / max(job.generated, 1):.0%} yield) "
-        f"from {job.requests} requests"
+        f"job {job['id']} {job['status']} in {elapsed:.1f}s: {job['accepted']} accepted of "
+        f"{job['generated']} candidates ({job['accepted'] / max(job['generated'], 1):.0%} yield) "
+        f"from {job['requests']} requests"
     )
     if counts:
         typer.echo("rejections: " + ", ".join(f"{k} {v}" for k, v in counts.most_common()))
     if stage_counts:
         _echo_stage_counts(Counter(stage_counts))
-    if job.status != "succeeded":
-        raise _fail(job.error or job.status, 1)
+    if job["status"] != "succeeded":
+        raise _fail(job["error"] or job["status"], 1)
+
+
+def _progress_bar(job_id: int, target: int):  # type: ignore[no-untyped-def]
+    from tqdm import tqdm
+
+    return tqdm(total=target, desc=f"job {job_id}", unit="instr", file=sys.stderr)
+
+
+def _show_progress(bar, job: dict) -> None:  # type: ignore[no-untyped-def]
+    """One renderer for both paths: the fields of ``JobPublic``, as the events stream sends them."""
+    bar.update(job["accepted"] - bar.n)
+    bar.set_postfix(generated=job["generated"], requests=job["requests"], status=job["status"])
+
+
+def _generate_here(settings: Settings, dataset: str, body: JobCreate) -> dict:
+    configure_logging("WARNING")
+    runtime = Runtime.build(settings)
+    try:
+        with Session(runtime.engine, expire_on_commit=False) as session:
+            ds = datasets_service.get_dataset(session, dataset)
+            job = create_job(session, ds, body, settings)
+        typer.echo(f"loading {settings.backend} backend …", err=True)
+        runtime.load_backend()
+        if runtime.backend_error:
+            raise _fail(f"backend failed to load: {runtime.backend_error}")
+        with _progress_bar(job.id, body.target) as bar:
+            runtime.start_workers(threads=0)
+            finished = runtime.worker.run_one(
+                job.id, on_progress=lambda j: _show_progress(bar, job_public(j, dataset).model_dump())
+            )
+        if finished is None:
+            raise _fail(f"job {job.id} stopped with an internal error; see the log", 1)
+        return job_public(finished, dataset).model_dump()
+    except ServiceError as exc:
+        raise _fail(exc.message) from None
+    finally:
+        runtime.close()
+
+
+def _generate_on_server(server: str, dataset: str, body: JobCreate) -> dict:
+    import httpx
+
+    try:
+        with httpx.Client(base_url=server.rstrip("/"), timeout=httpx.Timeout(30.0, read=None)) as client:
+            response = client.post(f"/v1/datasets/{dataset}/jobs", json=body.model_dump(exclude_none=True))
+            if response.status_code != 202:
+                raise _fail(_error_message(response))
+            job = response.json()
+            with (
+                _progress_bar(job["id"], body.target) as bar,
+                client.stream("GET", f"{response.headers['location']}/events") as events,
+            ):
+                for name, data in server_sent_events(events.iter_lines()):
+                    job = json.loads(data)
+                    _show_progress(bar, job)
+                    if name == "end":
+                        break
+            return job
+    except httpx.HTTPError as exc:
+        raise _fail(f"cannot talk to {server}: {type(exc).__name__}: {exc}") from None
+
+
+def _error_message(response) -> str:  # type: ignore[no-untyped-def]
+    try:
+        return response.json()["error"]["message"]
+    except (ValueError, KeyError, TypeError):
+        return f"HTTP {response.status_code}: {response.text[:200]}"
+
+
+def server_sent_events(lines: Iterable[str]) -> Iterator[tuple[str, str]]:
+    """``(event, data)`` pairs of a text/event-stream (comments and pings skipped)."""
+    event, data = "message", []
+    for line in lines:
+        if not line:
+            if data:
+                yield event, "\n".join(data)
+            event, data = "message", []
+        elif line.startswith("event:"):
+            event = line[6:].strip()
+        elif line.startswith("data:"):
+            data.append(line[5:].removeprefix(" "))
 
 
 def _echo_stage_counts(counts: Counter[str]) -> None:
@@ -463,3 +558,7 @@ def _engine(database_url: str | None):  # type: ignore[no-untyped-def]
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

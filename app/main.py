@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from app.api.errors import install_error_handlers
-from app.api.routes import datasets, exports, health, imports, instances, instructions, jobs
+from app.api.routes import datasets, exports, health, imports, instances, instructions, jobs, schedules
 from app.core.settings import Settings
 from app.services.runtime import Runtime
 from filters.embedding import Embedder
@@ -37,6 +37,7 @@ def create_app(
         runtime.warm_pools(background=True)
         if workers:
             runtime.start_workers()
+            runtime.start_scheduler()
         try:
             yield
         finally:
@@ -45,6 +46,6 @@ def create_app(
 
     app = FastAPI(title="Self-Instruct service", version="0.1.0", lifespan=lifespan)
     install_error_handlers(app)
-    for module in (health, datasets, jobs, instructions, instances, exports, imports):
+    for module in (health, datasets, jobs, instructions, instances, exports, imports, schedules):
         app.include_router(module.router)
     return app

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import field_validator
-from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
@@ -238,6 +238,9 @@ class JobCreate(SQLModel):
 
 
 class Job(SQLModel, table=True):
+    # one job per tick of a schedule, however many schedulers run it
+    __table_args__ = (Index("uq_job_schedule_fire_time", "schedule_id", "fire_time", unique=True),)
+
     id: int | None = Field(default=None, primary_key=True)
     dataset_id: int = Field(foreign_key="dataset.id", index=True)
     status: str = Field(default="queued", index=True, max_length=16)
@@ -258,6 +261,12 @@ class Job(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    # the lease of the worker running it; a lease that is not renewed in time is taken over
+    lease_owner: str | None = Field(default=None, max_length=128)
+    lease_expires_at: datetime | None = None
+    attempts: int = 0  # claims so far; each claim is a new fencing token for the job's writes
+    schedule_id: int | None = Field(default=None, foreign_key="schedule.id", index=True)
+    fire_time: datetime | None = None
 
 
 class JobPublic(SQLModel):
@@ -281,6 +290,53 @@ class JobPublic(SQLModel):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    attempts: int = 0
+    schedule_id: int | None = None
+    fire_time: datetime | None = None
+
+
+# --------------------------------------------------------------- schedules
+class ScheduleBase(SQLModel):
+    cron: str = Field(max_length=128, description="5 fields, or 6 with seconds last (croniter)")
+    timezone: str = Field(default="UTC", max_length=64, description="IANA zone the cron is read in")
+    target: int = Field(ge=1, le=100000, description="accepted instructions each run adds")
+    max_requests: int | None = Field(default=None, ge=1, le=1000000)
+    seed: int | None = None
+
+
+class Schedule(ScheduleBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    dataset_id: int = Field(foreign_key="dataset.id", index=True)
+    paused: bool = False
+    next_fire_at: datetime | None = Field(default=None, index=True)
+    last_fire_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ScheduleCreate(ScheduleBase):
+    dataset: str = Field(max_length=64)
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        from app.services.cron import check_cron
+
+        return check_cron(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from app.services.cron import check_zone
+
+        return check_zone(value)
+
+
+class SchedulePublic(ScheduleBase):
+    id: int
+    dataset: str
+    paused: bool
+    next_fire_at: datetime | None
+    last_fire_at: datetime | None
 
 
 # --------------------------------------------------------------- instances

@@ -19,6 +19,7 @@ from app.main import create_app  # noqa: E402
 from filters.embedding import SentenceTransformerEmbedder  # noqa: E402
 from generators.backends.base import LLMBackend  # noqa: E402
 from generators.backends.fake import FakeBackend  # noqa: E402
+from tests.postgres import POSTGRES_PARAM, postgres_server, postgres_url  # noqa: E402, F401
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
@@ -60,12 +61,26 @@ def embedder(real_embedder: SentenceTransformerEmbedder) -> CountingEmbedder:
     return CountingEmbedder(real_embedder)
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked ``both_databases`` run on SQLite and on PostgreSQL; the rest on SQLite."""
+    if "database_url" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_databases"):
+        metafunc.parametrize("database_url", ["sqlite", POSTGRES_PARAM], indirect=True)
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if getattr(request, "param", "sqlite") == "postgresql":
+        return request.getfixturevalue("postgres_url")
+    return f"sqlite:///{tmp_path}/test.db"
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
     return Settings(
-        database_url=f"sqlite:///{tmp_path}/test.db",
+        database_url=database_url,
         backend="fake",
         worker_poll_s=0.05,
+        index_dir=tmp_path / "indexes",
         _env_file=None,
     )
 
@@ -115,3 +130,10 @@ def assert_error(response: httpx.Response, status: int, code: str, mentions: str
     if mentions is not None:
         assert mentions in body["error"]["message"], body
     return body["error"]
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # type: ignore[no-untyped-def]
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if "PostgreSQL" in str(r.longrepr)]
+    if skipped:
+        terminalreporter.write_sep("!", f"{len(skipped)} PostgreSQL tests SKIPPED", red=True, bold=True)
+        terminalreporter.write_line(str(skipped[0].longrepr[-1]), red=True)

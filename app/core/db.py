@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
 
 def make_engine(url: str) -> Engine:
@@ -23,13 +23,22 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(postgres_url(url), pool_pre_ping=True)
+
+
+def postgres_url(url: str) -> str:
+    """``postgresql://`` means psycopg 3 here (SQLAlchemy's default for it would be psycopg2)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
 
 
 def create_tables(engine: Engine) -> None:
-    import app.models  # noqa: F401 - registers the tables
+    """Create or upgrade the schema to the newest migration."""
+    from app.core.migrations import upgrade_to_head
 
-    SQLModel.metadata.create_all(engine)
+    upgrade_to_head(engine)
 
 
 @contextmanager

@@ -78,6 +78,13 @@ class Settings(BaseSettings):
     similar_max_batch: int = Field(8, ge=1, le=4096, description="queries embedded per model call")
     workers: int = Field(1, ge=0, le=64)
     worker_poll_s: float = Field(1.0, gt=0)
+    job_lease_s: float = Field(
+        30.0, gt=0, description="a job whose worker stops renewing its lease this long is taken over"
+    )
+    job_heartbeat_s: float = Field(5.0, gt=0, description="how often a worker renews its leases")
+    scheduler: bool = Field(True, description="run the schedule loop where job workers run")
+    scheduler_poll_s: float = Field(5.0, gt=0, description="how often due schedules are looked for")
+    events_poll_s: float = Field(0.5, gt=0, description="how often a job event stream reads the job")
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
@@ -98,6 +105,12 @@ class Settings(BaseSettings):
             db = Path(self.database_url[len(prefix) :])
             return db.parent / f"{db.stem}-indexes"
         return Path("indexes") if not self.database_url.startswith("sqlite") else None
+
+    @model_validator(mode="after")
+    def _heartbeat_within_lease(self) -> Settings:
+        if self.job_heartbeat_s * 2 > self.job_lease_s:
+            raise ValueError("SI_JOB_HEARTBEAT_S must be at most half of SI_JOB_LEASE_S")
+        return self
 
     @model_validator(mode="after")
     def _openai_needs_server(self) -> Settings:

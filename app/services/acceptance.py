@@ -1,20 +1,24 @@
-"""Deciding candidates and storing them, one acceptor per dataset at a time.
+"""Deciding candidates and storing them, one acceptor per dataset at a time, across processes.
 
-Under the pool's lock: embed, decide in arrival order (each accepted candidate joins the pool before
-the next is decided), insert every row with its decision, let the caller add its own rows (job counters,
-ledger) to the same transaction, commit. If anything fails the transaction rolls back and the pool is
-rebuilt from the database, so nothing is half-stored and memory never disagrees with storage.
+Under the pool's lock (threads of this process) and the dataset's database lock (every process; see
+:func:`lock_dataset`): bring the pool up to date with rows other processes committed, embed, decide in
+arrival order (each accepted candidate joins the pool before the next is decided), insert every row with
+its decision, let the caller add its own rows (job counters, ledger) to the same transaction, commit —
+which releases the database lock. If anything fails the transaction rolls back and the pool is rebuilt
+from the database, so nothing is half-stored and memory never disagrees with storage.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
 import numpy as np
+from sqlalchemy import text, update
 from sqlmodel import Session
 
-from app.models import DecisionPublic, Instruction
+from app.models import Dataset, DecisionPublic, Instruction
 from app.services.pool import DatasetPool, PoolRegistry
 from filters.chain import Decision
 from filters.embedding import to_bytes
@@ -35,37 +39,64 @@ class Outcome:
     decision: Decision
 
 
+# first key of pg_advisory_xact_lock(int, int) for dataset locks; the second is the dataset id
+DATASET_LOCK_CLASS = 5_350_101
+
+
+def lock_dataset(session: Session, dataset_id: int) -> None:
+    """Hold the dataset's acceptor lock until the session's transaction ends.
+
+    PostgreSQL: a transaction-level advisory lock. SQLite: a no-op write to the dataset row, which takes
+    the database's write lock (SQLite has one writer at a time), so processes sharing one SQLite file
+    are serialised too.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            text("SELECT pg_advisory_xact_lock(:space, :id)"), {"space": DATASET_LOCK_CLASS, "id": dataset_id}
+        )
+    else:
+        connection.execute(update(Dataset).where(Dataset.id == dataset_id).values(name=Dataset.name))
+
+
+@contextmanager
+def accepting(session: Session, registry: PoolRegistry, pool: DatasetPool) -> Iterator[None]:
+    """The one acceptor of ``pool``'s dataset, with the pool caught up; commits at the end."""
+    with pool.lock:
+        try:
+            lock_dataset(session, pool.dataset_id)
+            registry.catch_up(session, pool)
+            yield
+            session.commit()
+        except BaseException:
+            session.rollback()
+            registry.invalidate(pool.dataset_id)
+            raise
+
+
 def decide_and_store(
     session: Session,
     registry: PoolRegistry,
     pool: DatasetPool,
     candidates: Sequence[CandidateIn],
     stages: frozenset[str] | None = None,
-    before_commit: Callable[[list[Outcome]], None] | None = None,
     limit_accepted: int | None = None,
 ) -> list[Outcome]:
     """Decide ``candidates`` in order and commit them; stop deciding after ``limit_accepted``."""
-    with pool.lock:
-        try:
-            outcomes = _decide(session, registry, pool, candidates, stages, limit_accepted)
-            if before_commit is not None:
-                before_commit(outcomes)
-            session.commit()
-        except BaseException:
-            session.rollback()
-            registry.invalidate(pool.dataset_id)
-            raise
+    with accepting(session, registry, pool):
+        outcomes = decide(session, registry, pool, candidates, stages, limit_accepted)
     return outcomes
 
 
-def _decide(
+def decide(
     session: Session,
     registry: PoolRegistry,
     pool: DatasetPool,
     candidates: Sequence[CandidateIn],
-    stages: frozenset[str] | None,
-    limit_accepted: int | None,
+    stages: frozenset[str] | None = None,
+    limit_accepted: int | None = None,
 ) -> list[Outcome]:
+    """Decide and insert (not commit) ``candidates`` in order; call inside :func:`accepting`."""
     chain = pool.chain
     embedder = registry.embedder
     vectors: dict[int, np.ndarray] = {}

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
 from app.core.settings import Settings
@@ -17,9 +18,11 @@ from app.models import (
     Generation,
     Instruction,
     Job,
+    Schedule,
     Snapshot,
     TaskInstance,
 )
+from app.services.acceptance import accepting
 from app.services.errors import Conflict, InvalidInput, NotFound
 from app.services.pool import PoolRegistry
 from filters.chain import normalize_for_exact
@@ -57,7 +60,7 @@ def add_seeds(
     Seeds whose text equals an existing pool item (ignoring case and spacing) are skipped.
     """
     pool = registry.get(dataset)
-    with pool.lock:
+    with accepting(session, registry, pool):
         known = set(pool.chain.exact)
         fresh: list[Task] = []
         for task in tasks:
@@ -68,27 +71,19 @@ def add_seeds(
         vectors = (
             registry.embedder.embed([t.instruction for t in fresh]) if (registry.embedder and fresh) else None
         )
-        rows = []
-        try:
-            for position, task in enumerate(fresh):
-                row = Instruction(
-                    dataset_id=dataset.id,
-                    origin="seed",
-                    instruction=task.instruction,
-                    name=task.name,
-                    instances=[{"input": i.input, "output": i.output} for i in task.instances],
-                    is_classification=task.is_classification,
-                    accepted=True,
-                    embedding=to_bytes(vectors[position]) if vectors is not None else None,
-                )
-                session.add(row)
-                rows.append(row)
-            session.commit()
-        except BaseException:
-            session.rollback()
-            registry.invalidate(dataset.id)
-            raise
-        for position, row in enumerate(rows):
+        for position, task in enumerate(fresh):
+            row = Instruction(
+                dataset_id=dataset.id,
+                origin="seed",
+                instruction=task.instruction,
+                name=task.name,
+                instances=[{"input": i.input, "output": i.output} for i in task.instances],
+                is_classification=task.is_classification,
+                accepted=True,
+                embedding=to_bytes(vectors[position]) if vectors is not None else None,
+            )
+            session.add(row)
+            session.flush()
             pool.add(row, vectors[position] if vectors is not None else None)
     return len(fresh), len(tasks) - len(fresh)
 
@@ -144,7 +139,7 @@ def delete_dataset(session: Session, registry: PoolRegistry, dataset: Dataset) -
     ).first()
     if active is not None:
         raise Conflict(f"dataset {dataset.name!r} has an active job ({active.id}); cancel it first")
-    for table in (TaskInstance, Snapshot, Instruction, Generation, Job):
+    for table in (TaskInstance, Snapshot, Instruction, Generation, Job, Schedule):
         session.exec(delete(table).where(table.dataset_id == dataset.id))
     session.delete(dataset)
     session.commit()
@@ -157,11 +152,15 @@ def ensure_default_dataset(session: Session, registry: PoolRegistry, settings: S
     if not name or session.exec(select(Dataset).where(Dataset.name == name)).first():
         return
     tasks = load_seeds_from_file(settings.seed_dir / settings.default_seed_file)
-    dataset = create_dataset(
-        session,
-        DatasetCreate(name=name, description=(f"seeded from {settings.default_seed_file}")),
-        settings,
-    )
-    session.commit()
+    try:
+        dataset = create_dataset(
+            session,
+            DatasetCreate(name=name, description=(f"seeded from {settings.default_seed_file}")),
+            settings,
+        )
+        session.commit()
+    except IntegrityError:  # another process starting at the same time created it
+        session.rollback()
+        return
     added, _ = add_seeds(session, registry, dataset, tasks)
     logger.info("created dataset %s with %d seed tasks", name, added)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from sqlmodel import Session
 
 from app.models import Dataset
-from app.services.acceptance import CandidateIn, Outcome, decide_and_store
+from app.services.acceptance import CandidateIn, Outcome, accepting, decide
 from app.services.datasets import add_seeds
 from app.services.errors import InvalidInput
 from app.services.instance_stage import instance_row
@@ -96,7 +96,8 @@ def store_import(
 
     pool = registry.get(dataset)
     candidates = [CandidateIn(t.instruction, "ingested") for t in tasks]
-    decide_and_store(session, registry, pool, candidates, before_commit=store_instances)
+    with accepting(session, registry, pool):  # decisions and instances in one transaction
+        store_instances(decide(session, registry, pool, candidates))
     result.accepted = rejections.pop("accepted", 0)
     result.rejected = sum(rejections.values())
     result.rejections = dict(rejections.most_common())

@@ -2,7 +2,9 @@
 
 The pool is built from stored rows (seeds + accepted candidates, by id) with their stored embeddings, so
 a restart re-embeds nothing; rows stored without an embedding are embedded once and written back.
-Acceptors of one dataset take ``pool.lock`` so decisions happen one at a time in arrival order.
+Acceptors of one dataset take ``pool.lock`` so decisions happen one at a time in arrival order, and
+the dataset's database lock so other processes wait too; then :meth:`PoolRegistry.catch_up` adds what
+other processes stored meanwhile (pool rows are only inserted under that lock, so their ids grow).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ logger = logging.getLogger(__name__)
 # Pools whose vector index holds at least this many vectors are saved to disk: from here on it is an
 # HNSW graph, which takes seconds to tens of seconds to build; smaller flat indexes rebuild in a blink.
 SAVE_AFTER_ADDING = DEFAULT_ANN_MIN_SIZE
+CATCH_UP_IN_BULK = 256
 
 
 def chain_config(dataset: Dataset) -> ChainConfig:
@@ -48,17 +51,23 @@ class DatasetPool:
         self.origins: dict[int, str] = {}
         self.seed_ids: list[int] = []
         self.machine_ids: list[int] = []
+        self.last_id = 0  # the largest id in the pool: catch-up reads rows after it
 
     def add(self, row: Instruction, embedding: np.ndarray | None) -> None:
-        self.chain.add(row.id, row.instruction, embedding)
-        self.texts[row.id] = row.instruction
-        self.origins[row.id] = row.origin
-        (self.seed_ids if row.origin == "seed" else self.machine_ids).append(row.id)
+        self.add_item(row.id, row.origin, row.instruction, embedding)
+
+    def add_item(self, item_id: int, origin: str, text: str, embedding: np.ndarray | None) -> None:
+        self.chain.add(item_id, text, embedding)
+        self.last_id = max(self.last_id, item_id)
+        self.texts[item_id] = text
+        self.origins[item_id] = origin
+        (self.seed_ids if origin == "seed" else self.machine_ids).append(item_id)
 
     def add_many(
         self, ids: list[int], origins: list[str], texts: list[str], embeddings: np.ndarray | None
     ) -> None:
         self.chain.add_many(ids, texts, embeddings)
+        self.last_id = max([self.last_id, *ids])
         for item_id, origin, text in zip(ids, origins, texts, strict=True):
             self.texts[item_id] = text
             self.origins[item_id] = origin
@@ -158,6 +167,33 @@ class PoolRegistry:
         )
         return pool
 
+    def catch_up(self, session: Session, pool: DatasetPool) -> int:
+        """Add the pool rows other processes committed since ``pool`` last saw the database.
+
+        Call with the dataset's lock held; runs in the caller's transaction. Returns how many were added.
+        """
+        rows = session.exec(
+            select(Instruction.id, Instruction.origin, Instruction.instruction, Instruction.embedding)
+            .where(Instruction.dataset_id == pool.dataset_id, Instruction.id > pool.last_id)
+            .where(or_(Instruction.origin == "seed", col(Instruction.accepted)))
+            .order_by(Instruction.id)
+        ).all()
+        if not rows:
+            return 0
+        ids = [row[0] for row in rows]
+        texts = [row[2] for row in rows]
+        vectors = None
+        if self.embedder is not None:
+            blobs = self._embed_missing(session, ids, texts, [row[3] for row in rows], commit=False)
+            vectors = vectors_from_bytes(blobs, self.embedder.dimension)
+        if len(rows) >= CATCH_UP_IN_BULK:
+            pool.add_many(ids, [row[1] for row in rows], texts, vectors)
+        else:  # a bulk add re-ranks the whole ROUGE index; a few rows are cheaper one by one
+            for position, row in enumerate(rows):
+                pool.add_item(row[0], row[1], row[2], vectors[position] if vectors is not None else None)
+        logger.info("dataset %s: caught up %d items stored by other processes", pool.name, len(rows))
+        return len(rows)
+
     def _build_without_saved(self, dataset: Dataset) -> DatasetPool:
         path = self.index_path(dataset.id)
         if path is not None:
@@ -212,7 +248,12 @@ class PoolRegistry:
                 self._save(pool)
 
     def _embed_missing(
-        self, session: Session, ids: list[int], texts: list[str], blobs: list[bytes | None]
+        self,
+        session: Session,
+        ids: list[int],
+        texts: list[str],
+        blobs: list[bytes | None],
+        commit: bool = True,
     ) -> list[bytes | None]:
         """Embed (once, and store) rows that were saved without a vector."""
         missing = [i for i, blob in enumerate(blobs) if blob is None]
@@ -223,6 +264,7 @@ class PoolRegistry:
         for i, vector in zip(missing, vectors, strict=True):
             blobs[i] = to_bytes(vector)
             session.exec(update(Instruction).where(Instruction.id == ids[i]).values(embedding=blobs[i]))
-        session.commit()
+        if commit:
+            session.commit()
         logger.info("embedded %d stored rows that had no vector", len(missing))
         return blobs

@@ -20,9 +20,11 @@ from sqlmodel import Session
 from app.core.db import create_tables, make_engine
 from app.core.settings import Settings
 from app.services.datasets import ensure_default_dataset
-from app.services.jobs import JobRunner, JobWorker
+from app.services.jobs import JobRunner
 from app.services.pool import PoolRegistry
 from app.services.retrieval import SimilarityBatcher
+from app.services.schedules import ScheduleLoop
+from app.services.worker import JobWorker
 from filters.embedding import Embedder, SentenceTransformerEmbedder
 from generators.backends import LLMBackend, create_backend
 from generators.backends.dispatch import RequestDispatcher
@@ -63,6 +65,7 @@ class Runtime:
     backend_error: str | None = None
     pools_error: str | None = None
     worker: JobWorker | None = None
+    scheduler: ScheduleLoop | None = None
 
     @classmethod
     def build(
@@ -145,21 +148,32 @@ class Runtime:
             self.backend,
             self.settings,
             stop_event or (self.worker.stop_event if self.worker else threading.Event()),
-            self.dispatcher,
+            lease_lost=self.worker.lease_lost if self.worker else (lambda _job_id: False),
+            dispatcher=self.dispatcher,
         )
 
     def start_workers(self, threads: int | None = None) -> None:
-        threads = self.settings.workers if threads is None else threads
-        if threads <= 0:
-            return
+        """``SI_WORKERS`` job threads; ``threads=0`` only makes the worker (``run_one`` and heartbeat)."""
+        if threads is None:
+            threads = self.settings.workers
+            if threads <= 0:
+                return
         self.worker = JobWorker(
             self.job_runner,
             self.engine,
             threads,
             self.settings.worker_poll_s,
             self.backend_ready.is_set,
+            self.settings.job_lease_s,
+            self.settings.job_heartbeat_s,
         )
         self.worker.start()
+
+    def start_scheduler(self) -> None:
+        """Enqueue the jobs of due schedules (one per tick, whatever other processes do too)."""
+        if self.settings.scheduler:
+            self.scheduler = ScheduleLoop(self.engine, self.settings, self.notify_new_job)
+            self.scheduler.start()
 
     def notify_new_job(self) -> None:
         if self.worker is not None:
@@ -172,6 +186,8 @@ class Runtime:
 
     def close(self) -> None:
         self._wait_for_embedder()  # no loader thread outlives the runtime
+        if self.scheduler is not None:
+            self.scheduler.stop()
         if self.worker is not None:
             self.worker.stop()
         self.registry.save_all()

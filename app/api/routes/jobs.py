@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 from sqlmodel import col, select
+from sse_starlette.sse import EventSourceResponse
 
 from app.api.deps import DatasetDep, RuntimeDep, SessionDep
 from app.models import JOB_STATES, Dataset, Generation, GenerationPublic, Job, JobCreate, JobPublic
@@ -53,8 +54,16 @@ def list_jobs(
 @router.get("/v1/jobs/{job_id}", response_model=JobPublic)
 def read_job(job_id: int, session: SessionDep) -> JobPublic:
     """A job's state, progress and counts per decision reason."""
-    job = service.get_job(session, job_id)
-    return service.job_public(job, session.get(Dataset, job.dataset_id).name)
+    return service.read_job_public(session, job_id)
+
+
+@router.get("/v1/jobs/{job_id}/events", response_class=EventSourceResponse)
+def job_events(job_id: int, session: SessionDep, runtime: RuntimeDep) -> EventSourceResponse:
+    """Progress as server-sent events (``progress`` on each change, then ``end``) until the job ends."""
+    service.get_job(session, job_id)
+    return EventSourceResponse(
+        service.job_progress(runtime.engine, job_id, runtime.settings.events_poll_s), ping=15
+    )
 
 
 @router.post("/v1/jobs/{job_id}/cancel", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic)

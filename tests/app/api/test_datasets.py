@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import assert_error
+
+pytestmark = pytest.mark.both_databases
 
 
 async def test_default_dataset_is_seeded_from_shipped_seeds(client):

@@ -5,6 +5,8 @@ import pytest
 from tests.app.helpers import all_instructions
 from tests.conftest import assert_error
 
+pytestmark = pytest.mark.both_databases
+
 TEXTS = [
     "Explain how a bill becomes a law in a parliamentary democracy.",
     "Explain how a bill becomes a law in a parliamentary democracy, step by step.",

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import pytest
+
 from generators.backends.fake import FakeBackend
 from tests.app.helpers import all_instructions, start_job, wait_for_job
 from tests.conftest import assert_error
+
+pytestmark = pytest.mark.both_databases
 
 
 async def test_job_reaches_its_target_with_full_decision_data(client):

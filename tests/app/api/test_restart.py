@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import pytest
+
 from tests.app.helpers import start_job, wait_for_job
+
+pytestmark = pytest.mark.both_databases
 
 
 async def test_restart_rebuilds_the_pool_without_re_embedding(client_for, embedder):

@@ -11,6 +11,7 @@ from app.models import Instruction, JobCreate, TaskInstance
 from app.services.datasets import get_dataset
 from app.services.instance_stage import pending_tasks
 from app.services.jobs import create_job
+from app.services.leases import claim
 from app.services.runtime import Runtime
 from generators.backends.fake import FakeBackend
 
@@ -29,12 +30,14 @@ def test_a_stopped_job_resumes_the_instance_stage_without_repeating_a_task(setti
             if seen[-1] >= 2:
                 stop.set()
 
-        paused = runtime.job_runner(stop).run(job.id, on_progress=stop_after_two_tasks)
+        paused = runtime.job_runner(stop).run(
+            claim(runtime.engine, "test-worker", 30, job.id), on_progress=stop_after_two_tasks
+        )
         assert paused.status == "queued" and paused.accepted == 6
         with Session(runtime.engine) as session:
             assert len(pending_tasks(session, dataset.id, job.id)) == 4
 
-        done = runtime.job_runner(threading.Event()).run(job.id)
+        done = runtime.job_runner(threading.Event()).run(claim(runtime.engine, "test-worker", 30, job.id))
         assert done.status == "succeeded"
         with Session(runtime.engine) as session:
             assert pending_tasks(session, dataset.id, job.id) == []
@@ -59,7 +62,7 @@ def test_a_backend_failure_in_the_stage_fails_the_job_and_stores_nothing_of_the_
         with Session(runtime.engine, expire_on_commit=False) as session:
             dataset = get_dataset(session, "default")
             job = create_job(session, dataset, JobCreate(target=1, seed=2, instances_per_task=3), settings)
-        done = runtime.job_runner(threading.Event()).run(job.id)
+        done = runtime.job_runner(threading.Event()).run(claim(runtime.engine, "test-worker", 30, job.id))
         assert done.status == "failed" and done.error.startswith("instance stage: ")
         assert "fake backend failure" in done.error
         with Session(runtime.engine) as session:

@@ -1,0 +1,56 @@
+"""Schedules: create, list, read, pause, resume, delete."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+from sqlmodel import col, select
+
+from app.api.deps import SessionDep
+from app.models import Dataset, Schedule, ScheduleCreate, SchedulePublic
+from app.services import schedules as service
+
+router = APIRouter(prefix="/v1/schedules", tags=["schedules"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=SchedulePublic)
+def create_schedule(data: ScheduleCreate, session: SessionDep, response: Response) -> SchedulePublic:
+    """Enqueue a job of ``target`` instructions into ``dataset`` at every tick of ``cron``."""
+    schedule = service.create_schedule(session, data)
+    response.headers["Location"] = f"/v1/schedules/{schedule.id}"
+    return service.schedule_public(session, schedule)
+
+
+@router.get("", response_model=list[SchedulePublic])
+def list_schedules(session: SessionDep, dataset: str | None = None) -> list[SchedulePublic]:
+    """All schedules, optionally of one dataset."""
+    query = select(Schedule).join(Dataset).order_by(col(Schedule.id))
+    if dataset is not None:
+        query = query.where(Dataset.name == dataset)
+    return [service.schedule_public(session, s) for s in session.exec(query).all()]
+
+
+@router.get("/{schedule_id}", response_model=SchedulePublic)
+def read_schedule(schedule_id: int, session: SessionDep) -> SchedulePublic:
+    """One schedule with its next and last tick."""
+    return service.schedule_public(session, service.get_schedule(session, schedule_id))
+
+
+@router.post("/{schedule_id}/pause", response_model=SchedulePublic)
+def pause_schedule(schedule_id: int, session: SessionDep) -> SchedulePublic:
+    """Stop enqueuing jobs until resumed."""
+    schedule = service.set_paused(session, service.get_schedule(session, schedule_id), True)
+    return service.schedule_public(session, schedule)
+
+
+@router.post("/{schedule_id}/resume", response_model=SchedulePublic)
+def resume_schedule(schedule_id: int, session: SessionDep) -> SchedulePublic:
+    """Enqueue again, from the next tick after now."""
+    schedule = service.set_paused(session, service.get_schedule(session, schedule_id), False)
+    return service.schedule_public(session, schedule)
+
+
+@router.delete("/{schedule_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_schedule(schedule_id: int, session: SessionDep) -> Response:
+    """Delete the schedule; jobs it enqueued stay."""
+    service.delete_schedule(session, service.get_schedule(session, schedule_id))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,129 @@
+"""Migrations: an empty database and one the 0.1.0 release created both reach the models' schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel, select
+
+from app.core.db import create_tables, make_engine
+from app.core.migrations import alembic_config
+from app.models import Dataset, Instruction, Job
+from app.services.leases import claim
+from tests.postgres import fresh_schema
+
+VERSIONS = Path(__file__).resolve().parents[3] / "app" / "migrations" / "versions"
+
+pytestmark = pytest.mark.both_databases
+HERE = Path(__file__).parent
+
+
+def schema_diff(engine: Engine) -> list:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return compare_metadata(context, SQLModel.metadata)
+
+
+def describe(engine: Engine) -> dict:
+    """Tables, columns, keys and indexes as reflected: what two schemas must share to be the same."""
+    inspector = inspect(engine)
+    tables = {}
+    for table in sorted(set(inspector.get_table_names()) - {"alembic_version"}):
+        tables[table] = {
+            "columns": [(c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)],
+            "primary_key": inspector.get_pk_constraint(table)["constrained_columns"],
+            "foreign_keys": sorted(
+                (tuple(f["constrained_columns"]), f["referred_table"], tuple(f["referred_columns"]))
+                for f in inspector.get_foreign_keys(table)
+            ),
+            "unique": sorted(tuple(u["column_names"]) for u in inspector.get_unique_constraints(table)),
+            "indexes": sorted(
+                (i["name"], tuple(i["column_names"]), bool(i["unique"])) for i in inspector.get_indexes(table)
+            ),
+        }
+    return tables
+
+
+def create_previous_release_database(engine: Engine) -> None:
+    """Run the DDL release 0.1.0's ``create_all`` emitted (captured in previous_release_<dialect>.sql)."""
+    lines = (HERE / f"previous_release_{engine.dialect.name}.sql").read_text().splitlines()
+    script = "\n".join(line for line in lines if not line.startswith("--"))
+    with engine.begin() as connection:
+        for statement in filter(None, (s.strip() for s in script.split(";"))):
+            connection.exec_driver_sql(statement)
+
+
+@pytest.fixture
+def second_database_url(database_url: str, tmp_path: Path, request: pytest.FixtureRequest):
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path}/second.db"
+    else:
+        yield from fresh_schema(request.getfixturevalue("postgres_server"))
+
+
+def test_an_empty_database_upgrades_to_the_models_schema(database_url):
+    engine = make_engine(database_url)
+    create_tables(engine)
+    assert schema_diff(engine) == []
+    with engine.connect() as connection:
+        head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+        assert head == sorted(p.name[:4] for p in VERSIONS.glob("0*.py"))[-1]  # the newest file is head
+        assert MigrationContext.configure(connection).get_current_revision() == head
+    create_tables(engine)  # a second start-up finds nothing to do
+    assert schema_diff(engine) == []
+    engine.dispose()
+
+
+def test_the_first_migration_creates_the_previous_release_schema(database_url, second_database_url):
+    migrated, previous = make_engine(database_url), make_engine(second_database_url)
+    with migrated.begin() as connection:
+        command.upgrade(alembic_config(connection), "0001")
+    create_previous_release_database(previous)
+    assert describe(migrated) == describe(previous)
+    assert set(describe(previous)) == {"dataset", "instruction", "generation", "job"}
+    migrated.dispose()
+    previous.dispose()
+
+
+def test_a_previous_release_database_upgrades_and_keeps_its_data(database_url):
+    engine = make_engine(database_url)
+    create_previous_release_database(engine)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO dataset (name, description, rouge_threshold, embedding_threshold, "
+                "heuristics_preset, disabled_rules, num_human_examples, num_machine_examples, created_at) "
+                "VALUES ('old', '', 0.7, 0.85, 'self_instruct', '[]', 6, 2, '2026-01-01 00:00:00')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO job (dataset_id, status, target, max_requests, requests, generated, accepted, "
+                "rejected, counts, prompt_tokens, completion_tokens, cancel_requested, created_at) "
+                "VALUES (1, 'running', 10, 200, 3, 12, 4, 8, '{}', 0, 0, false, '2026-01-01 00:00:00')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO instruction (dataset_id, origin, instruction, accepted, job_id, created_at) "
+                "VALUES (1, 'generated', 'Explain tides to a child.', true, 1, '2026-01-01 00:00:00')"
+            )
+        )
+    create_tables(engine)
+    assert schema_diff(engine) == []
+    with Session(engine) as session:
+        assert session.exec(select(Dataset.name)).all() == ["old"]
+        assert session.exec(select(Instruction.instruction)).all() == ["Explain tides to a child."]
+        job = session.exec(select(Job)).one()
+        assert (job.status, job.accepted, job.attempts, job.lease_owner) == ("running", 4, 0, None)
+    # a job the old release left running has no lease: a worker takes it over and resumes it
+    lease = claim(engine, "new-worker", 30.0)
+    assert lease is not None and (lease.job_id, lease.attempt) == (1, 1)
+    engine.dispose()
