@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
+Row = TypeVar("Row")
+
 
 class ServiceError(Exception):
     status = 400
@@ -38,3 +42,11 @@ class QueueFull(ServiceError):
 class NotReady(ServiceError):
     status = 503
     code = "not_ready"
+
+
+def get_or_not_found(session: Any, model: type[Row], key: int, what: str) -> Row:
+    """``session.get(model, key)``, or :class:`NotFound` naming ``what`` and ``key``."""
+    row = session.get(model, key)
+    if row is None:
+        raise NotFound(f"{what} {key} does not exist")
+    return row

@@ -31,7 +31,7 @@ from app.core.settings import Settings
 from app.models import TERMINAL_STATES, Dataset, Generation, Job, JobCreate, JobPublic, utcnow
 from app.services.acceptance import CandidateIn, Outcome, accepting, decide
 from app.services.accounting import completion_cost, per_accepted
-from app.services.errors import Conflict, NotFound
+from app.services.errors import Conflict, get_or_not_found
 from app.services.inflight import RequestWindow, backend_failure_reason
 from app.services.instance_stage import InstanceStage, pending_tasks
 from app.services.leases import Lease, LeaseLost, fence, release
@@ -60,10 +60,7 @@ def create_job(session: Session, dataset: Dataset, data: JobCreate, settings: Se
 
 
 def get_job(session: Session, job_id: int) -> Job:
-    job = session.get(Job, job_id)
-    if job is None:
-        raise NotFound(f"job {job_id} does not exist")
-    return job
+    return get_or_not_found(session, Job, job_id, "job")
 
 
 def cancel_job(session: Session, job: Job) -> Job:

@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 from app.core.settings import Settings
 from app.models import Dataset, Job, Schedule, ScheduleCreate, SchedulePublic, utcnow
 from app.services.cron import as_utc, latest_fire_at_or_before, next_fire_after
-from app.services.errors import InvalidInput, NotFound
+from app.services.errors import InvalidInput, get_or_not_found
 
 logger = logging.getLogger(__name__)
 
@@ -47,10 +47,7 @@ def create_schedule(session: Session, data: ScheduleCreate) -> Schedule:
 
 
 def get_schedule(session: Session, schedule_id: int) -> Schedule:
-    schedule = session.get(Schedule, schedule_id)
-    if schedule is None:
-        raise NotFound(f"schedule {schedule_id} does not exist")
-    return schedule
+    return get_or_not_found(session, Schedule, schedule_id, "schedule")
 
 
 def set_paused(session: Session, schedule: Schedule, paused: bool) -> Schedule:
