@@ -52,6 +52,21 @@ def _settings(database_url: str | None, **overrides: object) -> Settings:
     return Settings(**values)
 
 
+def _get_or_create_dataset(
+    session: Session, name: str, settings: Settings, create: bool = True
+) -> tuple[Dataset, bool]:
+    """Dataset ``name`` and whether it was just created (and committed); a missing one is created only
+    when ``create`` is set, else its NotFound propagates."""
+    try:
+        return datasets_service.get_dataset(session, name), False
+    except ServiceError:
+        if not create:
+            raise
+        dataset = datasets_service.create_dataset(session, DatasetCreate(name=name), settings)
+        session.commit()
+        return dataset, True
+
+
 @contextmanager
 def _dataset_session(
     database_url: str | None, name: str, create: bool
@@ -63,13 +78,7 @@ def _dataset_session(
     runtime = Runtime.build(settings, ensure_default=False)
     try:
         with Session(runtime.engine, expire_on_commit=False) as session:
-            try:
-                dataset = datasets_service.get_dataset(session, name)
-            except ServiceError:
-                if not create:
-                    raise
-                dataset = datasets_service.create_dataset(session, DatasetCreate(name=name), settings)
-                session.commit()
+            dataset, _ = _get_or_create_dataset(session, name, settings, create)
             yield runtime, session, dataset
     except ServiceError as exc:
         raise _fail(exc.message) from None
@@ -360,11 +369,8 @@ def _dataset_for_ingest(
     seeds: Path | None,
     settings: Settings,
 ):  # type: ignore[no-untyped-def]
-    try:
-        ds = datasets_service.get_dataset(session, name)
-    except ServiceError:
-        ds = datasets_service.create_dataset(session, DatasetCreate(name=name), settings)
-        session.commit()
+    ds, created = _get_or_create_dataset(session, name, settings)
+    if created:
         if seed_tasks:
             datasets_service.add_seeds(session, runtime.registry, ds, seed_tasks)
         return ds

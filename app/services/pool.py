@@ -58,20 +58,21 @@ class DatasetPool:
 
     def add_item(self, item_id: int, origin: str, text: str, embedding: np.ndarray | None) -> None:
         self.chain.add(item_id, text, embedding)
-        self.last_id = max(self.last_id, item_id)
-        self.texts[item_id] = text
-        self.origins[item_id] = origin
-        (self.seed_ids if origin == "seed" else self.machine_ids).append(item_id)
+        self._remember(item_id, origin, text)
 
     def add_many(
         self, ids: list[int], origins: list[str], texts: list[str], embeddings: np.ndarray | None
     ) -> None:
         self.chain.add_many(ids, texts, embeddings)
-        self.last_id = max([self.last_id, *ids])
         for item_id, origin, text in zip(ids, origins, texts, strict=True):
-            self.texts[item_id] = text
-            self.origins[item_id] = origin
-            (self.seed_ids if origin == "seed" else self.machine_ids).append(item_id)
+            self._remember(item_id, origin, text)
+
+    def _remember(self, item_id: int, origin: str, text: str) -> None:
+        """The pool's own record of an item the chain now holds: text, origin, prompt role, last id."""
+        self.last_id = max(self.last_id, item_id)
+        self.texts[item_id] = text
+        self.origins[item_id] = origin
+        (self.seed_ids if origin == "seed" else self.machine_ids).append(item_id)
 
     def seed_texts(self) -> list[str]:
         return [self.texts[i] for i in self.seed_ids]
