@@ -46,11 +46,16 @@ logger = logging.getLogger(__name__)
 ProgressCallback = Callable[[Job], None]
 
 
+def request_budget(settings: Settings, target: int, max_requests: int | None) -> int:
+    """A job's request budget: the one asked for, else ``SI_MAX_REQUESTS_PER_ACCEPTED`` per target."""
+    return max_requests or target * settings.max_requests_per_accepted
+
+
 def create_job(session: Session, dataset: Dataset, data: JobCreate, settings: Settings) -> Job:
     job = Job(
         dataset_id=dataset.id,
         target=data.target,
-        max_requests=data.max_requests or data.target * settings.max_requests_per_accepted,
+        max_requests=request_budget(settings, data.target, data.max_requests),
         seed=data.seed,
         instances_per_task=data.instances_per_task,
     )

@@ -26,6 +26,7 @@ from app.core.settings import Settings
 from app.models import Dataset, Job, Schedule, ScheduleCreate, SchedulePublic, utcnow
 from app.services.cron import as_utc, latest_fire_at_or_before, next_fire_after
 from app.services.errors import InvalidInput, get_or_not_found
+from app.services.jobs import request_budget
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +95,7 @@ def _fire(engine: Engine, settings: Settings, schedule_id: int, now: datetime) -
         job = Job(
             dataset_id=schedule.dataset_id,
             target=schedule.target,
-            max_requests=schedule.max_requests or schedule.target * settings.max_requests_per_accepted,
+            max_requests=request_budget(settings, schedule.target, schedule.max_requests),
             seed=schedule.seed,
             schedule_id=schedule.id,
             fire_time=fire_time,
