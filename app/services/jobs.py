@@ -36,7 +36,7 @@ from app.services.inflight import RequestWindow, backend_failure_reason
 from app.services.instance_stage import InstanceStage, pending_tasks
 from app.services.leases import Lease, LeaseLost, fence, release
 from app.services.pool import DatasetPool, PoolRegistry
-from generators.backends.base import GenerationResult, LLMBackend, SamplingParams
+from generators.backends.base import GenerationResult, SamplingParams
 from generators.backends.dispatch import RequestDispatcher
 from generators.parsing import parse_completion
 from generators.prompts import Prompt, build_prompt, choose_examples
@@ -139,11 +139,10 @@ class JobRunner:
 
     engine: Engine
     registry: PoolRegistry
-    backend: LLMBackend
     settings: Settings
     stop_event: threading.Event
+    dispatcher: RequestDispatcher  # the process's one dispatcher: limits and breaker span all jobs
     lease_lost: Callable[[int], bool] = lambda _job_id: False
-    dispatcher: RequestDispatcher | None = None
 
     def run(self, lease: Lease, on_progress: ProgressCallback | None = None) -> Job:
         with Session(self.engine, expire_on_commit=False) as session:
@@ -152,8 +151,7 @@ class JobRunner:
             rng = random.Random(job.seed if job.seed is not None else job.id)
             for _ in range(job.requests):  # a resumed job continues its random stream
                 rng.random()
-            dispatcher = self.dispatcher or RequestDispatcher(self.backend, 1)
-            window = RequestWindow(dispatcher, self.settings.resolved_max_in_flight())
+            window = RequestWindow(self.dispatcher, self.settings.resolved_max_in_flight())
             try:
                 return self._loop(session, job, dataset, rng, lease, window, on_progress)
             except (LeaseLost, IntegrityError) as exc:
@@ -163,8 +161,6 @@ class JobRunner:
                 return job
             finally:
                 window.cancel()  # requests no longer wanted are aborted, their results never stored
-                if self.dispatcher is None:
-                    dispatcher.close()
 
     def _loop(
         self,

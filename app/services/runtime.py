@@ -145,7 +145,6 @@ class Runtime:
         return JobRunner(
             self.engine,
             self.registry,
-            self.backend,
             self.settings,
             stop_event or (self.worker.stop_event if self.worker else threading.Event()),
             lease_lost=self.worker.lease_lost if self.worker else (lambda _job_id: False),
