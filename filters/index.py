@@ -11,17 +11,22 @@ embeddings of real texts (see that script for the table):
 * ``M`` / ``efConstruction`` / ``efSearch`` keep recall@10 >= 0.99 at 100K with some margin for larger pools.
 
 A single query is searched with one OpenMP thread (see ``_single_threaded``); batches use FAISS's default.
-Building the graph is the costly part (~20 s for 100K vectors on 2 cores), so a service that restarts with
-a large pool should ``save`` the index and ``load`` it back (0.2 s for 100K), then add the rows whose id is
-larger than ``max_id``. ``save``/``load`` round-trip both kinds with their ids (FAISS's own file format;
-the write is atomic). Not thread-safe: callers serialise adds and searches (the pool lock does).
+Building the graph is the costly part (12-27 s for 100K vectors on 2 cores), so a service that restarts
+with a large pool should ``save`` the index and ``load`` it back (0.2 s for 100K), then add the rows whose
+id is larger than ``max_id``. Where there is nothing to load, ``add_many(..., background=True)`` keeps the
+vectors in the exact flat index, searchable at once, and builds the graph in a thread, swapping it in
+(with whatever was added meanwhile) when it is done. ``save``/``load`` round-trip both kinds with their
+ids (FAISS's own file format; the write is atomic). Callers serialise adds and searches (the pool lock
+does); the background build only reads the flat index and swaps under the index's own lock.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import faiss
@@ -81,6 +86,8 @@ class VectorIndex:
         self._max_id = -1
         self._graph: faiss.IndexHNSW | None = None
         self._index = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+        self._swap_lock = threading.Lock()
+        self._builder: threading.Thread | None = None
         if ann_min_size == 0:
             self._index, self._graph = self._new_hnsw()
 
@@ -93,6 +100,18 @@ class VectorIndex:
     def kind(self) -> str:
         """``"flat"`` (exact) or ``"hnsw"`` (approximate)."""
         return "flat" if self._graph is None else "hnsw"
+
+    @property
+    def building(self) -> bool:
+        """True while a background build of the HNSW graph runs (searches meanwhile are exact)."""
+        return self._builder is not None
+
+    def wait_built(self, timeout: float | None = None) -> bool:
+        """Wait for a background graph build, if one runs; True when none is running any more."""
+        builder = self._builder
+        if builder is not None:
+            builder.join(timeout)
+        return self._builder is None
 
     @property
     def ef_search(self) -> int:
@@ -118,25 +137,86 @@ class VectorIndex:
 
     def add(self, ids: list[int] | np.ndarray, vectors: np.ndarray) -> None:
         """Add vectors under ``ids``; switches to HNSW when this add reaches ``ann_min_size``."""
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.dimension)
+        ids, vectors = self._checked(ids, vectors)
         if len(vectors) == 0:
             return
+        with self._swap_lock:
+            if self._switches_at(len(ids)) and not self.building:
+                self._switch_to_hnsw(ids, vectors)
+            else:
+                self._index.add_with_ids(vectors, ids)
+            self._max_id = max(self._max_id, int(ids.max()))
+
+    def add_many(
+        self,
+        ids: list[int] | np.ndarray,
+        vectors: np.ndarray,
+        *,
+        background: bool = False,
+        on_built: Callable[[], None] | None = None,
+    ) -> None:
+        """Bulk add (start-up loads): one call, one copy for flat, one parallel graph build for HNSW.
+
+        With ``background``, an add that would build the graph adds to the flat index instead (exact,
+        searchable now) and builds the graph in a thread; ``on_built`` runs there once it is swapped in.
+        """
+        ids, vectors = self._checked(ids, vectors)
+        if not background or len(vectors) == 0 or not self._switches_at(len(ids)) or self.building:
+            self.add(ids, vectors)
+            return
+        with self._swap_lock:
+            self._index.add_with_ids(vectors, ids)
+            self._max_id = max(self._max_id, int(ids.max()))
+            count = len(self)
+            snapshot = (self.ids(), self._index.index.reconstruct_n(0, count))
+            self._builder = threading.Thread(
+                target=self._build_in_background,
+                args=(count, *snapshot, on_built),
+                name="hnsw-builder",
+                daemon=True,
+            )
+            self._builder.start()
+
+    def _checked(self, ids: list[int] | np.ndarray, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.dimension)
         ids = np.ascontiguousarray(ids, dtype=np.int64).reshape(-1)
         if len(ids) != len(vectors):
             raise ValueError(f"{len(ids)} ids for {len(vectors)} vectors")
-        if (
-            self.kind == "flat"
-            and self.ann_min_size is not None
-            and len(self) + len(ids) >= self.ann_min_size
-        ):
-            self._switch_to_hnsw(ids, vectors)
-        else:
-            self._index.add_with_ids(vectors, ids)
-        self._max_id = max(self._max_id, int(ids.max()))
+        return ids, vectors
 
-    def add_many(self, ids: list[int] | np.ndarray, vectors: np.ndarray) -> None:
-        """Bulk add (start-up loads): one call, one copy for flat, one parallel graph build for HNSW."""
-        self.add(ids, vectors)
+    def _switches_at(self, adding: int) -> bool:
+        """Whether adding ``adding`` vectors makes a flat index reach the switch point."""
+        return (
+            self.kind == "flat" and self.ann_min_size is not None and len(self) + adding >= self.ann_min_size
+        )
+
+    def _build_in_background(
+        self, count: int, ids: np.ndarray, vectors: np.ndarray, on_built: Callable[[], None] | None
+    ) -> None:
+        started = time.perf_counter()
+        try:
+            faiss.omp_set_num_threads(os.cpu_count() or 1)  # this thread's own setting (libgomp)
+            index, graph = self._new_hnsw()
+            index.add_with_ids(vectors, ids)
+            with self._swap_lock:
+                added = len(self) - count  # added to the flat index while the graph was built
+                if added:
+                    index.add_with_ids(self._index.index.reconstruct_n(count, added), self.ids()[count:])
+                self._index, self._graph = index, graph
+        except Exception:
+            logger.exception("building the HNSW graph failed; the index stays exact (flat)")
+            return
+        finally:
+            self._builder = None
+        logger.info(
+            "built the HNSW graph (M=%d, efConstruction=%d) of %d vectors in the background in %.2fs",
+            self.hnsw_m,
+            self.ef_construction,
+            len(self),
+            time.perf_counter() - started,
+        )
+        if on_built is not None:
+            on_built()
 
     def _new_hnsw(self) -> tuple[faiss.IndexIDMap2, faiss.IndexHNSWFlat]:
         graph = faiss.IndexHNSWFlat(self.dimension, self.hnsw_m, faiss.METRIC_INNER_PRODUCT)

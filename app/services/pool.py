@@ -104,6 +104,13 @@ class PoolRegistry:
         """The built pool of dataset ``name``, if any (no database access: the hot path of search)."""
         return self._by_name.get(name)
 
+    def building(self) -> list[str]:
+        """Datasets whose HNSW graph is still built in the background (searched exactly meanwhile)."""
+        pools = list(self._pools.values())
+        return sorted(
+            pool.name for pool in pools if pool.chain.vectors is not None and pool.chain.vectors.building
+        )
+
     def warm(self) -> None:
         """Build every dataset's pool (at start-up, so the first request does not pay for it)."""
         with Session(self.engine) as session:
@@ -155,9 +162,15 @@ class PoolRegistry:
         pool = DatasetPool(dataset, FilterChain(chain_config(dataset), dimension, vectors=saved))
         pool.add_many([row[0] for row in rows], [row[1] for row in rows], [row[2] for row in rows], None)
         if dimension and fresh:
-            vectors = vectors_from_bytes(blobs, dimension)
-            pool.chain.vectors.add([rows[i][0] for i in fresh], vectors)
-        if dimension and len(fresh) >= SAVE_AFTER_ADDING:
+            # a graph too big to build in a blink is built in the background, then saved; the exact flat
+            # index answers meanwhile, so the service is ready without waiting for it
+            pool.chain.vectors.add_many(
+                [rows[i][0] for i in fresh],
+                vectors_from_bytes(blobs, dimension),
+                background=True,
+                on_built=lambda: self._save_if_current(pool),
+            )
+        if dimension and len(fresh) >= SAVE_AFTER_ADDING and not pool.chain.vectors.building:
             self._save(pool)
         logger.info(
             "built pool of dataset %s: %d items (%d vectors from a saved index) in %.2fs",
@@ -227,10 +240,17 @@ class PoolRegistry:
             return None
         return index
 
+    def _save_if_current(self, pool: DatasetPool) -> None:
+        """Save ``pool``'s index unless the pool was dropped meanwhile (dataset deleted or rebuilt)."""
+        with self._lock:  # a pool still being built by get() is registered once get() returns
+            current = self._pools.get(pool.dataset_id) is pool
+        if current:
+            self._save(pool)
+
     def _save(self, pool: DatasetPool) -> None:
         path = self.index_path(pool.dataset_id)
-        if path is None or pool.chain.vectors is None:
-            return
+        if path is None or pool.chain.vectors is None or pool.chain.vectors.building:
+            return  # a graph still being built is saved when it is done
         started = time.perf_counter()
         path.parent.mkdir(parents=True, exist_ok=True)
         with pool.lock:

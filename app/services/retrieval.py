@@ -1,9 +1,10 @@
 """Similarity search over a dataset's pool (seeds and accepted instructions).
 
 The HTTP path batches concurrent queries: requests wait on a queue; each of ``workers`` tasks takes
-everything queued, embeds it in one model call and searches FAISS once per dataset, both in a worker
-thread, so the event loop never runs the model or the index, a burst of N queries costs one batch, not
-N, and the batches of different tasks run on different cores.
+everything queued, embeds it in one encoder call (which runs queries of similar token length together
+and the rest one by one, since padding costs more than batching saves) and searches FAISS once per
+dataset, both in a worker thread, so the event loop never runs the model or the index, and the batches
+of different tasks run on different cores.
 """
 
 from __future__ import annotations

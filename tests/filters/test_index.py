@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -260,3 +262,61 @@ def test_a_single_query_leaves_faiss_thread_setting_alone(filled):
     index.nearest(vectors[0])  # searched on one thread
     index.search(vectors[:4], 2)  # batches use the default
     assert faiss.omp_get_max_threads() == before
+
+
+@pytest.fixture
+def held_build(monkeypatch):
+    """Background graph builds wait for the returned event before they start."""
+    release = threading.Event()
+    original = VectorIndex._new_hnsw
+
+    def new_hnsw_when_released(self):
+        assert release.wait(10)
+        return original(self)
+
+    monkeypatch.setattr(VectorIndex, "_new_hnsw", new_hnsw_when_released)
+    return release
+
+
+def test_a_background_build_answers_exactly_meanwhile_and_keeps_what_was_added(held_build):
+    vectors = random_unit_vectors(80, seed=8)
+    ids = np.arange(80, dtype=np.int64) * 3 + 2**33
+    index = VectorIndex(DIM, ann_min_size=50)
+    built = []
+    index.add_many(ids[:60], vectors[:60], background=True, on_built=lambda: built.append(index.kind))
+    assert index.building and index.kind == "flat" and len(index) == 60
+    queries = random_unit_vectors(6, seed=9)
+    exact_before = brute_force(vectors[:60], ids[:60], queries, 4)
+    np.testing.assert_array_equal(index.search(queries, 4)[1], exact_before)
+    index.add(ids[60:70], vectors[60:70])  # arrives while the graph is built: no second build
+    index.add_many(ids[70:], vectors[70:], background=True)
+    assert index.building and index.kind == "flat" and len(index) == 80 and built == []
+    held_build.set()
+    assert index.wait_built(10)
+    assert index.kind == "hnsw" and not index.building and built == ["hnsw"]
+    assert index.ids().tolist() == ids.tolist() and index.max_id == int(ids[-1])
+    # 80 vectors with efSearch >= 80: the graph search is exhaustive, hence exact
+    np.testing.assert_array_equal(index.search(queries, 4)[1], brute_force(vectors, ids, queries, 4))
+
+
+def test_a_background_add_below_the_switch_point_stays_flat_without_a_builder():
+    index = VectorIndex(DIM, ann_min_size=50)
+    index.add_many(np.arange(20), random_unit_vectors(20), background=True)
+    assert index.kind == "flat" and not index.building and len(index) == 20 and index.wait_built(0)
+
+
+def test_a_failed_background_build_leaves_an_exact_index(monkeypatch):
+    def broken(self):
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(VectorIndex, "_new_hnsw", broken)
+    vectors = random_unit_vectors(60, seed=10)
+    index = VectorIndex(DIM, ann_min_size=50)
+    built = []
+    index.add_many(np.arange(60), vectors, background=True, on_built=lambda: built.append(True))
+    assert index.wait_built(10)
+    assert index.kind == "flat" and not index.building and len(index) == 60 and built == []
+    queries = random_unit_vectors(3, seed=11)
+    np.testing.assert_array_equal(
+        index.search(queries, 5)[1], brute_force(vectors, np.arange(60), queries, 5)
+    )

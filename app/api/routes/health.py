@@ -36,4 +36,5 @@ def readyz(runtime: RuntimeDep) -> dict[str, object] | JSONResponse:
         "backend_circuit": runtime.dispatcher.breaker.state,
         "requests_in_flight": runtime.dispatcher.in_flight,
         "requests_waiting": runtime.dispatcher.waiting,
+        "indexes_building": runtime.registry.building(),
     }

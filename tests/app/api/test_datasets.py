@@ -86,6 +86,7 @@ async def test_health_and_readiness(client):
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     ready = (await client.get("/readyz")).json()
     assert ready["status"] == "ready" and ready["backend"] == "fake"
+    assert ready["indexes_building"] == []
 
 
 async def test_readiness_names_a_backend_that_failed_to_load(settings, embedder):

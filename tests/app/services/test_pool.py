@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import functools
+import threading
+
 import pytest
 from sqlmodel import Session
 
 import app.services.pool as pool_module
+import filters.chain as chain_module
 from app.core.db import create_tables, make_engine
 from app.core.settings import Settings
 from app.services.acceptance import CandidateIn, decide_and_store
 from app.services.datasets import ensure_default_dataset, get_dataset
 from app.services.pool import PoolRegistry
+from filters.index import VectorIndex
 
 
 @pytest.fixture
@@ -68,3 +73,45 @@ def test_a_saved_index_that_disagrees_with_the_database_is_rebuilt(tmp_path, eng
         fresh = PoolRegistry(engine, embedder, settings.resolved_index_dir())
         rebuilt = fresh.get(dataset)
     assert len(rebuilt.chain.vectors) == seeds
+
+
+def test_a_cold_start_builds_the_graph_in_the_background_then_saves_it(
+    tmp_path, engine, embedder, small_saves, monkeypatch
+):
+    monkeypatch.setattr(chain_module, "VectorIndex", functools.partial(VectorIndex, ann_min_size=50))
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/pool.db", _env_file=None)
+    registry = PoolRegistry(engine, embedder, settings.resolved_index_dir())
+    with Session(engine, expire_on_commit=False) as session:
+        ensure_default_dataset(session, registry, settings)  # 129 seeds
+        dataset = get_dataset(session, "default")
+    path = registry.index_path(dataset.id)
+    registry.invalidate(dataset.id)
+    path.unlink(missing_ok=True)
+    pool = registry.get(dataset)  # nothing saved: the graph is built from the stored vectors
+    assert pool.chain.vectors.wait_built(30)
+    assert pool.chain.vectors.kind == "hnsw" and len(pool.chain.vectors) == 129
+    saved = VectorIndex.load(path)  # saved once built, even when it finished before get() returned
+    assert saved.kind == "hnsw" and sorted(saved.ids().tolist()) == sorted(pool.chain.vectors.ids().tolist())
+
+
+def test_a_graph_built_for_a_dropped_pool_is_not_saved(tmp_path, engine, embedder, small_saves, monkeypatch):
+    monkeypatch.setattr(chain_module, "VectorIndex", functools.partial(VectorIndex, ann_min_size=50))
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/pool.db", _env_file=None)
+    registry = PoolRegistry(engine, embedder, settings.resolved_index_dir())
+    with Session(engine, expire_on_commit=False) as session:
+        ensure_default_dataset(session, registry, settings)
+        dataset = get_dataset(session, "default")
+    release = threading.Event()
+    original = VectorIndex._new_hnsw
+    monkeypatch.setattr(VectorIndex, "_new_hnsw", lambda self: release.wait(10) and original(self))
+    path = registry.index_path(dataset.id)
+    registry.invalidate(dataset.id)
+    path.unlink(missing_ok=True)
+    pool = registry.get(dataset)
+    assert pool.chain.vectors.building and registry.building() == ["default"]
+    registry.save_all()  # a graph still being built is not saved half-done (nor as the flat stand-in)
+    assert not path.exists()
+    registry.forget(dataset.id)  # the dataset is deleted before its graph is done
+    release.set()
+    assert pool.chain.vectors.wait_built(30) and pool.chain.vectors.kind == "hnsw"
+    assert not path.exists() and registry.building() == []
