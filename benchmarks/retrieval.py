@@ -32,6 +32,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -116,6 +117,23 @@ def start_server(db: Path, extra_env: dict[str, str]) -> tuple[subprocess.Popen,
     raise SystemExit("server was not ready within 120 s")
 
 
+def cpu_ticks() -> list[int] | None:
+    """The machine's CPU time counters (``/proc/stat``: user … steal), or None where there are none."""
+    try:
+        with open("/proc/stat") as stat:
+            return [int(field) for field in stat.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+
+
+def steal_share(before: list[int] | None, after: list[int] | None) -> float | None:
+    """Share of the CPU time between two readings that was stolen (given to other virtual machines)."""
+    if before is None or after is None:
+        return None
+    spent = [b - a for a, b in zip(before, after, strict=True)]
+    return spent[7] / sum(spent) if sum(spent) else 0.0
+
+
 def wait_for_saved_graph(folder: Path, started: float, limit_s: float = 300) -> float:
     """Seconds from ``started`` until the service has saved a built index into ``folder``."""
     while time.perf_counter() - started < limit_s:
@@ -126,51 +144,91 @@ def wait_for_saved_graph(folder: Path, started: float, limit_s: float = 300) -> 
 
 
 # ---------------------------------------------------------------- load generator (its own process)
-async def _one(client, queries: list[str], rng: random.Random) -> float:
+class LeanClient:
+    """Keep-alive HTTP/1.1 GETs over plain asyncio streams, one request per connection at a time.
+
+    The load generator shares the 2 cores with the service; httpx spent about 2 ms of CPU per request
+    here, this client a fraction of that, so the figures are the service's, not the client's.
+    """
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+
+    async def get(self, target: str) -> tuple[int, bytes]:
+        while self.idle:  # a kept-alive connection the server closed meanwhile is dropped, once
+            try:
+                return await self._exchange(*self.idle.pop(), target)
+            except (asyncio.IncompleteReadError, ConnectionError):
+                continue
+        return await self._exchange(*await asyncio.open_connection("127.0.0.1", self.port), target)
+
+    async def _exchange(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, target: str
+    ) -> tuple[int, bytes]:
+        try:
+            writer.write(f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+            body = await reader.readexactly(length)
+        except BaseException:
+            writer.close()
+            raise
+        self.idle.append((reader, writer))
+        return int(head.split(b" ", 2)[1]), body
+
+    def close(self) -> None:
+        for _, writer in self.idle:
+            writer.close()
+
+
+async def _one(client: LeanClient, queries: list[str], rng: random.Random) -> float:
     started = time.perf_counter()
-    response = await client.get(f"/v1/datasets/{DATASET}/similar", params={"q": rng.choice(queries), "k": 10})
-    if response.status_code != 200 or not response.json()["items"]:
-        raise RuntimeError(f"bad answer {response.status_code}: {response.text[:200]}")
+    query = urlencode({"q": rng.choice(queries), "k": 10})
+    status, body = await client.get(f"/v1/datasets/{DATASET}/similar?{query}")
+    if status != 200 or b'"items":[{' not in body:
+        raise RuntimeError(f"bad answer {status}: {body[:200]!r}")
     return started
 
 
 async def open_loop(queries: list[str], rate: float, seconds: float) -> dict:
-    import httpx
-
     rng = random.Random(1)
     latencies: list[float] = []
-    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{PORT}", limits=limits, timeout=30) as client:
-        begin = time.perf_counter()
-        total = int(rate * seconds)
+    client = LeanClient(PORT)
+    begin = time.perf_counter()
+    total = int(rate * seconds)
 
-        async def fire(i: int) -> None:
-            scheduled = begin + i / rate
-            await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
-            await _one(client, queries, rng)
-            latencies.append(time.perf_counter() - scheduled)  # includes any queueing in the client
+    async def fire(i: int) -> None:
+        scheduled = begin + i / rate
+        await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
+        await _one(client, queries, rng)
+        latencies.append(time.perf_counter() - scheduled)  # includes any queueing in the client
 
-        await asyncio.gather(*(fire(i) for i in range(total)))
-        elapsed = time.perf_counter() - begin
+    await asyncio.gather(*(fire(i) for i in range(total)))
+    elapsed = time.perf_counter() - begin
+    client.close()
     return {"requests": total, "seconds": elapsed, "latencies": latencies}
 
 
 async def closed_loop(queries: list[str], concurrency: int, seconds: float) -> dict:
-    import httpx
-
     rng = random.Random(2)
     latencies: list[float] = []
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{PORT}", timeout=30) as client:
-        begin = time.perf_counter()
-        stop = begin + seconds
+    client = LeanClient(PORT)
+    begin = time.perf_counter()
+    stop = begin + seconds
 
-        async def user() -> None:
-            while time.perf_counter() < stop:
-                started = await _one(client, queries, rng)
-                latencies.append(time.perf_counter() - started)
+    async def user() -> None:
+        while time.perf_counter() < stop:
+            started = await _one(client, queries, rng)
+            latencies.append(time.perf_counter() - started)
 
-        await asyncio.gather(*(user() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - begin
+    await asyncio.gather(*(user() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - begin
+    client.close()
     return {"requests": len(latencies), "seconds": elapsed, "latencies": latencies}
 
 
@@ -237,28 +295,36 @@ def main() -> None:
                 "--seconds",
                 str(args.seconds),
             ]
+            before = cpu_ticks()
             load = subprocess.run(command, capture_output=True, text=True)
+            steal = steal_share(before, cpu_ticks())
             if load.returncode != 0:
                 raise SystemExit(f"load generator failed against {name}:\n{load.stderr[-3000:]}")
         finally:
             server.terminate()
             server.wait(30)
         runs = json.loads(load.stdout)
-        results[name] = (ready_s, summary(runs["open"]), summary(runs["closed"]))
+        results[name] = (ready_s, summary(runs["open"]), summary(runs["closed"]), steal)
     print(
         f"\n/similar over {args.rows} stored rows (k=10, held-out queries, loopback, {os.cpu_count()} cores)"
     )
     header = (
         f"{'config':>11} {'ready s':>8} | open loop {args.rate:.0f} req/s: {'p50 ms':>7} {'p99 ms':>7} "
-        f"{'done/s':>7} | closed loop x{args.concurrency}: {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7}"
+        f"{'done/s':>7} | closed loop x{args.concurrency}: {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} | "
+        f"{'CPU stolen':>10}"
     )
     print(header)
     print("-" * len(header))
-    for name, (ready_s, (o50, o99, orate), (c50, c99, crate)) in results.items():
+    for name, (ready_s, (o50, o99, orate), (c50, c99, crate), steal) in results.items():
+        stolen = "n/a" if steal is None else f"{steal:.0%}"
         print(
             f"{name:>11} {ready_s:>8.1f} | {'':>22}{o50:>7.1f} {o99:>7.1f} {orate:>7.1f} | "
-            f"{'':>16}{crate:>7.1f} {c50:>7.1f} {c99:>7.1f}"
+            f"{'':>16}{crate:>7.1f} {c50:>7.1f} {c99:>7.1f} | {stolen:>10}"
         )
+    print(
+        "CPU stolen: the share of CPU time the hypervisor gave to other guests while the load ran "
+        "(/proc/stat); figures from a run with a large share are the host's, not the service's"
+    )
     base, ours = results["one-by-one"], results["batched"]
     print(
         f"batched vs one-by-one: x{ours[2][2] / base[2][2]:.1f} sustained req/s, "

@@ -84,6 +84,7 @@ class VectorIndex:
         self.ef_construction = ef_construction
         self._ef_search = ef_search
         self._max_id = -1
+        self._unsaved = False  # vectors added (or a graph built) since the last save or load
         self._graph: faiss.IndexHNSW | None = None
         self._index = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
         self._swap_lock = threading.Lock()
@@ -100,6 +101,11 @@ class VectorIndex:
     def kind(self) -> str:
         """``"flat"`` (exact) or ``"hnsw"`` (approximate)."""
         return "flat" if self._graph is None else "hnsw"
+
+    @property
+    def unsaved(self) -> bool:
+        """True when vectors were added (or a graph built) since the index was last saved or loaded."""
+        return self._unsaved
 
     @property
     def building(self) -> bool:
@@ -146,6 +152,7 @@ class VectorIndex:
             else:
                 self._index.add_with_ids(vectors, ids)
             self._max_id = max(self._max_id, int(ids.max()))
+            self._unsaved = True
 
     def add_many(
         self,
@@ -167,6 +174,7 @@ class VectorIndex:
         with self._swap_lock:
             self._index.add_with_ids(vectors, ids)
             self._max_id = max(self._max_id, int(ids.max()))
+            self._unsaved = True
             count = len(self)
             snapshot = (self.ids(), self._index.index.reconstruct_n(0, count))
             self._builder = threading.Thread(
@@ -203,6 +211,7 @@ class VectorIndex:
                 if added:
                     index.add_with_ids(self._index.index.reconstruct_n(count, added), self.ids()[count:])
                 self._index, self._graph = index, graph
+                self._unsaved = True
         except Exception:
             logger.exception("building the HNSW graph failed; the index stays exact (flat)")
             return
@@ -269,7 +278,9 @@ class VectorIndex:
         """Write the index (either kind, with its ids) atomically: a reader never sees a half file."""
         path = Path(path)
         partial = path.with_name(path.name + ".partial")
-        faiss.write_index(self._index, str(partial))
+        with self._swap_lock:
+            faiss.write_index(self._index, str(partial))
+            self._unsaved = False
         os.replace(partial, path)
 
     @classmethod

@@ -263,9 +263,11 @@ class PoolRegistry:
         )
 
     def save_all(self) -> None:
-        """Save the indexes worth saving (the large ones) so the next start loads them."""
+        """Save the indexes worth saving (the large ones, changed since they were loaded or saved) so
+        the next start loads them."""
         for pool in list(self._pools.values()):
-            if pool.chain.vectors is not None and len(pool.chain.vectors) >= SAVE_AFTER_ADDING:
+            vectors = pool.chain.vectors
+            if vectors is not None and len(vectors) >= SAVE_AFTER_ADDING and vectors.unsaved:
                 self._save(pool)
 
     def _embed_missing(

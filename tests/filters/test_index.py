@@ -320,3 +320,18 @@ def test_a_failed_background_build_leaves_an_exact_index(monkeypatch):
     np.testing.assert_array_equal(
         index.search(queries, 5)[1], brute_force(vectors, np.arange(60), queries, 5)
     )
+
+
+def test_unsaved_tracks_changes_since_the_last_save_or_load(tmp_path, held_build):
+    index = VectorIndex(DIM, ann_min_size=50)
+    assert not index.unsaved
+    index.add([1, 2], random_unit_vectors(2))
+    assert index.unsaved
+    index.save(tmp_path / "a.faiss")
+    assert not index.unsaved and not VectorIndex.load(tmp_path / "a.faiss").unsaved
+    index.add_many(np.arange(10, 70), random_unit_vectors(60, seed=12), background=True)
+    index.save(tmp_path / "b.faiss")  # saved mid-build: the flat stand-in
+    assert not index.unsaved
+    held_build.set()
+    assert index.wait_built(10) and index.kind == "hnsw"
+    assert index.unsaved  # the graph itself is not saved yet

@@ -92,6 +92,15 @@ def test_a_cold_start_builds_the_graph_in_the_background_then_saves_it(
     assert pool.chain.vectors.kind == "hnsw" and len(pool.chain.vectors) == 129
     saved = VectorIndex.load(path)  # saved once built, even when it finished before get() returned
     assert saved.kind == "hnsw" and sorted(saved.ids().tolist()) == sorted(pool.chain.vectors.ids().tolist())
+    written = path.stat().st_mtime_ns
+    registry.save_all()  # unchanged since it was saved: not written again
+    assert path.stat().st_mtime_ns == written
+    with Session(engine, expire_on_commit=False) as session:
+        text = "Plan a weekend of indoor activities for two bored teenagers."
+        outcome = decide_and_store(session, registry, pool, [CandidateIn(text, "submitted")])[0]
+        assert outcome.decision.accepted
+    registry.save_all()
+    assert len(VectorIndex.load(path)) == 130
 
 
 def test_a_graph_built_for_a_dropped_pool_is_not_saved(tmp_path, engine, embedder, small_saves, monkeypatch):
