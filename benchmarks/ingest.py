@@ -27,12 +27,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from rouge_score.rouge_scorer import _score_lcs  # noqa: E402
-
 from benchmarks.corpus import CACHE, load_corpus  # noqa: E402
+from benchmarks.novelty_gate import THRESHOLD, brute_force  # noqa: E402
 from filters.unicode_text import rouge_score_tokens  # noqa: E402
-
-THRESHOLD = 0.7
 
 
 def run_ingest(source: Path, filters: str | None) -> tuple[float, float, list[dict]]:
@@ -76,7 +73,7 @@ def brute_force_loop(texts: list[str]) -> tuple[list[bool], float]:
     started = time.perf_counter()
     for text in texts:
         tokens = rouge_score_tokens(text)
-        best = max((_score_lcs(tokens, other).fmeasure for other in kept), default=0.0)
+        best = brute_force(tokens, kept)
         pairs += len(kept)
         decisions.append(best <= THRESHOLD)
         if best <= THRESHOLD:

@@ -156,7 +156,7 @@ class LeanClient:
         self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
 
     async def get(self, target: str) -> tuple[int, bytes]:
-        while self.idle:  # a kept-alive connection the server closed meanwhile is dropped, once
+        while self.idle:  # kept-alive connections the server closed meanwhile are dropped
             try:
                 return await self._exchange(*self.idle.pop(), target)
             except (asyncio.IncompleteReadError, ConnectionError):

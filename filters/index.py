@@ -149,10 +149,9 @@ class VectorIndex:
         with self._swap_lock:
             if self._switches_at(len(ids)) and not self.building:
                 self._switch_to_hnsw(ids, vectors)
+                self._noted(ids)
             else:
-                self._index.add_with_ids(vectors, ids)
-            self._max_id = max(self._max_id, int(ids.max()))
-            self._unsaved = True
+                self._append(ids, vectors)
 
     def add_many(
         self,
@@ -172,9 +171,7 @@ class VectorIndex:
             self.add(ids, vectors)
             return
         with self._swap_lock:
-            self._index.add_with_ids(vectors, ids)
-            self._max_id = max(self._max_id, int(ids.max()))
-            self._unsaved = True
+            self._append(ids, vectors)
             count = len(self)
             snapshot = (self.ids(), self._index.index.reconstruct_n(0, count))
             self._builder = threading.Thread(
@@ -191,6 +188,15 @@ class VectorIndex:
         if len(ids) != len(vectors):
             raise ValueError(f"{len(ids)} ids for {len(vectors)} vectors")
         return ids, vectors
+
+    def _append(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        """Add to the current index as it is (no switch); call with the swap lock held."""
+        self._index.add_with_ids(vectors, ids)
+        self._noted(ids)
+
+    def _noted(self, ids: np.ndarray) -> None:
+        self._max_id = max(self._max_id, int(ids.max()))
+        self._unsaved = True
 
     def _switches_at(self, adding: int) -> bool:
         """Whether adding ``adding`` vectors makes a flat index reach the switch point."""

@@ -170,7 +170,7 @@ class PoolRegistry:
                 background=True,
                 on_built=lambda: self._save_if_current(pool),
             )
-        if dimension and len(fresh) >= SAVE_AFTER_ADDING and not pool.chain.vectors.building:
+        if dimension and len(fresh) >= SAVE_AFTER_ADDING:  # a graph still building saves itself
             self._save(pool)
         logger.info(
             "built pool of dataset %s: %d items (%d vectors from a saved index) in %.2fs",
