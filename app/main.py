@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from app.api.errors import install_error_handlers
 from app.api.routes import datasets, exports, health, imports, instances, instructions, jobs, schedules
 from app.core.settings import Settings
-from app.services.runtime import Runtime
+from app.runtime import Runtime
 from filters.embedding import Embedder
 from generators.backends import LLMBackend
 

@@ -1,7 +1,7 @@
 """Generation throughput against an OpenAI-compatible server: is the service the bottleneck?
 
-Starts the fake OpenAI-compatible server (``app/fake_openai_server.py``) with a speed model like a GPU
-server's: at most ``--capacity`` requests served at once (the rest queue, as in vLLM's scheduler), each
+Starts the fake OpenAI-compatible server (``tests/support/fake_openai_server.py``) with a speed model
+like a GPU server's: at most ``--capacity`` requests served at once (the rest queue, as in vLLM's scheduler), each
 taking ``--latency`` seconds plus its completion tokens at ``--tokens-per-s``. For each in-flight
 concurrency (``SI_MAX_IN_FLIGHT``) it builds the real service (``create_app``: HTTP API, job worker,
 dispatcher, real MiniLM embedder, ROUGE and embedding filters, SQLite ledger), starts one job through
@@ -100,8 +100,8 @@ async def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
-    from app.fake_openai_server import FakeOpenAIServer
     from filters.embedding import SentenceTransformerEmbedder
+    from tests.support.fake_openai_server import FakeOpenAIServer
 
     embedder = SentenceTransformerEmbedder()
     points = [int(c) for c in args.concurrency.split(",")]

@@ -9,10 +9,10 @@ from fastapi import Depends, Path, Request
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from app.datasets.service import get_dataset
 from app.models import Dataset
-from app.services.datasets import get_dataset
-from app.services.pool import DatasetPool
-from app.services.runtime import Runtime
+from app.pipeline.pools import DatasetPool
+from app.runtime import Runtime
 
 
 def _runtime(request: Request) -> Runtime:

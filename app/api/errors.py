@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.services.errors import ServiceError
+from app.core.errors import ServiceError
 
 logger = logging.getLogger(__name__)
 

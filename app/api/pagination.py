@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Query
 from sqlmodel import Session, col
 
-from app.services.errors import InvalidInput
+from app.core.errors import InvalidInput
 
 # the query parameters every listing takes
 DecisionParam = Literal["accepted", "rejected", "all"]

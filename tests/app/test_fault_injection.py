@@ -11,11 +11,11 @@ import pytest
 from sqlmodel import Session, func, select
 
 from app.core.settings import Settings
-from app.fake_openai_server import FakeOpenAIServer
 from app.models import Generation, Instruction, Job
 from generators.backends.openai_backend import OpenAIBackend
 from tests.app.helpers import start_job, wait_for_job
 from tests.conftest import assert_error
+from tests.support.fake_openai_server import FakeOpenAIServer
 
 
 @pytest.fixture

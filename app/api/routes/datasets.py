@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response, status
 from sqlmodel import select
 
 from app.api.deps import DatasetDep, RuntimeDep, SessionDep
+from app.datasets import service
 from app.models import (
     Dataset,
     DatasetCreate,
@@ -13,7 +14,6 @@ from app.models import (
     SeedUpload,
     SeedUploadResult,
 )
-from app.services import datasets as service
 from generators.tasks import Instance, Task
 
 router = APIRouter(prefix="/v1/datasets", tags=["datasets"])

@@ -9,8 +9,9 @@ from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 
 from app.api.deps import DatasetDep, RuntimeDep, SessionDep
+from app.exports import formats as exports
+from app.exports import snapshots
 from app.models import SnapshotCreate, SnapshotPublic
-from app.services import exports, snapshots
 
 router = APIRouter(prefix="/v1/datasets/{name}", tags=["exports"])
 

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import DatasetDep, RuntimeDep, SessionDep
-from app.services import imports as service
-from app.services.errors import InvalidInput
+from app.core.errors import InvalidInput
+from app.exports import imports as service
 
 router = APIRouter(prefix="/v1/datasets/{name}", tags=["imports"])
 

@@ -7,9 +7,9 @@ from sqlmodel import select
 
 from app.api.deps import DatasetDep, RuntimeDep, SessionDep
 from app.api.pagination import DecisionParam, LimitParam, decision_filter, keyset_page
+from app.jobs.service import job_public
 from app.models import InstanceJobCreate, JobPublic, TaskInstance, TaskInstancePage, TaskInstancePublic
-from app.services.instance_stage import create_instance_job
-from app.services.jobs import job_public
+from app.pipeline.instance_stage import create_instance_job
 
 router = APIRouter(prefix="/v1/datasets/{name}", tags=["instances"])
 

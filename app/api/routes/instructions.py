@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from app.api.deps import DatasetDep, PoolDep, RuntimeDep, SessionDep
 from app.api.pagination import DecisionParam, LimitParam, decision_filter, keyset_page
+from app.core.errors import InvalidInput
 from app.models import (
     CandidateResult,
     CandidateSubmit,
@@ -17,8 +18,7 @@ from app.models import (
     InstructionPublic,
     SimilarResult,
 )
-from app.services.acceptance import CandidateIn, decide_and_store, decision_public
-from app.services.errors import InvalidInput
+from app.pipeline.acceptor import CandidateIn, decide_and_store, decision_public
 
 router = APIRouter(prefix="/v1/datasets/{name}", tags=["instructions"])
 

@@ -9,10 +9,10 @@ from sqlmodel import col, select
 from sse_starlette.sse import EventSourceResponse
 
 from app.api.deps import DatasetDep, RuntimeDep, SessionDep
+from app.core.errors import InvalidInput
+from app.jobs import service
+from app.jobs.backpressure import ensure_queue_has_room
 from app.models import JOB_STATES, Dataset, Generation, GenerationPublic, Job, JobCreate, JobPublic
-from app.services import jobs as service
-from app.services.backpressure import ensure_queue_has_room
-from app.services.errors import InvalidInput
 
 router = APIRouter(tags=["jobs"])
 

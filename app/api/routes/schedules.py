@@ -6,8 +6,8 @@ from fastapi import APIRouter, Response, status
 from sqlmodel import col, select
 
 from app.api.deps import SessionDep
+from app.jobs import schedules as service
 from app.models import Dataset, Schedule, ScheduleCreate, SchedulePublic
-from app.services import schedules as service
 
 router = APIRouter(prefix="/v1/schedules", tags=["schedules"])
 

@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session, select
 
+from app.jobs.schedules import fire_due
 from app.models import Job, Schedule
-from app.services.schedules import fire_due
 from tests.conftest import assert_error
 
 pytestmark = pytest.mark.both_databases

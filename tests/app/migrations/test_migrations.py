@@ -15,8 +15,8 @@ from sqlmodel import Session, SQLModel, select
 
 from app.core.db import create_tables, make_engine
 from app.core.migrations import alembic_config
+from app.jobs.leases import claim
 from app.models import Dataset, Instruction, Job
-from app.services.leases import claim
 from tests.postgres import fresh_schema
 
 VERSIONS = Path(__file__).resolve().parents[3] / "app" / "migrations" / "versions"

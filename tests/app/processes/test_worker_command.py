@@ -11,10 +11,10 @@ from pathlib import Path
 from sqlmodel import Session
 
 from app.core.settings import Settings
+from app.datasets.service import get_dataset
+from app.jobs.service import create_job
 from app.models import Job, JobCreate
-from app.services.datasets import get_dataset
-from app.services.jobs import create_job
-from app.services.runtime import Runtime
+from app.runtime import Runtime
 from generators.backends.fake import FakeBackend
 from tests.app.processes.test_worker_processes import PROJECT_ROOT, wait_until
 

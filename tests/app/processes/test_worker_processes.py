@@ -22,11 +22,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from app.core.settings import Settings
+from app.datasets.service import get_dataset
+from app.jobs.schedules import create_schedule, set_paused
+from app.jobs.service import create_job
 from app.models import Instruction, Job, JobCreate, Schedule, ScheduleCreate
-from app.services.datasets import get_dataset
-from app.services.jobs import create_job
-from app.services.runtime import Runtime
-from app.services.schedules import create_schedule, set_paused
+from app.runtime import Runtime
 from generators.backends.fake import FakeBackend
 from tests.postgres import fresh_schema
 

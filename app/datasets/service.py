@@ -1,0 +1,166 @@
+"""Datasets and their seed pools."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, delete, select
+
+from app.core.errors import Conflict, InvalidInput, NotFound
+from app.core.settings import Settings
+from app.models import (
+    Dataset,
+    DatasetCreate,
+    DatasetPublic,
+    Generation,
+    Instruction,
+    Job,
+    Schedule,
+    Snapshot,
+    TaskInstance,
+)
+from app.pipeline.acceptor import accepting
+from app.pipeline.pools import PoolRegistry
+from filters.chain import normalize_for_exact
+from filters.embedding import to_bytes
+from generators.tasks import Task, TaskFileError, load_seed_file
+
+logger = logging.getLogger(__name__)
+
+
+def get_dataset(session: Session, name: str) -> Dataset:
+    dataset = session.exec(select(Dataset).where(Dataset.name == name)).first()
+    if dataset is None:
+        raise NotFound(f"dataset {name!r} does not exist")
+    return dataset
+
+
+def create_dataset(session: Session, data: DatasetCreate, settings: Settings) -> Dataset:
+    if session.exec(select(Dataset).where(Dataset.name == data.name)).first() is not None:
+        raise Conflict(f"dataset {data.name!r} already exists")
+    values = data.model_dump(exclude_none=True)
+    values.setdefault("rouge_threshold", settings.rouge_threshold)
+    values.setdefault("embedding_threshold", settings.embedding_threshold)
+    values.setdefault("heuristics_preset", settings.heuristics_preset)
+    dataset = Dataset.model_validate(values)
+    session.add(dataset)
+    session.flush()
+    return dataset
+
+
+def add_seeds(
+    session: Session, registry: PoolRegistry, dataset: Dataset, tasks: Sequence[Task]
+) -> tuple[int, int]:
+    """Add seed tasks to a dataset's pool (no filtering); returns ``(added, skipped_duplicates)``.
+
+    Seeds whose text equals an existing pool item (ignoring case and spacing) are skipped.
+    """
+    pool = registry.get(dataset)
+    with accepting(session, registry, pool):
+        known = set(pool.chain.exact)
+        fresh: list[Task] = []
+        for task in tasks:
+            key = normalize_for_exact(task.instruction)
+            if key not in known:
+                known.add(key)
+                fresh.append(task)
+        vectors = (
+            registry.embedder.embed([t.instruction for t in fresh]) if (registry.embedder and fresh) else None
+        )
+        for position, task in enumerate(fresh):
+            row = Instruction(
+                dataset_id=dataset.id,
+                origin="seed",
+                instruction=task.instruction,
+                name=task.name,
+                instances=[{"input": i.input, "output": i.output} for i in task.instances],
+                is_classification=task.is_classification,
+                accepted=True,
+                embedding=to_bytes(vectors[position]) if vectors is not None else None,
+            )
+            session.add(row)
+            session.flush()
+            pool.add(row, vectors[position] if vectors is not None else None)
+    return len(fresh), len(tasks) - len(fresh)
+
+
+def load_seeds_from_file(path: str | Path) -> list[Task]:
+    try:
+        return load_seed_file(path)
+    except TaskFileError as exc:
+        raise InvalidInput(str(exc)) from None
+
+
+def dataset_counts(session: Session, dataset_id: int) -> dict[str, int]:
+    rows = session.exec(
+        select(Instruction.origin, Instruction.accepted, func.count())
+        .where(Instruction.dataset_id == dataset_id)
+        .group_by(Instruction.origin, Instruction.accepted)
+    ).all()
+    counts = {"seed_count": 0, "accepted_count": 0, "rejected_count": 0}
+    for origin, accepted, n in rows:
+        if origin == "seed":
+            counts["seed_count"] += n
+        else:
+            counts["accepted_count" if accepted else "rejected_count"] += n
+    return counts
+
+
+def rejection_counts(session: Session, dataset_id: int) -> dict[str, int]:
+    rows = session.exec(
+        select(Instruction.rule, func.count())
+        .where(Instruction.dataset_id == dataset_id, col(Instruction.accepted).is_(False))
+        .group_by(Instruction.rule)
+    ).all()
+    return {rule: n for rule, n in sorted(rows, key=lambda r: -r[1])}
+
+
+def instance_counts(session: Session, dataset_id: int) -> dict[str, int]:
+    """Instances per decision: ``accepted`` and each rejecting rule id."""
+    rows = session.exec(
+        select(TaskInstance.rule, func.count())
+        .where(TaskInstance.dataset_id == dataset_id)
+        .group_by(TaskInstance.rule)
+    ).all()
+    return {rule or "accepted": n for rule, n in sorted(rows, key=lambda r: -r[1])}
+
+
+def to_public(session: Session, dataset: Dataset) -> DatasetPublic:
+    return DatasetPublic.model_validate(dataset, update=dataset_counts(session, dataset.id))
+
+
+def delete_dataset(session: Session, registry: PoolRegistry, dataset: Dataset) -> None:
+    active = session.exec(
+        select(Job).where(Job.dataset_id == dataset.id, col(Job.status).in_(("queued", "running")))
+    ).first()
+    if active is not None:
+        raise Conflict(f"dataset {dataset.name!r} has an active job ({active.id}); cancel it first")
+    for table in (TaskInstance, Snapshot, Instruction, Generation, Job, Schedule):
+        session.exec(delete(table).where(table.dataset_id == dataset.id))
+    session.delete(dataset)
+    session.commit()
+    registry.forget(dataset.id)
+
+
+def ensure_default_dataset(session: Session, registry: PoolRegistry, settings: Settings) -> None:
+    """Create the configured default dataset from the shipped seeds when it does not exist yet."""
+    name = settings.default_dataset
+    if not name or session.exec(select(Dataset).where(Dataset.name == name)).first():
+        return
+    tasks = load_seeds_from_file(settings.seed_dir / settings.default_seed_file)
+    try:
+        dataset = create_dataset(
+            session,
+            DatasetCreate(name=name, description=(f"seeded from {settings.default_seed_file}")),
+            settings,
+        )
+        session.commit()
+    except IntegrityError:  # another process starting at the same time created it
+        session.rollback()
+        return
+    added, _ = add_seeds(session, registry, dataset, tasks)
+    logger.info("created dataset %s with %d seed tasks", name, added)

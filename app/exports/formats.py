@@ -1,0 +1,324 @@
+"""Exports of a dataset's triplets, streamed: rows are read in batches and written as they come.
+
+Rows are the accepted instances of accepted tasks (``task_instance``), in id order, optionally preceded by
+the seed tasks' own instances (``include_seeds``), or exactly the rows a snapshot recorded.
+
+**Splits** are by task, so every instance of a task lands in the same split (no near-copies of a test
+example in training): ``u = int(sha256(f"{seed}:{task_id}")[:8]) / 2**64``; ``u < test`` → ``test``,
+``u < test + validation`` → ``validation``, else ``train``. The same seed, fractions and rows give the
+same splits on every run and machine.
+
+**Formats** (user turn = the instruction, then a blank line and the input when there is one):
+
+- ``alpaca``: a JSON array of ``{instruction, input, output}``.
+- ``sharegpt``: a JSON array of ``{id, conversations: [{from: human, value}, {from: gpt, value}]}``.
+- ``openai``: JSONL of ``{messages: [{role: user, content}, {role: assistant, content}]}`` (chat
+  fine-tuning format).
+- ``parquet``: columns ``id, task_id, instruction, input, output, is_classification, origin, split``;
+  one row group per batch; ``datasets.load_dataset("parquet", ...)`` reads it.
+- ``jsonl``: our own rows with full provenance: the task's decision (rule, ROUGE-L and cosine scores and
+  neighbours, job), the instance's decision, and the generation-ledger ids of the task and its instances.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from app.core.errors import InvalidInput
+from app.models import Dataset, Instruction, Snapshot, TaskInstance
+
+FORMATS: dict[str, tuple[str, str]] = {  # format -> (media type, file extension)
+    "alpaca": ("application/json", "json"),
+    "sharegpt": ("application/json", "json"),
+    "openai": ("application/x-ndjson", "jsonl"),
+    "parquet": ("application/vnd.apache.parquet", "parquet"),
+    "jsonl": ("application/x-ndjson", "jsonl"),
+}
+SPLITS = ("train", "validation", "test")
+BATCH = 500
+
+
+@dataclass(frozen=True)
+class SplitSpec:
+    seed: int = 0
+    validation: float = 0.1
+    test: float = 0.1
+
+    def __post_init__(self) -> None:
+        if not (0 <= self.validation <= 1 and 0 <= self.test <= 1 and self.validation + self.test <= 1):
+            raise InvalidInput("validation and test fractions must be between 0 and 1 and sum to at most 1")
+
+    def split_of(self, task_id: int) -> str:
+        digest = hashlib.sha256(f"{self.seed}:{task_id}".encode()).digest()
+        u = int.from_bytes(digest[:8], "big") / 2**64
+        if u < self.test:
+            return "test"
+        return "validation" if u < self.test + self.validation else "train"
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    id: int | None  # the task_instance id; None for a seed task's own instance
+    task_id: int
+    instruction: str
+    input: str
+    output: str
+    is_classification: bool | None
+    origin: str
+    split: str
+    provenance: dict[str, Any]
+
+    @property
+    def user_turn(self) -> str:
+        return f"{self.instruction}\n\n{self.input}" if self.input else self.instruction
+
+
+@dataclass(frozen=True)
+class ExportSelection:
+    """Which rows: everything accepted now, or a snapshot's recorded ids; and which split."""
+
+    split: str = "all"
+    splits: SplitSpec = SplitSpec()
+    snapshot: Snapshot | None = None
+    include_seeds: bool = False
+
+    def __post_init__(self) -> None:
+        if self.split not in (*SPLITS, "all"):
+            raise InvalidInput(f"unknown split {self.split!r}; splits: {', '.join(SPLITS)}, all")
+
+
+def iter_rows(session: Session, dataset: Dataset, selection: ExportSelection) -> Iterator[ExportRow]:
+    """The selected rows, seeds first, then instances in id order, read ``BATCH`` at a time."""
+    snapshot = selection.snapshot
+    include_seeds = snapshot.include_seeds if snapshot else selection.include_seeds
+    if include_seeds:
+        seed_ids = snapshot.seed_instruction_ids if snapshot else None
+        for task in _batched(session, Instruction, dataset.id, seed_ids, _seed_filter):
+            for position, pair in enumerate(task.instances or []):
+                row = _row(task, None, pair["input"], pair["output"], selection.splits, position)
+                if selection.split in ("all", row.split):
+                    yield row
+    instance_ids = snapshot.instance_ids if snapshot else None
+    for batch in _chunks(_batched(session, TaskInstance, dataset.id, instance_ids, _accepted_filter)):
+        tasks = {
+            t.id: t
+            for t in session.exec(
+                select(Instruction).where(col(Instruction.id).in_({i.instruction_id for i in batch}))
+            )
+        }
+        for instance in batch:
+            row = _row(
+                tasks[instance.instruction_id], instance, instance.input, instance.output, selection.splits
+            )
+            if selection.split in ("all", row.split):
+                yield row
+
+
+def _seed_filter(query):  # type: ignore[no-untyped-def]
+    return query.where(Instruction.origin == "seed")
+
+
+def _accepted_filter(query):  # type: ignore[no-untyped-def]
+    return query.where(col(TaskInstance.accepted).is_(True))
+
+
+def _batched(session: Session, table, dataset_id: int, ids: Sequence[int] | None, narrow) -> Iterator:  # type: ignore[no-untyped-def]
+    """Rows of ``table`` in id order by keyset pagination; exactly ``ids`` when given (a snapshot)."""
+    if ids is not None:
+        for start in range(0, len(ids), BATCH):
+            wanted = ids[start : start + BATCH]
+            found = {r.id: r for r in session.exec(select(table).where(col(table.id).in_(wanted)))}
+            yield from (found[i] for i in wanted if i in found)
+        return
+    last = 0
+    while True:
+        query = select(table).where(table.dataset_id == dataset_id, col(table.id) > last)
+        rows = session.exec(narrow(query).order_by(col(table.id)).limit(BATCH)).all()
+        yield from rows
+        if len(rows) < BATCH:
+            return
+        last = rows[-1].id
+
+
+def _chunks(rows: Iterable[TaskInstance]) -> Iterator[list[TaskInstance]]:
+    batch: list[TaskInstance] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _row(
+    task: Instruction,
+    instance: TaskInstance | None,
+    input_text: str,
+    output: str,
+    splits: SplitSpec,
+    seed_position: int | None = None,
+) -> ExportRow:
+    provenance = {
+        "task": {
+            "origin": task.origin,
+            "rule": task.rule,
+            "max_rouge_l": task.max_rouge_l,
+            "rouge_neighbor_id": task.rouge_neighbor_id,
+            "max_cosine": task.max_cosine,
+            "cosine_neighbor_id": task.cosine_neighbor_id,
+            "job_id": task.job_id,
+            "generation_id": task.generation_id,
+        },
+        "instance": {
+            "origin": instance.origin if instance else "seed",
+            "seed_position": seed_position,
+            "accepted": True,
+            "job_id": instance.job_id if instance else None,
+            "generation_id": instance.generation_id if instance else None,
+        },
+    }
+    return ExportRow(
+        id=instance.id if instance else None,
+        task_id=task.id,
+        instruction=task.instruction,
+        input=input_text,
+        output=output,
+        is_classification=task.is_classification,
+        origin=task.origin,
+        split=splits.split_of(task.id),
+        provenance=provenance,
+    )
+
+
+# ----------------------------------------------------------------- writers
+def render(rows: Iterable[ExportRow], fmt: str) -> Iterator[bytes]:
+    """The export as a stream of byte chunks."""
+    if fmt not in FORMATS:
+        raise InvalidInput(f"unknown format {fmt!r}; formats: {', '.join(FORMATS)}")
+    if fmt == "parquet":
+        return _parquet(rows)
+    encode = _RECORDS[fmt]
+    if fmt in ("alpaca", "sharegpt"):
+        return _json_array(encode(r) for r in rows)
+    return (json.dumps(encode(r), ensure_ascii=False).encode() + b"\n" for r in rows)
+
+
+def _alpaca(row: ExportRow) -> dict[str, Any]:
+    return {"instruction": row.instruction, "input": row.input, "output": row.output}
+
+
+def _sharegpt(row: ExportRow) -> dict[str, Any]:
+    return {
+        "id": _row_key(row),
+        "conversations": [{"from": "human", "value": row.user_turn}, {"from": "gpt", "value": row.output}],
+    }
+
+
+def _openai(row: ExportRow) -> dict[str, Any]:
+    return {
+        "messages": [{"role": "user", "content": row.user_turn}, {"role": "assistant", "content": row.output}]
+    }
+
+
+def _provenance(row: ExportRow) -> dict[str, Any]:
+    fields = asdict(row)
+    return {**{k: v for k, v in fields.items() if k != "provenance"}, **fields["provenance"]}
+
+
+_RECORDS = {"alpaca": _alpaca, "sharegpt": _sharegpt, "openai": _openai, "jsonl": _provenance}
+
+
+def _row_key(row: ExportRow) -> str:
+    return (
+        f"instance-{row.id}"
+        if row.id is not None
+        else f"seed-{row.task_id}-{row.provenance['instance']['seed_position']}"
+    )
+
+
+def _json_array(records: Iterable[dict[str, Any]]) -> Iterator[bytes]:
+    yield b"["
+    separator = b"\n"
+    for record in records:
+        yield separator + json.dumps(record, ensure_ascii=False).encode()
+        separator = b",\n"
+    yield b"\n]\n"
+
+
+PARQUET_COLUMNS = ("id", "task_id", "instruction", "input", "output", "is_classification", "origin", "split")
+
+
+class _ChunkSink(io.RawIOBase):
+    """A write-only file that hands out what was written so far (Parquet's footer offsets need ``tell``)."""
+
+    def __init__(self) -> None:
+        self._chunks: list[bytes] = []
+        self._position = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:  # type: ignore[no-untyped-def, override]
+        chunk = bytes(data)
+        self._chunks.append(chunk)
+        self._position += len(chunk)
+        return len(chunk)
+
+    def tell(self) -> int:
+        return self._position
+
+    def drain(self) -> bytes:
+        out, self._chunks = b"".join(self._chunks), []
+        return out
+
+
+def _parquet(rows: Iterable[ExportRow]) -> Iterator[bytes]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pa.schema(
+        [
+            ("id", pa.int64()),
+            ("task_id", pa.int64()),
+            ("instruction", pa.string()),
+            ("input", pa.string()),
+            ("output", pa.string()),
+            ("is_classification", pa.bool_()),
+            ("origin", pa.string()),
+            ("split", pa.string()),
+        ]
+    )
+    sink = _ChunkSink()
+    writer = pq.ParquetWriter(pa.PythonFile(sink, mode="w"), schema)
+    batch: list[ExportRow] = []
+
+    def flush() -> bytes:
+        columns = {name: [getattr(r, name) for r in batch] for name in PARQUET_COLUMNS}
+        writer.write_table(pa.Table.from_pydict(columns, schema=schema))
+        batch.clear()
+        return sink.drain()
+
+    try:
+        for row in rows:
+            batch.append(row)
+            if len(batch) == BATCH:
+                yield flush()
+        if batch:
+            yield flush()
+    finally:
+        writer.close()
+    yield sink.drain()
+
+
+def export_filename(dataset: Dataset, fmt: str, selection: ExportSelection) -> str:
+    version = f"-snapshot{selection.snapshot.id}" if selection.snapshot else ""
+    split = "" if selection.split == "all" else f"-{selection.split}"
+    return f"{dataset.name}{version}{split}-{fmt}.{FORMATS[fmt][1]}"

@@ -1,0 +1,106 @@
+"""Imports of Alpaca, ShareGPT and Self-Instruct files, as seeds or as candidates through the chain.
+
+The whole file is parsed and validated first (errors name ``file:line``), then stored in one
+transaction, so a bad file stores nothing.
+
+- ``seeds``: every task joins the seed pool with its instances (exact duplicates of pool items skipped).
+- ``candidates``: every instruction is decided by the dataset's filter chain in file order (origin
+  ``ingested``); the instances of an accepted task go through the instance filters and are stored in
+  ``task_instance`` with their decisions, exactly like generated ones, so exports include them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from sqlmodel import Session
+
+from app.core.errors import InvalidInput
+from app.datasets.service import add_seeds
+from app.models import Dataset
+from app.pipeline.acceptor import CandidateIn, Outcome, accepting, decide
+from app.pipeline.instance_stage import instance_row
+from app.pipeline.pools import PoolRegistry
+from filters.instances import filter_instances
+from generators.tasks import IMPORT_FORMATS, Task, TaskFileError, parse_import
+
+IMPORT_MODES = ("seeds", "candidates")
+
+
+@dataclass
+class ImportResult:
+    format: str
+    mode: str
+    tasks: int
+    accepted: int = 0
+    rejected: int = 0
+    rejections: dict[str, int] = field(default_factory=dict)
+    instances_accepted: int = 0
+    instance_rejections: dict[str, int] = field(default_factory=dict)
+    skipped_duplicates: int = 0
+
+
+def check_import_options(fmt: str, mode: str) -> None:
+    if fmt not in IMPORT_FORMATS:
+        raise InvalidInput(f"unknown import format {fmt!r}; formats: {', '.join(IMPORT_FORMATS)}")
+    if mode not in IMPORT_MODES:
+        raise InvalidInput(f"unknown import mode {mode!r}; modes: {', '.join(IMPORT_MODES)}")
+
+
+def read_import(text: str, source: str, fmt: str, mode: str) -> list[Task]:
+    """Parse and validate a whole file; raises :class:`InvalidInput` naming ``source:line``."""
+    check_import_options(fmt, mode)
+    try:
+        return group_by_instruction(parse_import(text, source, fmt))
+    except TaskFileError as exc:
+        raise InvalidInput(str(exc)) from None
+
+
+def group_by_instruction(tasks: Sequence[Task]) -> list[Task]:
+    """One task per instruction text: rows of triplet formats (Alpaca, ShareGPT) that repeat an
+    instruction with another input become instances of the first one, in file order."""
+    grouped: dict[str, Task] = {}
+    for task in tasks:
+        first = grouped.get(task.instruction)
+        grouped[task.instruction] = (
+            task if first is None else replace(first, instances=first.instances + task.instances)
+        )
+    return list(grouped.values())
+
+
+def store_import(
+    session: Session, registry: PoolRegistry, dataset: Dataset, tasks: Sequence[Task], fmt: str, mode: str
+) -> ImportResult:
+    result = ImportResult(format=fmt, mode=mode, tasks=len(tasks))
+    if mode == "seeds":
+        result.accepted, result.skipped_duplicates = add_seeds(session, registry, dataset, tasks)
+        return result
+    rejections: Counter[str] = Counter()
+    instance_counts: Counter[str] = Counter()
+
+    def store_instances(outcomes: list[Outcome]) -> None:
+        for outcome, task in zip(outcomes, tasks, strict=False):
+            rejections[outcome.decision.rule or "accepted"] += 1
+            if not outcome.decision.accepted:
+                continue
+            decisions = filter_instances([(i.input, i.output) for i in task.instances])
+            for decision in decisions:
+                session.add(instance_row(outcome.row, "ingested", decision))
+                instance_counts[decision.rule or "accepted"] += 1
+            outcome.row.instances = [{"input": d.input, "output": d.output} for d in decisions if d.accepted]
+            outcome.row.is_classification = task.is_classification if fmt == "self-instruct" else None
+            outcome.row.name = task.name
+            session.add(outcome.row)
+
+    pool = registry.get(dataset)
+    candidates = [CandidateIn(t.instruction, "ingested") for t in tasks]
+    with accepting(session, registry, pool):  # decisions and instances in one transaction
+        store_instances(decide(session, registry, pool, candidates))
+    result.accepted = rejections.pop("accepted", 0)
+    result.rejected = sum(rejections.values())
+    result.rejections = dict(rejections.most_common())
+    result.instances_accepted = instance_counts.pop("accepted", 0)
+    result.instance_rejections = dict(instance_counts.most_common())
+    return result

@@ -1,0 +1,158 @@
+"""Job workers: threads that claim jobs by lease (app/jobs/leases.py), run them and keep them alive.
+
+Any number of worker processes (``selfinstruct worker``, or ``serve`` unless ``--no-worker``) may share
+one database. A heartbeat thread renews the leases of the jobs this process runs every
+``job_heartbeat_s``; a process that dies stops renewing, and once ``job_lease_s`` has passed another
+worker claims the job and resumes it from its stored progress.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from app.jobs.leases import Lease, claim, release, renew, worker_identity
+from app.jobs.service import JobRunner
+from app.models import TERMINAL_STATES, Job, utcnow
+
+logger = logging.getLogger(__name__)
+
+
+class JobWorker:
+    """Threads that claim queued (or abandoned) jobs from the database and run them."""
+
+    def __init__(
+        self,
+        runner_factory: Callable[[], JobRunner],
+        engine: Engine,
+        threads: int,
+        poll_s: float,
+        ready: Callable[[], bool],
+        lease_s: float,
+        heartbeat_s: float,
+    ) -> None:
+        self._runner_factory = runner_factory
+        self._engine = engine
+        self._poll_s = poll_s
+        self._ready = ready
+        self.lease_s = lease_s
+        self._heartbeat_s = heartbeat_s
+        self.owner = worker_identity()
+        self.stop_event = threading.Event()
+        self.wakeup = threading.Event()
+        self._held: dict[int, Lease] = {}
+        self._lost: set[int] = set()
+        self._held_lock = threading.Lock()
+        self._finished = threading.Condition()
+        self._finished_ids: set[int] = set()
+        self._threads = [
+            threading.Thread(target=self._loop, name=f"job-worker-{i}", daemon=True) for i in range(threads)
+        ]
+        self._heartbeat = threading.Thread(target=self._beat, name="job-heartbeat", daemon=True)
+
+    def start(self) -> None:
+        logger.info("job worker %s: %d thread(s), lease %.1fs", self.owner, len(self._threads), self.lease_s)
+        for thread in self._threads:
+            thread.start()
+        self._heartbeat.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self.stop_event.set()
+        self.wakeup.set()
+        for thread in (*self._threads, self._heartbeat):
+            if thread.is_alive():
+                thread.join(timeout)
+
+    def lease_lost(self, job_id: int) -> bool:
+        with self._held_lock:
+            return job_id in self._lost
+
+    def _beat(self) -> None:
+        while not self.stop_event.wait(self._heartbeat_s):
+            with self._held_lock:
+                held = list(self._held.values())
+            if not held:
+                continue
+            try:
+                lost = renew(self._engine, held, self.lease_s)
+            except Exception:  # the database is unreachable: retry at the next beat
+                logger.exception("heartbeat could not renew %d lease(s)", len(held))
+                continue
+            if lost:
+                with self._held_lock:
+                    self._lost.update(lease.job_id for lease in lost)
+
+    def _loop(self) -> None:
+        while not self.stop_event.is_set():
+            lease = claim(self._engine, self.owner, self.lease_s) if self._ready() else None
+            if lease is None:
+                self.wakeup.wait(self._poll_s)
+                self.wakeup.clear()
+                continue
+            self._run(lease)
+
+    def run_one(self, job_id: int, on_progress: Callable[[Job], None] | None = None) -> Job | None:
+        """Claim ``job_id`` and run it in the calling thread (the CLI); ``None`` if it is not claimable."""
+        lease = claim(self._engine, self.owner, self.lease_s, job_id)
+        if lease is None:
+            return None
+        if not self._heartbeat.is_alive():
+            self._heartbeat.start()
+        return self._run(lease, on_progress)
+
+    def _run(self, lease: Lease, on_progress: Callable[[Job], None] | None = None) -> Job | None:
+        with self._held_lock:
+            self._held[lease.job_id] = lease
+        try:
+            job = self._runner_factory().run(lease, on_progress)
+            if job.status in TERMINAL_STATES:
+                self._mark_finished(lease.job_id)
+            return job
+        except Exception:
+            logger.exception("job %s crashed", lease.job_id)
+            self._fail(lease)
+            return None
+        finally:
+            with self._held_lock:
+                self._held.pop(lease.job_id, None)
+                self._lost.discard(lease.job_id)
+
+    def _fail(self, lease: Lease) -> None:
+        with Session(self._engine) as session:
+            release(
+                session,
+                lease,
+                status="failed",
+                error="internal error; see the service log",
+                finished_at=utcnow(),
+            )
+        self._mark_finished(lease.job_id)
+
+    def _mark_finished(self, job_id: int) -> None:
+        with self._finished:
+            self._finished_ids.add(job_id)
+            self._finished.notify_all()
+
+    def wait_for(self, job_id: int, timeout: float) -> bool:
+        """Block until ``job_id`` is finished (by this worker, another one, or cancelled)."""
+
+        def finished() -> bool:
+            if job_id in self._finished_ids:
+                return True
+            with Session(self._engine) as session:
+                status = session.exec(select(Job.status).where(Job.id == job_id)).first()
+            return status in TERMINAL_STATES
+
+        deadline = time.monotonic() + timeout
+        with self._finished:
+            while not finished():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._finished.wait(min(remaining, self._poll_s))
+            return True

@@ -1,0 +1,75 @@
+"""Tables and API schemas.
+
+One ladder per entity: ``XBase`` (shared fields) → table model ``X`` / ``XCreate`` / ``XPublic``.
+``Instruction`` is every instruction a dataset has seen: its seeds (origin ``seed``, always in the pool)
+and every candidate (origin ``generated``, ``submitted`` or ``ingested``) with its decision. The novelty
+pool of a dataset is its seeds plus its accepted candidates; their ids are the FAISS ids.
+"""
+
+from app.models.common import NAME_PATTERN, utcnow
+from app.models.datasets import Dataset, DatasetBase, DatasetCreate, DatasetPublic
+from app.models.generations import Generation, GenerationPublic
+from app.models.instances import (
+    INSTANCE_ORIGINS,
+    InstanceJobCreate,
+    TaskInstance,
+    TaskInstancePage,
+    TaskInstancePublic,
+)
+from app.models.instructions import (
+    CandidateResult,
+    CandidateSubmit,
+    DecisionPublic,
+    InstanceIn,
+    Instruction,
+    InstructionPage,
+    InstructionPublic,
+    SeedIn,
+    SeedUpload,
+    SeedUploadResult,
+    SimilarItem,
+    SimilarResult,
+)
+from app.models.jobs import JOB_STATES, TERMINAL_STATES, Job, JobCreate, JobPublic
+from app.models.schedules import Schedule, ScheduleBase, ScheduleCreate, SchedulePublic
+from app.models.snapshots import Snapshot, SnapshotCreate, SnapshotPublic
+
+__all__ = [
+    "NAME_PATTERN",
+    "utcnow",
+    "DatasetBase",
+    "Dataset",
+    "DatasetCreate",
+    "DatasetPublic",
+    "Instruction",
+    "InstructionPublic",
+    "InstructionPage",
+    "InstanceIn",
+    "SeedIn",
+    "SeedUpload",
+    "SeedUploadResult",
+    "CandidateSubmit",
+    "DecisionPublic",
+    "CandidateResult",
+    "SimilarItem",
+    "SimilarResult",
+    "Generation",
+    "GenerationPublic",
+    "JOB_STATES",
+    "TERMINAL_STATES",
+    "JobCreate",
+    "Job",
+    "JobPublic",
+    "ScheduleBase",
+    "Schedule",
+    "ScheduleCreate",
+    "SchedulePublic",
+    "INSTANCE_ORIGINS",
+    "TaskInstance",
+    "InstanceJobCreate",
+    "TaskInstancePublic",
+    "TaskInstancePage",
+    "SnapshotCreate",
+    "Snapshot",
+    "SnapshotPublic",
+]

@@ -1,0 +1,68 @@
+"""Datasets: tables and API schemas."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from pydantic import field_validator
+from sqlalchemy import JSON, Column
+from sqlmodel import Field, SQLModel
+
+from app.models.common import NAME_PATTERN, utcnow
+
+
+class DatasetBase(SQLModel):
+    name: str = Field(index=True, unique=True, max_length=64)
+    description: str = Field(default="", max_length=2000)
+    rouge_threshold: float = Field(default=0.7, ge=0.0, le=1.0)
+    embedding_threshold: float = Field(default=0.85, ge=0.0, le=1.0)
+    heuristics_preset: str = Field(default="self_instruct", max_length=32)
+    disabled_rules: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    num_human_examples: int = Field(default=6, ge=1, le=32)
+    num_machine_examples: int = Field(default=2, ge=0, le=32)
+
+
+class Dataset(DatasetBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class DatasetCreate(DatasetBase):
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, value: str) -> str:
+        if not re.fullmatch(NAME_PATTERN, value):
+            raise ValueError("use 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit")
+        return value
+
+    rouge_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    embedding_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    heuristics_preset: str | None = None
+
+    @field_validator("heuristics_preset")
+    @classmethod
+    def _known_preset(cls, value: str | None) -> str | None:
+        from filters.heuristics import PRESETS
+
+        if value is not None and value not in PRESETS:
+            raise ValueError(f"unknown heuristics preset {value!r}; choose one of {', '.join(PRESETS)}")
+        return value
+
+    @field_validator("disabled_rules")
+    @classmethod
+    def _known_rules(cls, value: list[str]) -> list[str]:
+        from filters.heuristics import RULE_IDS
+
+        unknown = sorted(set(value) - set(RULE_IDS))
+        if unknown:
+            raise ValueError(f"unknown rule(s) {', '.join(unknown)}; rules: {', '.join(RULE_IDS)}")
+        return value
+
+
+class DatasetPublic(DatasetBase):
+    id: int
+    created_at: datetime
+    seed_count: int = 0
+    accepted_count: int = 0
+    rejected_count: int = 0

@@ -1,0 +1,48 @@
+"""Generation: tables and API schemas."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Text
+from sqlmodel import Field, SQLModel
+
+from app.models.common import utcnow
+
+
+class Generation(SQLModel, table=True):
+    """The generation ledger: one row per completion the model returned."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    dataset_id: int = Field(foreign_key="dataset.id", index=True)
+    job_id: int | None = Field(default=None, foreign_key="job.id", index=True)
+    model_id: str
+    prompt: str = Field(sa_column=Column(Text, nullable=False))
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    sample_index: int = 0
+    completion: str = Field(sa_column=Column(Text, nullable=False))
+    finish_reason: str
+    prompt_tokens: int
+    completion_tokens: int
+    cost: float | None = None
+    seconds: float
+    parse_dropped: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class GenerationPublic(SQLModel):
+    id: int
+    job_id: int | None
+    model_id: str
+    prompt: str
+    params: dict[str, Any]
+    sample_index: int
+    completion: str
+    finish_reason: str
+    prompt_tokens: int
+    completion_tokens: int
+    cost: float | None = None
+    seconds: float
+    parse_dropped: list[dict[str, str]]
+    created_at: datetime

@@ -1,0 +1,114 @@
+"""Instructions: tables and API schemas."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.models.common import utcnow
+
+
+class Instruction(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("dataset_id", "origin_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    dataset_id: int = Field(foreign_key="dataset.id", index=True)
+    origin: str = Field(max_length=16)  # seed | generated | submitted | ingested
+    origin_key: str | None = Field(default=None, max_length=128)  # idempotency key of the source
+    instruction: str = Field(sa_column=Column(Text, nullable=False))
+    name: str | None = None
+    instances: list[dict[str, str]] | None = Field(default=None, sa_column=Column(JSON))
+    is_classification: bool | None = None
+    accepted: bool = Field(index=True)
+    rule: str | None = Field(default=None, index=True, max_length=64)
+    detail: str | None = None
+    max_rouge_l: float | None = None
+    rouge_neighbor_id: int | None = None
+    max_cosine: float | None = None
+    cosine_neighbor_id: int | None = None
+    embedding: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    job_id: int | None = Field(default=None, foreign_key="job.id", index=True)
+    generation_id: int | None = Field(default=None, foreign_key="generation.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class InstructionPublic(SQLModel):
+    id: int
+    dataset: str
+    origin: str
+    instruction: str
+    accepted: bool
+    rule: str | None
+    detail: str | None
+    max_rouge_l: float | None
+    rouge_neighbor_id: int | None
+    max_cosine: float | None
+    cosine_neighbor_id: int | None
+    instances: list[dict[str, str]] | None = None
+    is_classification: bool | None = None
+    job_id: int | None = None
+    generation_id: int | None = None
+    created_at: datetime
+
+
+class InstructionPage(SQLModel):
+    items: list[InstructionPublic]
+    next_cursor: str | None
+
+
+class InstanceIn(SQLModel):
+    input: str = Field(default="", max_length=20000)
+    output: str = Field(min_length=1, max_length=20000)
+
+
+class SeedIn(SQLModel):
+    instruction: str = Field(min_length=1, max_length=10000)
+    instances: list[InstanceIn] = Field(min_length=1)
+    is_classification: bool = False
+    name: str | None = None
+
+
+class SeedUpload(SQLModel):
+    tasks: list[SeedIn] = Field(min_length=1, max_length=10000)
+
+
+class SeedUploadResult(SQLModel):
+    added: int
+    skipped_duplicates: int
+    seed_count: int
+
+
+class CandidateSubmit(SQLModel):
+    instructions: list[str] = Field(min_length=1, max_length=1000)
+
+
+class DecisionPublic(SQLModel):
+    instruction: str
+    accepted: bool
+    reason: str | None
+    detail: str | None
+    max_rouge_l: float | None
+    rouge_neighbor_id: int | None
+    max_cosine: float | None
+    cosine_neighbor_id: int | None
+    id: int | None
+
+
+class CandidateResult(SQLModel):
+    decisions: list[DecisionPublic]
+    accepted: int
+    rejected: int
+
+
+class SimilarItem(SQLModel):
+    id: int
+    instruction: str
+    origin: str
+    score: float
+
+
+class SimilarResult(SQLModel):
+    query: str
+    items: list[SimilarItem]

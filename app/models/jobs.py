@@ -1,0 +1,80 @@
+"""Jobs: tables and API schemas."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Column, Index
+from sqlmodel import Field, SQLModel
+
+from app.models.common import utcnow
+
+JOB_STATES = ("queued", "running", "succeeded", "failed", "cancelled")
+TERMINAL_STATES = ("succeeded", "failed", "cancelled")
+
+
+class JobCreate(SQLModel):
+    target: int = Field(ge=1, le=100000, description="accepted instructions to add")
+    max_requests: int | None = Field(default=None, ge=1, le=1000000)
+    seed: int | None = None
+    instances_per_task: int = Field(
+        default=0, ge=0, le=20, description="then classify each accepted task and generate up to K instances"
+    )
+
+
+class Job(SQLModel, table=True):
+    # one job per tick of a schedule, however many schedulers run it
+    __table_args__ = (Index("uq_job_schedule_fire_time", "schedule_id", "fire_time", unique=True),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    dataset_id: int = Field(foreign_key="dataset.id", index=True)
+    status: str = Field(default="queued", index=True, max_length=16)
+    target: int
+    max_requests: int
+    seed: int | None = None
+    instances_per_task: int = 0
+    requests: int = 0
+    generated: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    counts: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float | None = None
+    error: str | None = None
+    cancel_requested: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    # the lease of the worker running it; a lease that is not renewed in time is taken over
+    lease_owner: str | None = Field(default=None, max_length=128)
+    lease_expires_at: datetime | None = None
+    attempts: int = 0  # claims so far; each claim is a new fencing token for the job's writes
+    schedule_id: int | None = Field(default=None, foreign_key="schedule.id", index=True)
+    fire_time: datetime | None = None
+
+
+class JobPublic(SQLModel):
+    id: int
+    dataset: str
+    status: str
+    target: int
+    max_requests: int
+    instances_per_task: int = 0
+    requests: int
+    generated: int
+    accepted: int
+    rejected: int
+    counts: dict[str, int]
+    prompt_tokens: int
+    completion_tokens: int
+    cost: float | None = None
+    tokens_per_accepted: float | None = None
+    cost_per_accepted: float | None = None
+    error: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    attempts: int = 0
+    schedule_id: int | None = None
+    fire_time: datetime | None = None

@@ -1,0 +1,150 @@
+"""Deciding candidates and storing them, one acceptor per dataset at a time, across processes.
+
+Under the pool's lock (threads of this process) and the dataset's database lock (every process; see
+:func:`lock_dataset`): bring the pool up to date with rows other processes committed, embed, decide in
+arrival order (each accepted candidate joins the pool before the next is decided), insert every row with
+its decision, let the caller add its own rows (job counters, ledger) to the same transaction, commit —
+which releases the database lock. If anything fails the transaction rolls back and the pool is rebuilt
+from the database, so nothing is half-stored and memory never disagrees with storage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from sqlalchemy import text, update
+from sqlmodel import Session
+
+from app.models import Dataset, DecisionPublic, Instruction
+from app.pipeline.pools import DatasetPool, PoolRegistry
+from filters.chain import Decision
+from filters.embedding import to_bytes
+
+
+@dataclass(frozen=True)
+class CandidateIn:
+    text: str
+    origin: str
+    job_id: int | None = None
+    generation_id: int | None = None
+    origin_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    row: Instruction
+    decision: Decision
+
+
+# first key of pg_advisory_xact_lock(int, int) for dataset locks; the second is the dataset id
+DATASET_LOCK_CLASS = 5_350_101
+
+
+def lock_dataset(session: Session, dataset_id: int) -> None:
+    """Hold the dataset's acceptor lock until the session's transaction ends.
+
+    PostgreSQL: a transaction-level advisory lock. SQLite: a no-op write to the dataset row, which takes
+    the database's write lock (SQLite has one writer at a time), so processes sharing one SQLite file
+    are serialised too.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            text("SELECT pg_advisory_xact_lock(:space, :id)"), {"space": DATASET_LOCK_CLASS, "id": dataset_id}
+        )
+    else:
+        connection.execute(update(Dataset).where(Dataset.id == dataset_id).values(name=Dataset.name))
+
+
+@contextmanager
+def accepting(session: Session, registry: PoolRegistry, pool: DatasetPool) -> Iterator[None]:
+    """The one acceptor of ``pool``'s dataset, with the pool caught up; commits at the end."""
+    with pool.lock:
+        try:
+            lock_dataset(session, pool.dataset_id)
+            registry.catch_up(session, pool)
+            yield
+            session.commit()
+        except BaseException:
+            session.rollback()
+            registry.invalidate(pool.dataset_id)
+            raise
+
+
+def decide_and_store(
+    session: Session,
+    registry: PoolRegistry,
+    pool: DatasetPool,
+    candidates: Sequence[CandidateIn],
+    stages: frozenset[str] | None = None,
+    limit_accepted: int | None = None,
+) -> list[Outcome]:
+    """Decide ``candidates`` in order and commit them; stop deciding after ``limit_accepted``."""
+    with accepting(session, registry, pool):
+        outcomes = decide(session, registry, pool, candidates, stages, limit_accepted)
+    return outcomes
+
+
+def decide(
+    session: Session,
+    registry: PoolRegistry,
+    pool: DatasetPool,
+    candidates: Sequence[CandidateIn],
+    stages: frozenset[str] | None = None,
+    limit_accepted: int | None = None,
+) -> list[Outcome]:
+    """Decide and insert (not commit) ``candidates`` in order; call inside :func:`accepting`."""
+    chain = pool.chain
+    embedder = registry.embedder
+    vectors: dict[int, np.ndarray] = {}
+    if chain.uses_embeddings(stages) and embedder is not None:
+        # one model call for every candidate the embedding stage can see (heuristic failures never do)
+        wanted = [i for i, c in enumerate(candidates) if chain.passes_heuristics(c.text, stages)]
+        vectors = dict(zip(wanted, embedder.embed([candidates[i].text for i in wanted]), strict=True))
+    outcomes: list[Outcome] = []
+    late: list[Instruction] = []
+    accepted = 0
+    for position, candidate in enumerate(candidates):
+        if limit_accepted is not None and accepted >= limit_accepted:
+            break
+        vector = vectors.get(position)
+        decision = chain.decide(candidate.text, vector, stages=stages)
+        row = Instruction(
+            dataset_id=pool.dataset_id,
+            origin=candidate.origin,
+            origin_key=candidate.origin_key,
+            instruction=candidate.text,
+            **asdict(decision),
+            embedding=to_bytes(vector) if decision.accepted and vector is not None else None,
+            job_id=candidate.job_id,
+            generation_id=candidate.generation_id,
+        )
+        session.add(row)
+        if decision.accepted:
+            session.flush()  # the id is the pool's key
+            pool.add(row, vector)
+            accepted += 1
+            if vector is None:
+                late.append(row)
+        outcomes.append(Outcome(row, decision))
+    if late and embedder is not None:
+        _embed_late(pool, late, embedder.embed([row.instruction for row in late]))
+    return outcomes
+
+
+def _embed_late(pool: DatasetPool, rows: list[Instruction], vectors: np.ndarray) -> None:
+    """Accepted rows decided without the embedding stage still get a stored, indexed vector."""
+    for row, vector in zip(rows, vectors, strict=True):
+        row.embedding = to_bytes(vector)
+    if pool.chain.vectors is not None:
+        pool.chain.vectors.add([row.id for row in rows], vectors)
+
+
+def decision_public(outcome: Outcome) -> DecisionPublic:
+    """The API/CLI view of a decision: the rule id is called ``reason`` there."""
+    fields = asdict(outcome.decision)
+    fields["reason"] = fields.pop("rule")
+    return DecisionPublic(instruction=outcome.row.instruction, id=outcome.row.id, **fields)

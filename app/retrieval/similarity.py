@@ -1,0 +1,111 @@
+"""Similarity search over a dataset's pool (seeds and accepted instructions).
+
+The HTTP path batches concurrent queries: requests wait on a queue; each of ``workers`` tasks takes
+everything queued, embeds it in one encoder call (which runs queries of similar token length together
+and the rest one by one, since padding costs more than batching saves) and searches FAISS once per
+dataset, both in a worker thread, so the event loop never runs the model or the index, and the batches
+of different tasks run on different cores.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import numpy as np
+
+from app.core.errors import InvalidInput, NotReady
+from app.models import SimilarItem
+from app.pipeline.pools import DatasetPool, PoolRegistry
+
+logger = logging.getLogger(__name__)
+MAX_K = 100
+
+
+def _validate(registry: PoolRegistry, pool: DatasetPool, query: str, k: int) -> None:
+    if not query.strip():
+        raise InvalidInput("query 'q' is empty")
+    if not 1 <= k <= MAX_K:
+        raise InvalidInput(f"'k' must be between 1 and {MAX_K}")
+    if registry.embedder is None or pool.chain.vectors is None:
+        raise NotReady("the embedding model is not loaded")
+
+
+def _search(pool: DatasetPool, vectors: np.ndarray, ks: list[int]) -> list[list[SimilarItem]]:
+    with pool.lock:
+        scores, ids = pool.chain.vectors.search(vectors, max(ks))
+        return [
+            [
+                SimilarItem(
+                    id=int(i), instruction=pool.texts[int(i)], score=float(s), origin=pool.origins[int(i)]
+                )
+                for s, i in zip(row_scores[:k], row_ids[:k], strict=True)
+                if i >= 0
+            ]
+            for row_scores, row_ids, k in zip(scores, ids, ks, strict=True)
+        ]
+
+
+def similar(registry: PoolRegistry, pool: DatasetPool, query: str, k: int) -> list[SimilarItem]:
+    """The ``k`` pool items closest to ``query`` by cosine, best first (blocking)."""
+    _validate(registry, pool, query, k)
+    return _search(pool, registry.embedder.embed_queries([query]), [k])[0]
+
+
+class SimilarityBatcher:
+    """Coalesces concurrent ``similar`` calls into one embedding batch and one FAISS search per pool."""
+
+    def __init__(self, registry: PoolRegistry, max_batch: int = 64, workers: int = 2) -> None:
+        self.registry = registry
+        self.max_batch = max_batch
+        self.workers = workers
+        self._queue: asyncio.Queue | None = None
+        self._tasks: list[asyncio.Task] = []
+
+    async def similar(self, pool: DatasetPool, query: str, k: int) -> list[SimilarItem]:
+        _validate(self.registry, pool, query, k)
+        if not self._tasks:
+            self._queue = asyncio.Queue()
+            self._tasks = [
+                asyncio.create_task(self._run(), name=f"similarity-batcher-{i}") for i in range(self.workers)
+            ]
+        future = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((pool, query, k, future))
+        return await future
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+
+    async def _run(self) -> None:
+        queue = self._queue
+        while True:
+            batch = [await queue.get()]
+            while len(batch) < self.max_batch and not queue.empty():
+                batch.append(queue.get_nowait())
+            try:
+                results = await asyncio.to_thread(self._embed_and_search, batch)
+            except Exception as exc:  # every waiter learns what went wrong
+                logger.exception("similarity batch failed")
+                for *_, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (*_, future), items in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(items)
+
+    def _embed_and_search(self, batch: list) -> list[list[SimilarItem]]:
+        vectors = self.registry.embedder.embed_queries([query for _, query, _, _ in batch])
+        results: list[list[SimilarItem] | None] = [None] * len(batch)
+        by_pool: dict[int, list[int]] = {}
+        for position, (pool, *_rest) in enumerate(batch):
+            by_pool.setdefault(id(pool), []).append(position)
+        for positions in by_pool.values():
+            pool = batch[positions[0]][0]
+            found = _search(pool, vectors[positions], [batch[p][2] for p in positions])
+            for position, items in zip(positions, found, strict=True):
+                results[position] = items
+        return results

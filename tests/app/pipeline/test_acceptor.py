@@ -1,0 +1,38 @@
+"""Deciding and storing candidates: one model call, only for candidates the embedding stage can see."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from app.core.db import create_tables, make_engine
+from app.core.settings import Settings
+from app.datasets.service import ensure_default_dataset, get_dataset
+from app.models import Instruction
+from app.pipeline.acceptor import CandidateIn, decide_and_store
+from app.pipeline.pools import PoolRegistry
+
+
+def test_heuristic_failures_are_never_embedded(tmp_path, embedder):
+    url = f"sqlite:///{tmp_path}/acceptance.db"
+    engine = make_engine(url)
+    create_tables(engine)
+    settings = Settings(database_url=url, _env_file=None)
+    registry = PoolRegistry(engine, embedder, None)
+    with Session(engine, expire_on_commit=False) as session:
+        ensure_default_dataset(session, registry, settings)
+        pool = registry.get(get_dataset(session, "default"))
+        before = embedder.texts_embedded
+        candidates = [
+            CandidateIn("Plan a weekend of indoor activities for two bored teenagers.", "submitted"),
+            CandidateIn("Draw a picture of your favourite animal.", "submitted"),  # needs images
+            CandidateIn("Hi", "submitted"),  # too short
+            CandidateIn("Write a short poem about the smell of rain on hot pavement.", "submitted"),
+        ]
+        outcomes = decide_and_store(session, registry, pool, candidates)
+        assert embedder.texts_embedded == before + 2
+    assert [o.decision.accepted for o in outcomes] == [True, False, False, True]
+    assert outcomes[0].decision.max_cosine is not None and outcomes[1].decision.max_cosine is None
+    with Session(engine) as session:
+        rows = session.exec(select(Instruction).where(Instruction.origin == "submitted")).all()
+    assert [row.embedding is not None for row in rows] == [True, False, False, True]
+    engine.dispose()
