@@ -20,8 +20,8 @@ from sqlmodel import Session
 from app.core.db import create_tables, make_engine
 from app.core.settings import Settings
 from app.datasets.service import ensure_default_dataset
+from app.jobs.runner import JobRunner
 from app.jobs.schedules import ScheduleLoop
-from app.jobs.service import JobRunner
 from app.jobs.worker import JobWorker
 from app.pipeline.pools import PoolRegistry
 from app.retrieval.similarity import SimilarityBatcher

@@ -1,8 +1,8 @@
 """Generation throughput against an OpenAI-compatible server: is the service the bottleneck?
 
 Starts the fake OpenAI-compatible server (``tests/support/fake_openai_server.py``) with a speed model
-like a GPU server's: at most ``--capacity`` requests served at once (the rest queue, as in vLLM's scheduler), each
-taking ``--latency`` seconds plus its completion tokens at ``--tokens-per-s``. For each in-flight
+like a GPU server's: at most ``--capacity`` requests served at once (the rest queue, as in vLLM's scheduler),
+each taking ``--latency`` seconds plus its completion tokens at ``--tokens-per-s``. For each in-flight
 concurrency (``SI_MAX_IN_FLIGHT``) it builds the real service (``create_app``: HTTP API, job worker,
 dispatcher, real MiniLM embedder, ROUGE and embedding filters, SQLite ledger), starts one job through
 the API and, after a warm-up, measures for ``--seconds``:

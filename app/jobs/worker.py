@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from app.jobs.leases import Lease, claim, release, renew, worker_identity
-from app.jobs.service import JobRunner
+from app.jobs.runner import JobRunner
 from app.models import TERMINAL_STATES, Job, utcnow
 
 logger = logging.getLogger(__name__)

@@ -1,0 +1,272 @@
+"""Generation jobs: create, cancel, run (generate → parse → filter → store). Workers: worker.py.
+
+A job asks the backend for completions of Self-Instruct prompts until it has ``target`` accepted
+instructions or has spent ``max_requests`` requests. Every request is one transaction: the ledger rows,
+every decided candidate and the job's counters are committed together, fenced by the worker's lease
+(app/jobs/leases.py), so a job stopped at any point resumes from its stored progress and nothing is
+half-stored. Candidates are keyed ``job:<id>:<request>:<sample>:<item>`` (unique per dataset): a
+request replayed by a worker that lost its lease cannot store its candidates twice. Up to
+``SI_MAX_IN_FLIGHT`` requests of a job are outstanding at once (``app/jobs/inflight.py``); their
+results are stored one at a time, as they arrive, and those still outstanding when the job ends are
+cancelled.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from app.core.settings import Settings
+from app.jobs.accounting import completion_cost
+from app.jobs.inflight import RequestWindow, backend_failure_reason
+from app.jobs.leases import Lease, LeaseLost, fence, release
+from app.jobs.service import get_job
+from app.models import Dataset, Generation, Job, utcnow
+from app.pipeline.acceptor import CandidateIn, Outcome, accepting, decide
+from app.pipeline.instance_stage import InstanceStage, pending_tasks
+from app.pipeline.pools import DatasetPool, PoolRegistry
+from generators.backends.base import GenerationResult, SamplingParams
+from generators.backends.dispatch import RequestDispatcher
+from generators.parsing import parse_completion
+from generators.prompts import Prompt, build_prompt, choose_examples
+
+logger = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[Job], None]
+
+
+def sampling_params(settings: Settings, seed: int | None) -> SamplingParams:
+    return SamplingParams(
+        n=settings.samples_per_prompt,
+        max_tokens=settings.max_new_tokens,
+        temperature=settings.temperature,
+        top_p=settings.top_p,
+        stop=("\n\n",),
+        seed=seed,
+    )
+
+
+@dataclass
+class JobRunner:
+    """Runs one claimed job to a terminal state (or back to ``queued`` when asked to stop).
+
+    Returns the job as last seen; when the lease is lost (another worker took the job over) it stops
+    without writing anything more.
+    """
+
+    engine: Engine
+    registry: PoolRegistry
+    settings: Settings
+    stop_event: threading.Event
+    dispatcher: RequestDispatcher  # the process's one dispatcher: limits and breaker span all jobs
+    lease_lost: Callable[[int], bool] = lambda _job_id: False
+
+    def run(self, lease: Lease, on_progress: ProgressCallback | None = None) -> Job:
+        with Session(self.engine, expire_on_commit=False) as session:
+            job = get_job(session, lease.job_id)
+            dataset = session.get(Dataset, job.dataset_id)
+            rng = random.Random(job.seed if job.seed is not None else job.id)
+            for _ in range(job.requests):  # a resumed job continues its random stream
+                rng.random()
+            window = RequestWindow(self.dispatcher, self.settings.resolved_max_in_flight())
+            try:
+                return self._loop(session, job, dataset, rng, lease, window, on_progress)
+            except (LeaseLost, IntegrityError) as exc:
+                session.rollback()
+                logger.warning("job %s: stopped, another worker holds it now (%s)", job.id, exc)
+                session.refresh(job)
+                return job
+            finally:
+                window.cancel()  # requests no longer wanted are aborted, their results never stored
+
+    def _loop(
+        self,
+        session: Session,
+        job: Job,
+        dataset: Dataset,
+        rng: random.Random,
+        lease: Lease,
+        window: RequestWindow,
+        on_progress: ProgressCallback | None,
+    ) -> Job:
+        def next_request() -> tuple[Prompt, SamplingParams]:
+            pool = self.registry.get(dataset)
+            examples = choose_examples(
+                pool.seed_texts(),
+                pool.machine_texts(),
+                rng,
+                dataset.num_human_examples,
+                dataset.num_machine_examples,
+            )
+            return build_prompt(examples), sampling_params(self.settings, rng.randrange(2**31))
+
+        while True:
+            session.refresh(job)
+            session.commit()  # no transaction stays open while the backend works
+            state = self._next_state(job)
+            if state == ("succeeded", None) and job.instances_per_task:
+                window.cancel()  # the target is reached: no more task requests are wanted
+                scope = job.id if job.target else None  # target 0: the dataset's waiting tasks
+                pending = pending_tasks(session, job.dataset_id, scope, limit=1)
+                if pending and self.stop_event.is_set():
+                    return self._pause(session, job, lease)
+                if pending:  # one task per turn, so cancel and shutdown are seen between tasks
+                    self._check_lease(job, lease)
+                    try:
+                        InstanceStage(window.dispatcher, self.settings).run_task(
+                            session, pending[0], job.instances_per_task, job
+                        )
+                    except Exception as exc:
+                        logger.exception("job %s: instance stage failed", job.id)
+                        return self._finish(session, job, lease, "failed", f"instance stage: {exc}")
+                    if on_progress is not None:
+                        on_progress(job)
+                    continue
+            if state is not None:
+                return self._finish(session, job, lease, *state)
+            if self.stop_event.is_set():
+                return self._pause(session, job, lease)
+            self._check_lease(job, lease)
+            window.fill(next_request, job.max_requests - job.requests - len(window))
+            done = window.next_done(timeout=self.settings.worker_poll_s)
+            if done is None:
+                continue
+            future, params = done
+            try:
+                result = future.result()
+            except Exception as exc:  # the backend's failure ends the job with its reason
+                logger.warning("job %s: backend failed: %s", job.id, exc)
+                return self._finish(session, job, lease, "failed", backend_failure_reason(exc))
+            self._store(session, job, lease, self.registry.get(dataset), result, params)
+            if on_progress is not None:
+                on_progress(job)
+
+    def _check_lease(self, job: Job, lease: Lease) -> None:
+        if self.lease_lost(job.id):
+            raise LeaseLost(f"job {job.id}: heartbeat found the lease lost")
+
+    def _pause(self, session: Session, job: Job, lease: Lease) -> Job:
+        release(session, lease, status="queued")
+        logger.info("job %s paused for shutdown at %d/%d", job.id, job.accepted, job.target)
+        session.refresh(job)
+        return job
+
+    def _next_state(self, job: Job) -> tuple[str, str | None] | None:
+        if job.cancel_requested:
+            return ("cancelled", None)
+        if job.accepted >= job.target:
+            return ("succeeded", None)
+        if job.requests >= job.max_requests:
+            return (
+                "failed",
+                f"request budget spent: {job.accepted} of {job.target} accepted "
+                f"after {job.requests} requests",
+            )
+        return None
+
+    def _finish(self, session: Session, job: Job, lease: Lease, status: str, error: str | None) -> Job:
+        if not release(session, lease, status=status, error=error, finished_at=utcnow()):
+            raise LeaseLost(f"job {job.id}: lease lost before it could be marked {status}")
+        session.refresh(job)
+        logger.info(
+            "job %s %s: %d accepted of %d generated (%s)",
+            job.id,
+            status,
+            job.accepted,
+            job.generated,
+            error or "ok",
+        )
+        return job
+
+    def _store(
+        self,
+        session: Session,
+        job: Job,
+        lease: Lease,
+        pool: DatasetPool,
+        result: GenerationResult,
+        params: SamplingParams,
+    ) -> None:
+        with accepting(session, self.registry, pool):
+            ledger, candidates = self._ledger(session, job, result, params)
+            outcomes = decide(
+                session, self.registry, pool, candidates, limit_accepted=job.target - job.accepted
+            )
+            self._account(session, job, result, ledger, outcomes)
+            fence(session, lease, self.settings.job_lease_s)
+
+    def _ledger(
+        self, session: Session, job: Job, result: GenerationResult, params: SamplingParams
+    ) -> tuple[list[tuple[Generation, list[str], str]], list[CandidateIn]]:
+        candidates: list[CandidateIn] = []
+        ledger: list[tuple[Generation, list[str], str]] = []
+        for index, completion in enumerate(result.completions):
+            parsed = parse_completion(completion.text, completion.finish_reason)
+            generation = Generation(
+                dataset_id=job.dataset_id,
+                job_id=job.id,
+                model_id=result.model_id,
+                prompt=result.prompt_text,
+                params=params.as_dict(),
+                sample_index=index,
+                completion=completion.text,
+                finish_reason=completion.finish_reason,
+                prompt_tokens=result.prompt_tokens,
+                completion_tokens=completion.completion_tokens,
+                seconds=result.seconds,
+                parse_dropped=[{"text": d.text[:500], "reason": d.reason} for d in parsed.dropped],
+                cost=completion_cost(
+                    self.settings, index, result.prompt_tokens, completion.completion_tokens
+                ),
+            )
+            session.add(generation)
+            session.flush()
+            key = f"job:{job.id}:{job.requests}:{index}"
+            ledger.append((generation, parsed.instructions, key))
+            candidates += [
+                CandidateIn(text, "generated", job.id, generation.id, f"{key}:{i}")
+                for i, text in enumerate(parsed.instructions)
+            ]
+        return ledger, candidates
+
+    def _account(
+        self,
+        session: Session,
+        job: Job,
+        result: GenerationResult,
+        ledger: list[tuple[Generation, list[str], str]],
+        outcomes: list[Outcome],
+    ) -> None:
+        counts = Counter(job.counts)
+        for outcome in outcomes:
+            counts[outcome.decision.rule or "accepted"] += 1
+        for generation, _, _ in ledger:
+            counts.update(f"parse:{d['reason']}" for d in generation.parse_dropped)
+        decided = {o.row.origin_key for o in outcomes}
+        for generation, instructions, key in ledger:
+            skipped = [t for i, t in enumerate(instructions) if f"{key}:{i}" not in decided]
+            if skipped:
+                generation.parse_dropped = generation.parse_dropped + [
+                    {"text": t[:500], "reason": "target_reached"} for t in skipped
+                ]
+                counts["parse:target_reached"] += len(skipped)
+                session.add(generation)
+        job.counts = dict(counts)
+        job.requests += 1
+        job.generated += len(outcomes)
+        job.accepted += sum(1 for o in outcomes if o.decision.accepted)
+        job.rejected += sum(1 for o in outcomes if not o.decision.accepted)
+        job.prompt_tokens += result.prompt_tokens
+        job.completion_tokens += sum(c.completion_tokens for c in result.completions)
+        costs = [g.cost for g, _, _ in ledger if g.cost is not None]
+        if costs:
+            job.cost = (job.cost or 0.0) + sum(costs)
+        session.add(job)
