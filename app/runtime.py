@@ -92,7 +92,7 @@ class Runtime:
             settings.openai_options(),
             settings.vllm_engine_args,
         )
-        registry = PoolRegistry(engine, embedder, settings.resolved_index_dir())
+        registry = PoolRegistry(engine, embedder, settings.resolved_index_dir(), settings.filter_chain)
         runtime = cls(
             settings,
             engine,

@@ -1,48 +1,38 @@
-"""The ordered filter chain: heuristics → exact duplicate → ROUGE-L novelty → embedding novelty.
+"""The decision chain: the configured stages in order, deciding a batch of candidates in arrival order.
 
-Candidates are decided one at a time in arrival order; the first failing rule decides, and an accepted
-candidate joins the pool before the next one is decided (the caller adds it with :meth:`FilterChain.add`
-once it has an id). Every decision carries the scores computed so far.
+For each candidate the stages run in order and the first that rejects decides. When that stage judged
+the candidate against the pool (a near-duplicate), a later stage that ``measures_after_rejection``
+still records its scores, never changing the decision; a text-only rejection records none. An accepted
+candidate joins the pool before the next one is decided, so a batch is decided exactly as if its
+candidates came one by one.
+
+:meth:`DecisionChain.decide_batch` runs each stage once per candidate: stages that look at the text alone
+(``uses_pool = False``) run up front, and only the candidates that pass those before the first stage
+needing a vector are embedded, in one call.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
-from filters.heuristics import HeuristicConfig, first_failing_rule
-from filters.index import VectorIndex
-from filters.rouge import RougeNoveltyIndex
+from filters.decision import CandidateText, Decided, Decision
+from filters.novelty_pool import NoveltyPool
+from filters.stages import STAGES
+from filters.stages.base import ChainConfig, DecisionStage, StageInput, Verdict
 
-STAGES: tuple[str, ...] = ("heuristics", "exact", "rouge", "embedding")
-DEFAULT_ROUGE_THRESHOLD = 0.7
-
-
-@dataclass(frozen=True)
-class Decision:
-    accepted: bool
-    rule: str | None = None
-    detail: str | None = None
-    max_rouge_l: float | None = None
-    rouge_neighbor_id: int | None = None
-    max_cosine: float | None = None
-    cosine_neighbor_id: int | None = None
+Embed = Callable[[list[str]], np.ndarray]
+# called for every decided candidate, in order; returns the pool id of an accepted one
+Record = Callable[[int, Decision, "np.ndarray | None"], "int | None"]
 
 
-@dataclass
-class ChainConfig:
-    heuristics: HeuristicConfig
-    stages: frozenset[str] = field(default_factory=lambda: frozenset(STAGES))
-    rouge_threshold: float = DEFAULT_ROUGE_THRESHOLD
-    embedding_threshold: float = 0.85
-
-
-def parse_stages(spec: str | Iterable[str] | None) -> frozenset[str]:
-    """``"rouge"`` or ``"heuristics,exact"`` → a validated set of stages; None means all."""
+def parse_stages(spec: str | Iterable[str] | None) -> tuple[str, ...] | None:
+    """``"rouge"`` or ``"heuristics,exact"`` → validated stage ids; None (all configured) stays None."""
     if spec is None:
-        return frozenset(STAGES)
+        return None
     parts = [p.strip() for p in spec.split(",")] if isinstance(spec, str) else list(spec)
     parts = [p for p in parts if p]
     unknown = sorted(set(parts) - set(STAGES))
@@ -50,86 +40,119 @@ def parse_stages(spec: str | Iterable[str] | None) -> frozenset[str]:
         raise ValueError(f"unknown filter(s) {', '.join(unknown)}; choose from {', '.join(STAGES)}")
     if not parts:
         raise ValueError(f"no filters selected; choose from {', '.join(STAGES)}")
-    return frozenset(parts)
+    return tuple(dict.fromkeys(parts))
 
 
-def normalize_for_exact(text: str) -> str:
-    """Whitespace runs to one space, ends stripped, case folded (``str.split`` and ``\\s`` agree on what
-    whitespace is)."""
-    return " ".join(text.split()).casefold()
+class DecisionChain:
+    def __init__(self, stages: Sequence[DecisionStage]) -> None:
+        self.stages = tuple(stages)
 
+    @classmethod
+    def from_config(cls, config: ChainConfig) -> DecisionChain:
+        unknown = [s for s in config.stages if s not in STAGES]
+        if unknown:
+            raise ValueError(f"unknown stage(s) {', '.join(unknown)}; stages: {', '.join(STAGES)}")
+        return cls([STAGES[stage_id].from_config(config) for stage_id in config.stages])
 
-class FilterChain:
-    """Decides candidates against a pool held in a ROUGE index, an exact set and a FAISS index."""
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(stage.id for stage in self.stages)
 
-    def __init__(
-        self, config: ChainConfig, dimension: int | None = None, vectors: VectorIndex | None = None
-    ) -> None:
-        self.config = config
-        self.rouge = RougeNoveltyIndex(config.rouge_threshold)
-        self.exact: dict[str, int] = {}
-        self.vectors = vectors if vectors is not None else (VectorIndex(dimension) if dimension else None)
+    def only(self, stage_ids: Iterable[str] | None) -> DecisionChain:
+        """The same chain restricted to ``stage_ids``, in the configured order (None: all of it)."""
+        if stage_ids is None:
+            return self
+        wanted = set(stage_ids)
+        return DecisionChain([stage for stage in self.stages if stage.id in wanted])
 
-    def uses_embeddings(self, stages: frozenset[str] | None = None) -> bool:
-        stages = self.config.stages if stages is None else stages
-        return "embedding" in stages and self.vectors is not None
+    def needs_vectors(self, pool: NoveltyPool) -> bool:
+        return any(stage.needs_vector and stage.applies(pool) for stage in self.stages)
 
-    def __len__(self) -> int:
-        return len(self.rouge)
+    def decide(self, pool: NoveltyPool, text: str, vector: np.ndarray | None = None) -> Decision:
+        """One candidate against the pool as it is (the pool is not changed)."""
+        return self._decide(StageInput(text, vector), pool, {})
 
-    def add(
-        self, item_id: int, text: str, embedding: np.ndarray | None, tokens: list[str] | None = None
-    ) -> None:
-        """Put an accepted (or seed) item into every index of the pool."""
-        self.rouge.add(item_id, tokens if tokens is not None else self.rouge.tokenize(text))
-        self.exact.setdefault(normalize_for_exact(text), item_id)
-        if self.vectors is not None and embedding is not None:
-            self.vectors.add([item_id], embedding)
-
-    def add_many(self, ids: list[int], texts: list[str], embeddings: np.ndarray | None) -> None:
-        """Bulk :meth:`add` for start-up (one ranking pass for the ROUGE index, one FAISS add)."""
-        tokenize = self.rouge.tokenize
-        self.rouge.add_many((item_id, tokenize(text)) for item_id, text in zip(ids, texts, strict=True))
-        for item_id, text in zip(ids, texts, strict=True):
-            self.exact.setdefault(normalize_for_exact(text), item_id)
-        if self.vectors is not None and embeddings is not None:
-            self.vectors.add(ids, embeddings)
-
-    def passes_heuristics(self, text: str, stages: frozenset[str] | None = None) -> bool:
-        """False when the heuristics stage (if selected) rejects ``text`` whatever the pool holds."""
-        stages = self.config.stages if stages is None else stages
-        return "heuristics" not in stages or not first_failing_rule(text, self.config.heuristics)
-
-    def decide(
+    def decide_batch(
         self,
-        text: str,
-        embedding: np.ndarray | None = None,
-        tokens: list[str] | None = None,
-        stages: frozenset[str] | None = None,
-    ) -> Decision:
-        """Decide one candidate against the current pool; ``stages`` overrides the configured set."""
-        stages = self.config.stages if stages is None else stages
-        if "heuristics" in stages:
-            failed = first_failing_rule(text, self.config.heuristics)
-            if failed:
-                return Decision(False, failed[0], failed[1])
-        if "exact" in stages:
-            twin = self.exact.get(normalize_for_exact(text))
-            if twin is not None:
-                return Decision(False, "exact_duplicate", f"same text as item {twin}")
-        rouge_l = neighbor = cosine = cos_neighbor = None
-        if "rouge" in stages and len(self.rouge):
-            match = self.rouge.max_score(tokens if tokens is not None else self.rouge.tokenize(text))
-            rouge_l, neighbor = match.score, match.item_id
-        if "embedding" in stages and self.vectors is not None:
-            if embedding is None:
-                raise ValueError("the embedding stage needs the candidate's embedding")
-            cosine, cos_neighbor = self.vectors.nearest(embedding)
-        scores = (rouge_l, neighbor, cosine, cos_neighbor)
-        if rouge_l is not None and rouge_l > self.config.rouge_threshold:
-            detail = f"ROUGE-L {rouge_l:.3f} > {self.config.rouge_threshold} with item {neighbor}"
-            return Decision(False, "rouge_l", detail, *scores)
-        if cosine is not None and cosine > self.config.embedding_threshold:
-            detail = f"cosine {cosine:.3f} > {self.config.embedding_threshold} with item {cos_neighbor}"
-            return Decision(False, "embedding", detail, *scores)
-        return Decision(True, None, None, *scores)
+        pool: NoveltyPool,
+        candidates: Sequence[CandidateText],
+        embed: Embed | None,
+        record: Record,
+        limit_accepted: int | None = None,
+    ) -> list[Decided]:
+        """Decide ``candidates`` in order, adding each accepted one to ``pool`` before the next.
+
+        ``record(position, decision, vector)`` stores a decision and returns the accepted item's id.
+        Deciding stops after ``limit_accepted`` acceptances; the rest are not decided. Accepted candidates
+        that were not embedded (no vector stage ran) are embedded afterwards, in one call, so the pool's
+        vector index holds every item.
+        """
+        inputs = [StageInput(c.text) for c in candidates]
+        upfront = self._upfront(inputs, pool)
+        if embed is not None and self.needs_vectors(pool):
+            wanted = [i for i in range(len(inputs)) if self._reaches_vectors(upfront[i])]
+            if wanted:
+                for i, vector in zip(wanted, embed([inputs[i].text for i in wanted]), strict=True):
+                    inputs[i].vector = vector
+        decided: list[Decided] = []
+        accepted = 0
+        for position, (candidate, item) in enumerate(zip(candidates, inputs, strict=True)):
+            if limit_accepted is not None and accepted >= limit_accepted:
+                break
+            decision = self._decide(item, pool, upfront[position])
+            item_id = record(position, decision, item.vector)
+            if decision.accepted:
+                if item_id is None:
+                    raise ValueError("record() must return the id of an accepted candidate")
+                pool.add(item_id, candidate.origin, item.text, item.vector, item.tokens(pool))
+                accepted += 1
+            decided.append(Decided(decision, item.vector, item_id))
+        return self._embed_late(pool, decided, inputs, embed)
+
+    def _upfront(self, inputs: list[StageInput], pool: NoveltyPool) -> list[dict[str, Verdict]]:
+        """The verdicts of the stages that look at the text alone, for every candidate."""
+        textual = [s for s in self.stages if not s.uses_pool and s.applies(pool)]
+        return [{s.id: s.check(item, pool) for s in textual} for item in inputs]
+
+    def _reaches_vectors(self, upfront: dict[str, Verdict]) -> bool:
+        """False when a text-only stage before the first vector stage rejects the candidate anyway."""
+        for stage in self.stages:
+            if stage.needs_vector:
+                return True
+            verdict = upfront.get(stage.id)
+            if verdict is not None and verdict.rejects:
+                return False
+        return False
+
+    def _decide(self, item: StageInput, pool: NoveltyPool, upfront: dict[str, Verdict]) -> Decision:
+        rejected: Verdict | None = None
+        measure_after = False  # a rejection against the pool: later measures are still worth storing
+        scores: dict[str, Any] = {}
+        for stage in self.stages:
+            if not stage.applies(pool):
+                continue
+            if rejected is not None and not (
+                measure_after
+                and stage.measures_after_rejection
+                and (item.vector is not None or not stage.needs_vector)
+            ):
+                continue
+            verdict = upfront[stage.id] if stage.id in upfront else stage.check(item, pool)
+            scores.update(verdict.scores)
+            if rejected is None and verdict.rejects:
+                rejected, measure_after = verdict, stage.uses_pool
+        if rejected is None:
+            return Decision(True, **scores)
+        return Decision(False, rejected.rule, rejected.detail, **scores)
+
+    def _embed_late(
+        self, pool: NoveltyPool, decided: list[Decided], inputs: list[StageInput], embed: Embed | None
+    ) -> list[Decided]:
+        late = [i for i, d in enumerate(decided) if d.decision.accepted and d.vector is None]
+        if not late or embed is None or pool.vectors is None:
+            return decided
+        vectors = embed([inputs[i].text for i in late])
+        pool.add_vectors([decided[i].item_id for i in late], vectors)  # type: ignore[misc]
+        for i, vector in zip(late, vectors, strict=True):
+            decided[i] = replace(decided[i], vector=vector)
+        return decided

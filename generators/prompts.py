@@ -14,9 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 
-DEFAULT_HUMAN_EXAMPLES = 6
-DEFAULT_MACHINE_EXAMPLES = 2
-
 
 def template_text(name: str) -> str:
     """The text of ``generators/templates/NAME``."""
@@ -41,8 +38,8 @@ def choose_examples(
     human: Sequence[str],
     machine: Sequence[str],
     rng: random.Random,
-    n_human: int = DEFAULT_HUMAN_EXAMPLES,
-    n_machine: int = DEFAULT_MACHINE_EXAMPLES,
+    n_human: int,
+    n_machine: int,
 ) -> list[str]:
     """Self-Instruct's mix: ``n_human`` seeds and up to ``n_machine`` accepted machine tasks, shuffled.
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from filters.stages import STAGES
+from filters.stages.base import DEFAULT_EMBEDDING_THRESHOLD, DEFAULT_ROUGE_THRESHOLD, DEFAULT_STAGE_ORDER
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,8 +51,11 @@ class Settings(BaseSettings):
     default_dataset: str | None = "default"
     default_seed_file: str = "en_seed_tasks.jsonl"
 
-    rouge_threshold: float = Field(0.7, ge=0.0, le=1.0)
-    embedding_threshold: float = Field(0.85, ge=0.0, le=1.0)
+    rouge_threshold: float = Field(DEFAULT_ROUGE_THRESHOLD, ge=0.0, le=1.0)
+    embedding_threshold: float = Field(DEFAULT_EMBEDDING_THRESHOLD, ge=0.0, le=1.0)
+    filter_chain: Annotated[tuple[str, ...], NoDecode] = Field(
+        DEFAULT_STAGE_ORDER, description="decision stages in order, e.g. heuristics,exact,rouge,embedding"
+    )
     heuristics_preset: str = "self_instruct"
 
     samples_per_prompt: int = Field(2, ge=1, le=64)
@@ -135,6 +141,22 @@ class Settings(BaseSettings):
             "timeout_s": self.openai_timeout_s,
             "max_retries": self.openai_max_retries,
         }
+
+    @field_validator("filter_chain", mode="before")
+    @classmethod
+    def _stage_list(cls, value: object) -> object:
+        return [p.strip() for p in value.split(",") if p.strip()] if isinstance(value, str) else value
+
+    @field_validator("filter_chain")
+    @classmethod
+    def _known_stages(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [s for s in value if s not in STAGES]
+        if unknown or not value or len(set(value)) != len(value):
+            raise ValueError(
+                f"SI_FILTER_CHAIN must list distinct stages of {', '.join(STAGES)}"
+                + (f"; unknown: {', '.join(unknown)}" if unknown else "")
+            )
+        return value
 
     @field_validator("heuristics_preset")
     @classmethod

@@ -25,8 +25,8 @@ from app.models import (
 )
 from app.pipeline.acceptor import accepting
 from app.pipeline.pools import PoolRegistry
-from filters.chain import normalize_for_exact
 from filters.embedding import to_bytes
+from filters.novelty_pool import normalize_for_exact
 from generators.tasks import Task, TaskFileError, load_seed_file
 
 logger = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ def add_seeds(
     """
     pool = registry.get(dataset)
     with accepting(session, registry, pool):
-        known = set(pool.chain.exact)
+        known = set(pool.novelty.exact)
         fresh: list[Task] = []
         for task in tasks:
             key = normalize_for_exact(task.instruction)
@@ -84,7 +84,8 @@ def add_seeds(
             )
             session.add(row)
             session.flush()
-            pool.add(row, vectors[position] if vectors is not None else None)
+            vector = vectors[position] if vectors is not None else None
+            pool.novelty.add(row.id, row.origin, row.instruction, vector)
     return len(fresh), len(tasks) - len(fresh)
 
 

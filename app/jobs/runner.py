@@ -36,7 +36,8 @@ from app.pipeline.pools import DatasetPool, PoolRegistry
 from generators.backends.base import GenerationResult, SamplingParams
 from generators.backends.dispatch import RequestDispatcher
 from generators.parsing import parse_completion
-from generators.prompts import Prompt, build_prompt, choose_examples
+from generators.prompts import Prompt
+from generators.strategies import SelfInstructStrategy
 
 logger = logging.getLogger(__name__)
 
@@ -97,16 +98,11 @@ class JobRunner:
         window: RequestWindow,
         on_progress: ProgressCallback | None,
     ) -> Job:
+        strategy = SelfInstructStrategy(dataset.num_human_examples, dataset.num_machine_examples)
+
         def next_request() -> tuple[Prompt, SamplingParams]:
-            pool = self.registry.get(dataset)
-            examples = choose_examples(
-                pool.seed_texts(),
-                pool.machine_texts(),
-                rng,
-                dataset.num_human_examples,
-                dataset.num_machine_examples,
-            )
-            return build_prompt(examples), sampling_params(self.settings, rng.randrange(2**31))
+            prompt = strategy.next_prompt(self.registry.get(dataset).novelty, rng)
+            return prompt, sampling_params(self.settings, rng.randrange(2**31))
 
         while True:
             session.refresh(job)

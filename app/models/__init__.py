@@ -8,6 +8,7 @@ pool of a dataset is its seeds plus its accepted candidates; their ids are the F
 
 from app.models.common import NAME_PATTERN, utcnow
 from app.models.datasets import Dataset, DatasetBase, DatasetCreate, DatasetPublic
+from app.models.decisions import DecisionFields
 from app.models.generations import Generation, GenerationPublic
 from app.models.instances import (
     INSTANCE_ORIGINS,
@@ -35,6 +36,7 @@ from app.models.schedules import Schedule, ScheduleBase, ScheduleCreate, Schedul
 from app.models.snapshots import Snapshot, SnapshotCreate, SnapshotPublic
 
 __all__ = [
+    "DecisionFields",
     "NAME_PATTERN",
     "utcnow",
     "DatasetBase",

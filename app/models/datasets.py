@@ -10,17 +10,19 @@ from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
 from app.models.common import NAME_PATTERN, utcnow
+from filters.stages.base import DEFAULT_EMBEDDING_THRESHOLD, DEFAULT_ROUGE_THRESHOLD
+from generators.strategies.self_instruct import DEFAULT_HUMAN_EXAMPLES, DEFAULT_MACHINE_EXAMPLES
 
 
 class DatasetBase(SQLModel):
     name: str = Field(index=True, unique=True, max_length=64)
     description: str = Field(default="", max_length=2000)
-    rouge_threshold: float = Field(default=0.7, ge=0.0, le=1.0)
-    embedding_threshold: float = Field(default=0.85, ge=0.0, le=1.0)
+    rouge_threshold: float = Field(default=DEFAULT_ROUGE_THRESHOLD, ge=0.0, le=1.0)
+    embedding_threshold: float = Field(default=DEFAULT_EMBEDDING_THRESHOLD, ge=0.0, le=1.0)
     heuristics_preset: str = Field(default="self_instruct", max_length=32)
     disabled_rules: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    num_human_examples: int = Field(default=6, ge=1, le=32)
-    num_machine_examples: int = Field(default=2, ge=0, le=32)
+    num_human_examples: int = Field(default=DEFAULT_HUMAN_EXAMPLES, ge=1, le=32)
+    num_machine_examples: int = Field(default=DEFAULT_MACHINE_EXAMPLES, ge=0, le=32)
 
 
 class Dataset(DatasetBase, table=True):

@@ -8,9 +8,10 @@ from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.models.common import utcnow
+from app.models.decisions import DecisionFields
 
 
-class Instruction(SQLModel, table=True):
+class Instruction(DecisionFields, table=True):
     __table_args__ = (UniqueConstraint("dataset_id", "origin_key"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -21,31 +22,17 @@ class Instruction(SQLModel, table=True):
     name: str | None = None
     instances: list[dict[str, str]] | None = Field(default=None, sa_column=Column(JSON))
     is_classification: bool | None = None
-    accepted: bool = Field(index=True)
-    rule: str | None = Field(default=None, index=True, max_length=64)
-    detail: str | None = None
-    max_rouge_l: float | None = None
-    rouge_neighbor_id: int | None = None
-    max_cosine: float | None = None
-    cosine_neighbor_id: int | None = None
     embedding: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
     job_id: int | None = Field(default=None, foreign_key="job.id", index=True)
     generation_id: int | None = Field(default=None, foreign_key="generation.id")
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class InstructionPublic(SQLModel):
+class InstructionPublic(DecisionFields):
     id: int
     dataset: str
     origin: str
     instruction: str
-    accepted: bool
-    rule: str | None
-    detail: str | None
-    max_rouge_l: float | None
-    rouge_neighbor_id: int | None
-    max_cosine: float | None
-    cosine_neighbor_id: int | None
     instances: list[dict[str, str]] | None = None
     is_classification: bool | None = None
     job_id: int | None = None
@@ -84,16 +71,9 @@ class CandidateSubmit(SQLModel):
     instructions: list[str] = Field(min_length=1, max_length=1000)
 
 
-class DecisionPublic(SQLModel):
+class DecisionPublic(DecisionFields):
     instruction: str
-    accepted: bool
-    reason: str | None
-    detail: str | None
-    max_rouge_l: float | None
-    rouge_neighbor_id: int | None
-    max_cosine: float | None
-    cosine_neighbor_id: int | None
-    id: int | None
+    id: int | None = Field(description="the stored row (rejected candidates are stored too)")
 
 
 class CandidateResult(SQLModel):

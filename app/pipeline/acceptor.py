@@ -10,7 +10,7 @@ from the database, so nothing is half-stored and memory never disagrees with sto
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from app.models import Dataset, DecisionPublic, Instruction
 from app.pipeline.pools import DatasetPool, PoolRegistry
-from filters.chain import Decision
+from filters.decision import Decision
 from filters.embedding import to_bytes
 
 
@@ -79,7 +79,7 @@ def decide_and_store(
     registry: PoolRegistry,
     pool: DatasetPool,
     candidates: Sequence[CandidateIn],
-    stages: frozenset[str] | None = None,
+    stages: Iterable[str] | None = None,
     limit_accepted: int | None = None,
 ) -> list[Outcome]:
     """Decide ``candidates`` in order and commit them; stop deciding after ``limit_accepted``."""
@@ -93,25 +93,17 @@ def decide(
     registry: PoolRegistry,
     pool: DatasetPool,
     candidates: Sequence[CandidateIn],
-    stages: frozenset[str] | None = None,
+    stages: Iterable[str] | None = None,
     limit_accepted: int | None = None,
 ) -> list[Outcome]:
-    """Decide and insert (not commit) ``candidates`` in order; call inside :func:`accepting`."""
-    chain = pool.chain
-    embedder = registry.embedder
-    vectors: dict[int, np.ndarray] = {}
-    if chain.uses_embeddings(stages) and embedder is not None:
-        # one model call for every candidate the embedding stage can see (heuristic failures never do)
-        wanted = [i for i, c in enumerate(candidates) if chain.passes_heuristics(c.text, stages)]
-        vectors = dict(zip(wanted, embedder.embed([candidates[i].text for i in wanted]), strict=True))
-    outcomes: list[Outcome] = []
-    late: list[Instruction] = []
-    accepted = 0
-    for position, candidate in enumerate(candidates):
-        if limit_accepted is not None and accepted >= limit_accepted:
-            break
-        vector = vectors.get(position)
-        decision = chain.decide(candidate.text, vector, stages=stages)
+    """Decide and insert (not commit) ``candidates`` in order; call inside :func:`accepting`.
+
+    ``stages`` restricts the dataset's chain to those stage ids (its order stays).
+    """
+    rows: list[Instruction] = []
+
+    def record(position: int, decision: Decision, vector: np.ndarray | None) -> int | None:
+        candidate = candidates[position]
         row = Instruction(
             dataset_id=pool.dataset_id,
             origin=candidate.origin,
@@ -123,28 +115,21 @@ def decide(
             generation_id=candidate.generation_id,
         )
         session.add(row)
-        if decision.accepted:
-            session.flush()  # the id is the pool's key
-            pool.add(row, vector)
-            accepted += 1
-            if vector is None:
-                late.append(row)
-        outcomes.append(Outcome(row, decision))
-    if late and embedder is not None:
-        _embed_late(pool, late, embedder.embed([row.instruction for row in late]))
-    return outcomes
+        rows.append(row)
+        if not decision.accepted:
+            return None
+        session.flush()  # the id is the pool's key
+        return row.id
 
-
-def _embed_late(pool: DatasetPool, rows: list[Instruction], vectors: np.ndarray) -> None:
-    """Accepted rows decided without the embedding stage still get a stored, indexed vector."""
-    for row, vector in zip(rows, vectors, strict=True):
-        row.embedding = to_bytes(vector)
-    if pool.chain.vectors is not None:
-        pool.chain.vectors.add([row.id for row in rows], vectors)
+    embed = registry.embedder.embed if registry.embedder is not None else None
+    chain = pool.chain.only(stages)
+    decided = chain.decide_batch(pool.novelty, candidates, embed, record, limit_accepted)
+    for row, result in zip(rows, decided, strict=True):
+        if result.decision.accepted and row.embedding is None and result.vector is not None:
+            row.embedding = to_bytes(result.vector)  # embedded after the decision (no vector stage ran)
+    return [Outcome(row, result.decision) for row, result in zip(rows, decided, strict=True)]
 
 
 def decision_public(outcome: Outcome) -> DecisionPublic:
-    """The API/CLI view of a decision: the rule id is called ``reason`` there."""
-    fields = asdict(outcome.decision)
-    fields["reason"] = fields.pop("rule")
-    return DecisionPublic(instruction=outcome.row.instruction, id=outcome.row.id, **fields)
+    """The API/CLI view of a decision."""
+    return DecisionPublic(instruction=outcome.row.instruction, id=outcome.row.id, **asdict(outcome.decision))

@@ -15,16 +15,17 @@ import threading
 import time
 from pathlib import Path
 
-import numpy as np
 from sqlalchemy import case, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, or_, select
 
 from app.models import Dataset, Instruction
-from filters.chain import ChainConfig, FilterChain
+from filters.chain import DecisionChain
 from filters.embedding import Embedder, to_bytes, vectors_from_bytes
 from filters.heuristics import preset
 from filters.index import DEFAULT_ANN_MIN_SIZE, VectorIndex
+from filters.novelty_pool import NoveltyPool
+from filters.stages.base import DEFAULT_STAGE_ORDER, ChainConfig
 
 logger = logging.getLogger(__name__)
 # Pools whose vector index holds at least this many vectors are saved to disk: from here on it is an
@@ -33,61 +34,40 @@ SAVE_AFTER_ADDING = DEFAULT_ANN_MIN_SIZE
 CATCH_UP_IN_BULK = 256
 
 
-def chain_config(dataset: Dataset) -> ChainConfig:
+def chain_config(dataset: Dataset, stages: tuple[str, ...]) -> ChainConfig:
     return ChainConfig(
         heuristics=preset(dataset.heuristics_preset, dataset.disabled_rules),
+        stages=stages,
         rouge_threshold=dataset.rouge_threshold,
         embedding_threshold=dataset.embedding_threshold,
     )
 
 
 class DatasetPool:
-    def __init__(self, dataset: Dataset, chain: FilterChain) -> None:
+    """A dataset's novelty pool and decision chain in this process, and the lock its acceptors take."""
+
+    def __init__(self, dataset: Dataset, chain: DecisionChain, novelty: NoveltyPool) -> None:
         self.dataset_id = dataset.id
         self.name = dataset.name
         self.chain = chain
+        self.novelty = novelty
         self.lock = threading.RLock()
-        self.texts: dict[int, str] = {}
-        self.origins: dict[int, str] = {}
-        self.seed_ids: list[int] = []
-        self.machine_ids: list[int] = []
-        self.last_id = 0  # the largest id in the pool: catch-up reads rows after it
-
-    def add(self, row: Instruction, embedding: np.ndarray | None) -> None:
-        self.add_item(row.id, row.origin, row.instruction, embedding)
-
-    def add_item(self, item_id: int, origin: str, text: str, embedding: np.ndarray | None) -> None:
-        self.chain.add(item_id, text, embedding)
-        self._remember(item_id, origin, text)
-
-    def add_many(
-        self, ids: list[int], origins: list[str], texts: list[str], embeddings: np.ndarray | None
-    ) -> None:
-        self.chain.add_many(ids, texts, embeddings)
-        for item_id, origin, text in zip(ids, origins, texts, strict=True):
-            self._remember(item_id, origin, text)
-
-    def _remember(self, item_id: int, origin: str, text: str) -> None:
-        """The pool's own record of an item the chain now holds: text, origin, prompt role, last id."""
-        self.last_id = max(self.last_id, item_id)
-        self.texts[item_id] = text
-        self.origins[item_id] = origin
-        (self.seed_ids if origin == "seed" else self.machine_ids).append(item_id)
-
-    def seed_texts(self) -> list[str]:
-        return [self.texts[i] for i in self.seed_ids]
-
-    def machine_texts(self) -> list[str]:
-        return [self.texts[i] for i in self.machine_ids]
 
 
 class PoolRegistry:
     """Builds pools on first use and keeps them for the life of the process."""
 
-    def __init__(self, engine: Engine, embedder: Embedder | None, index_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        embedder: Embedder | None,
+        index_dir: Path | None = None,
+        stages: tuple[str, ...] = DEFAULT_STAGE_ORDER,
+    ) -> None:
         self.engine = engine
         self.embedder = embedder
         self.index_dir = index_dir
+        self.stages = stages  # the decision chain, in order (SI_FILTER_CHAIN)
         self._pools: dict[int, DatasetPool] = {}
         self._by_name: dict[str, DatasetPool] = {}
         self._lock = threading.Lock()
@@ -107,9 +87,7 @@ class PoolRegistry:
     def building(self) -> list[str]:
         """Datasets whose HNSW graph is still built in the background (searched exactly meanwhile)."""
         pools = list(self._pools.values())
-        return sorted(
-            pool.name for pool in pools if pool.chain.vectors is not None and pool.chain.vectors.building
-        )
+        return sorted(pool.name for pool in pools if pool.novelty.building)
 
     def warm(self) -> None:
         """Build every dataset's pool (at start-up, so the first request does not pay for it)."""
@@ -159,12 +137,14 @@ class PoolRegistry:
             blobs = self._embed_missing(
                 session, [rows[i][0] for i in fresh], [rows[i][2] for i in fresh], [rows[i][3] for i in fresh]
             )
-        pool = DatasetPool(dataset, FilterChain(chain_config(dataset), dimension, vectors=saved))
-        pool.add_many([row[0] for row in rows], [row[1] for row in rows], [row[2] for row in rows], None)
+        config = chain_config(dataset, self.stages)
+        novelty = NoveltyPool(config.rouge_threshold, dimension, vectors=saved)
+        novelty.add_many([row[0] for row in rows], [row[1] for row in rows], [row[2] for row in rows])
+        pool = DatasetPool(dataset, DecisionChain.from_config(config), novelty)
         if dimension and fresh:
             # a graph too big to build in a blink is built in the background, then saved; the exact flat
             # index answers meanwhile, so the service is ready without waiting for it
-            pool.chain.vectors.add_many(
+            pool.novelty.vectors.add_many(
                 [rows[i][0] for i in fresh],
                 vectors_from_bytes(blobs, dimension),
                 background=True,
@@ -188,7 +168,7 @@ class PoolRegistry:
         """
         rows = session.exec(
             select(Instruction.id, Instruction.origin, Instruction.instruction, Instruction.embedding)
-            .where(Instruction.dataset_id == pool.dataset_id, Instruction.id > pool.last_id)
+            .where(Instruction.dataset_id == pool.dataset_id, Instruction.id > pool.novelty.last_id)
             .where(or_(Instruction.origin == "seed", col(Instruction.accepted)))
             .order_by(Instruction.id)
         ).all()
@@ -201,10 +181,11 @@ class PoolRegistry:
             blobs = self._embed_missing(session, ids, texts, [row[3] for row in rows], commit=False)
             vectors = vectors_from_bytes(blobs, self.embedder.dimension)
         if len(rows) >= CATCH_UP_IN_BULK:
-            pool.add_many(ids, [row[1] for row in rows], texts, vectors)
+            pool.novelty.add_many(ids, [row[1] for row in rows], texts, vectors)
         else:  # a bulk add re-ranks the whole ROUGE index; a few rows are cheaper one by one
             for position, row in enumerate(rows):
-                pool.add_item(row[0], row[1], row[2], vectors[position] if vectors is not None else None)
+                vector = vectors[position] if vectors is not None else None
+                pool.novelty.add(row[0], row[1], row[2], vector)
         logger.info("dataset %s: caught up %d items stored by other processes", pool.name, len(rows))
         return len(rows)
 
@@ -249,16 +230,16 @@ class PoolRegistry:
 
     def _save(self, pool: DatasetPool) -> None:
         path = self.index_path(pool.dataset_id)
-        if path is None or pool.chain.vectors is None or pool.chain.vectors.building:
+        if path is None or pool.novelty.vectors is None or pool.novelty.vectors.building:
             return  # a graph still being built is saved when it is done
         started = time.perf_counter()
         path.parent.mkdir(parents=True, exist_ok=True)
         with pool.lock:
-            pool.chain.vectors.save(path)
+            pool.novelty.vectors.save(path)
         logger.info(
             "saved index of dataset %s (%d vectors) in %.2fs",
             pool.name,
-            len(pool.chain.vectors),
+            len(pool.novelty.vectors),
             time.perf_counter() - started,
         )
 
@@ -266,7 +247,7 @@ class PoolRegistry:
         """Save the indexes worth saving (the large ones, changed since they were loaded or saved) so
         the next start loads them."""
         for pool in list(self._pools.values()):
-            vectors = pool.chain.vectors
+            vectors = pool.novelty.vectors
             if vectors is not None and len(vectors) >= SAVE_AFTER_ADDING and vectors.unsaved:
                 self._save(pool)
 

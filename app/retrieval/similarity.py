@@ -27,23 +27,17 @@ def _validate(registry: PoolRegistry, pool: DatasetPool, query: str, k: int) -> 
         raise InvalidInput("query 'q' is empty")
     if not 1 <= k <= MAX_K:
         raise InvalidInput(f"'k' must be between 1 and {MAX_K}")
-    if registry.embedder is None or pool.chain.vectors is None:
+    if registry.embedder is None or not pool.novelty.searchable:
         raise NotReady("the embedding model is not loaded")
 
 
 def _search(pool: DatasetPool, vectors: np.ndarray, ks: list[int]) -> list[list[SimilarItem]]:
     with pool.lock:
-        scores, ids = pool.chain.vectors.search(vectors, max(ks))
-        return [
-            [
-                SimilarItem(
-                    id=int(i), instruction=pool.texts[int(i)], score=float(s), origin=pool.origins[int(i)]
-                )
-                for s, i in zip(row_scores[:k], row_ids[:k], strict=True)
-                if i >= 0
-            ]
-            for row_scores, row_ids, k in zip(scores, ids, ks, strict=True)
-        ]
+        found = pool.novelty.search(vectors, ks)
+    return [
+        [SimilarItem(id=hit.id, instruction=hit.text, origin=hit.origin, score=hit.score) for hit in hits]
+        for hits in found
+    ]
 
 
 def similar(registry: PoolRegistry, pool: DatasetPool, query: str, k: int) -> list[SimilarItem]:

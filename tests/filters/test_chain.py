@@ -8,16 +8,12 @@ import numpy as np
 import pytest
 from rouge_score import rouge_scorer
 
-from filters.chain import (
-    DEFAULT_ROUGE_THRESHOLD,
-    STAGES,
-    ChainConfig,
-    Decision,
-    FilterChain,
-    normalize_for_exact,
-    parse_stages,
-)
+from filters.chain import DecisionChain, parse_stages
+from filters.decision import Decision
 from filters.heuristics import preset
+from filters.novelty_pool import NoveltyPool, normalize_for_exact
+from filters.stages import STAGES
+from filters.stages.base import DEFAULT_ROUGE_THRESHOLD, DEFAULT_STAGE_ORDER, ChainConfig
 
 DIM = 4
 
@@ -31,27 +27,40 @@ def unit(*values: float) -> np.ndarray:
 E0, E1, E2, E3 = (np.eye(DIM, dtype=np.float32)[i] for i in range(DIM))
 
 
+class PoolAndChain:
+    """A pool and the chain deciding against it, as one dataset has them."""
+
+    def __init__(self, chain: DecisionChain, pool: NoveltyPool) -> None:
+        self.chain, self.pool = chain, pool
+
+    def add(self, item_id, text, vector, tokens=None):
+        self.pool.add(item_id, "seed", text, vector, tokens)
+
+    def decide(self, text, vector=None, stages=None) -> Decision:
+        return self.chain.only(stages).decide(self.pool, text, vector)
+
+    def __len__(self) -> int:
+        return len(self.pool)
+
+
 def make_chain(
     stages=None, rouge_threshold=DEFAULT_ROUGE_THRESHOLD, embedding_threshold=0.85, dimension=DIM
-) -> FilterChain:
+) -> PoolAndChain:
     config = ChainConfig(
         heuristics=preset(),
-        stages=parse_stages(stages),
+        stages=parse_stages(stages) or DEFAULT_STAGE_ORDER,
         rouge_threshold=rouge_threshold,
         embedding_threshold=embedding_threshold,
     )
-    return FilterChain(config, dimension=dimension)
+    return PoolAndChain(DecisionChain.from_config(config), NoveltyPool(rouge_threshold, dimension))
 
 
 # ---- parse_stages -------------------------------------------------------------------------------------
 
 
-def test_parse_stages_none_means_all():
-    assert parse_stages(None) == frozenset(STAGES)
-
-
-def test_stage_order_is_fixed():
-    assert STAGES == ("heuristics", "exact", "rouge", "embedding")
+def test_parse_stages_none_means_the_configured_chain():
+    assert parse_stages(None) is None
+    assert set(DEFAULT_STAGE_ORDER) == set(STAGES)
 
 
 @pytest.mark.parametrize(
@@ -64,7 +73,7 @@ def test_stage_order_is_fixed():
     ],
 )
 def test_parse_stages_valid(spec, expected):
-    assert parse_stages(spec) == frozenset(expected)
+    assert set(parse_stages(spec)) == expected
 
 
 @pytest.mark.parametrize("spec", ["rouge,bleu", ["heuristics", "bleu"], "bleu"])
@@ -160,7 +169,7 @@ def test_cosine_neighbour_is_the_nearest_vector():
 def test_stage_override_skips_stages():
     chain = make_chain()
     chain.add(1, "Tell me something.", E0)
-    decision = chain.decide("Tell me something.", E0, stages=frozenset({"rouge"}))
+    decision = chain.decide("Tell me something.", E0, stages=("rouge",))
     assert decision.rule == "rouge_l"
     assert decision.max_rouge_l == 1.0
     assert decision.max_cosine is None  # embedding stage not run
@@ -180,11 +189,14 @@ def test_embedding_stage_needs_the_candidate_embedding():
         chain.decide("Describe the water cycle in simple terms.")
 
 
-def test_uses_embeddings():
-    assert make_chain().uses_embeddings()
-    assert not make_chain(dimension=None).uses_embeddings()
-    assert not make_chain(stages="heuristics,rouge").uses_embeddings()
-    assert not make_chain().uses_embeddings(frozenset({"rouge"}))
+def test_needs_vectors():
+    def needs(setup, stages=None):
+        return setup.chain.only(stages).needs_vectors(setup.pool)
+
+    assert needs(make_chain())
+    assert not needs(make_chain(dimension=None))
+    assert not needs(make_chain(stages="heuristics,rouge"))
+    assert not needs(make_chain(), ("rouge",))
 
 
 def test_chain_without_vectors_skips_the_embedding_stage():
@@ -197,7 +209,7 @@ def test_chain_without_vectors_skips_the_embedding_stage():
 def test_add_with_pretokenized_tokens():
     chain = make_chain(stages="rouge", dimension=None)
     chain.add(1, "ignored text", None, tokens=["alpha", "beta"])
-    decision = chain.decide("x", tokens=["alpha", "beta"])
+    decision = chain.decide("Alpha, beta!")
     assert (decision.max_rouge_l, decision.rouge_neighbor_id) == (1.0, 1)
     assert len(chain) == 1
 

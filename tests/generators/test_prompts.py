@@ -8,6 +8,9 @@ import pytest
 
 from generators.parsing import parse_completion
 from generators.prompts import build_prompt, choose_examples, clean_instruction
+from generators.strategies.self_instruct import DEFAULT_HUMAN_EXAMPLES, DEFAULT_MACHINE_EXAMPLES
+
+SELF_INSTRUCT_MIX = (DEFAULT_HUMAN_EXAMPLES, DEFAULT_MACHINE_EXAMPLES)
 
 HUMAN = [f"Human seed task number {i}." for i in range(30)]
 MACHINE = [f"Machine generated task number {i}." for i in range(10)]
@@ -67,7 +70,7 @@ def test_prompt_continuation_parses_back():
 
 
 def test_choose_examples_default_mix():
-    examples = choose_examples(HUMAN, MACHINE, random.Random(0))
+    examples = choose_examples(HUMAN, MACHINE, random.Random(0), *SELF_INSTRUCT_MIX)
     assert len(examples) == 8
     assert len(set(examples)) == 8
     assert sum(e in HUMAN for e in examples) == 6
@@ -76,7 +79,7 @@ def test_choose_examples_default_mix():
 
 @pytest.mark.parametrize(("n_machine_available", "expected_machine"), [(0, 0), (1, 1), (2, 2), (5, 2)])
 def test_seeds_fill_missing_machine_tasks(n_machine_available, expected_machine):
-    examples = choose_examples(HUMAN, MACHINE[:n_machine_available], random.Random(1))
+    examples = choose_examples(HUMAN, MACHINE[:n_machine_available], random.Random(1), *SELF_INSTRUCT_MIX)
     assert len(examples) == 8
     assert len(set(examples)) == 8
     assert sum(e in MACHINE for e in examples) == expected_machine
@@ -84,7 +87,7 @@ def test_seeds_fill_missing_machine_tasks(n_machine_available, expected_machine)
 
 
 def test_too_few_seeds_uses_all_of_them():
-    examples = choose_examples(HUMAN[:3], [], random.Random(2))
+    examples = choose_examples(HUMAN[:3], [], random.Random(2), *SELF_INSTRUCT_MIX)
     assert sorted(examples) == sorted(HUMAN[:3])
 
 
@@ -95,16 +98,18 @@ def test_custom_counts():
 
 
 def test_choose_examples_is_deterministic_for_a_seed():
-    first = choose_examples(HUMAN, MACHINE, random.Random(42))
-    second = choose_examples(HUMAN, MACHINE, random.Random(42))
+    first = choose_examples(HUMAN, MACHINE, random.Random(42), *SELF_INSTRUCT_MIX)
+    second = choose_examples(HUMAN, MACHINE, random.Random(42), *SELF_INSTRUCT_MIX)
     assert first == second
-    others = {tuple(choose_examples(HUMAN, MACHINE, random.Random(seed))) for seed in range(10)}
+    others = {
+        tuple(choose_examples(HUMAN, MACHINE, random.Random(seed), *SELF_INSTRUCT_MIX)) for seed in range(10)
+    }
     assert len(others) > 1  # the seed matters
 
 
 def test_choose_examples_shuffles_machine_tasks_among_seeds():
     positions = set()
     for seed in range(30):
-        examples = choose_examples(HUMAN, MACHINE, random.Random(seed))
+        examples = choose_examples(HUMAN, MACHINE, random.Random(seed), *SELF_INSTRUCT_MIX)
         positions.update(i for i, e in enumerate(examples) if e in MACHINE)
     assert len(positions) > 2  # machine tasks are not always at the end

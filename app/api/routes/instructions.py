@@ -28,14 +28,15 @@ def list_instructions(
     dataset: DatasetDep,
     session: SessionDep,
     decision: DecisionParam = "accepted",
-    reason: str | None = None,
+    rule: str | None = None,
+    reason: Annotated[str | None, Query(deprecated=True, description="old name of 'rule'")] = None,
     origin: Literal["seed", "generated", "submitted", "ingested"] | None = None,
     limit: LimitParam = 100,
     cursor: str | None = None,
 ) -> InstructionPage:
-    """Instructions in id order; ``decision`` and ``reason`` filter by decision."""
+    """Instructions in id order; ``decision`` and ``rule`` filter by decision."""
     query = select(Instruction).where(Instruction.dataset_id == dataset.id)
-    query = decision_filter(query, Instruction, decision, reason)
+    query = decision_filter(query, Instruction, decision, rule or reason)
     if origin is not None:
         query = query.where(Instruction.origin == origin)
     rows, next_cursor = keyset_page(session, query, Instruction, limit, cursor)

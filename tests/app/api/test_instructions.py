@@ -20,7 +20,7 @@ async def test_candidates_get_one_decision_each_in_arrival_order(client):
     result = (await client.post("/v1/datasets/default/candidates", json={"instructions": TEXTS})).json()
     decisions = result["decisions"]
     assert [d["instruction"] for d in decisions] == TEXTS
-    assert [d["reason"] for d in decisions] == [None, "rouge_l", "too_short", None, "exact_duplicate"]
+    assert [d["rule"] for d in decisions] == [None, "rouge_l", "too_short", None, "exact_duplicate"]
     assert result["accepted"] == 2 and result["rejected"] == 3
     first, second = decisions[0], decisions[1]
     assert second["rouge_neighbor_id"] == first["id"] and second["max_rouge_l"] > 0.7
@@ -38,7 +38,7 @@ async def test_paraphrase_is_caught_by_the_embedding_gate(client):
         "decisions"
     ]
     assert decisions[0]["accepted"] is True
-    assert decisions[1]["reason"] == "embedding", decisions[1]
+    assert decisions[1]["rule"] == "embedding", decisions[1]
     assert decisions[1]["max_rouge_l"] <= 0.7 and decisions[1]["max_cosine"] > 0.85
 
 
@@ -73,12 +73,14 @@ async def test_cursor_pagination_walks_every_row_once(client):
     assert seeds[0]["instances"] and seeds[0]["origin"] == "seed"
 
 
-async def test_filter_by_decision_and_reason(client):
+async def test_filter_by_decision_and_rule(client):
     await client.post("/v1/datasets/default/candidates", json={"instructions": TEXTS})
     rejected = await all_instructions(client, decision="rejected")
     assert sorted(i["rule"] for i in rejected) == ["exact_duplicate", "rouge_l", "too_short"]
-    short = await all_instructions(client, decision="rejected", reason="too_short")
+    short = await all_instructions(client, decision="rejected", rule="too_short")
     assert [i["instruction"] for i in short] == ["draw a map"]
+    # the parameter's old name still works
+    assert await all_instructions(client, decision="rejected", reason="too_short") == short
 
 
 async def test_bad_listing_parameters(client):

@@ -20,7 +20,7 @@ async def test_restart_rebuilds_the_pool_without_re_embedding(client_for, embedd
         assert similar["items"][0]["instruction"] == text
         assert embedder.texts_embedded == embedded_before + 1  # the query only
         again = (await client.post("/v1/datasets/default/candidates", json={"instructions": [text]})).json()
-        assert again["decisions"][0]["reason"] == "exact_duplicate"
+        assert again["decisions"][0]["rule"] == "exact_duplicate"
         datasets = (await client.get("/v1/datasets")).json()
         assert datasets[0]["accepted_count"] == 6
 

@@ -60,7 +60,7 @@ def test_ingest_with_rouge_filter_matches_the_brute_force_loop(tmp_path, db_url)
     assert [r["accepted"] for r in rows] == expected
     assert not all(expected), "the file must contain near-duplicates for this test to mean anything"
     for row in rows:
-        assert row["reason"] == (None if row["accepted"] else "rouge_l")
+        assert row["rule"] == (None if row["accepted"] else "rouge_l")
         assert row["max_rouge_l"] is None or isinstance(row["max_rouge_l"], float)
     assert f"{len(texts)} instructions: {sum(expected)} accepted" in result.output
 
@@ -99,7 +99,7 @@ def test_ingest_alpaca_array_with_seeds_and_all_filters(tmp_path, db_url):
         db_url,
     )
     assert result.exit_code == 0, result.output
-    reasons = [json.loads(line)["reason"] for line in out.read_text().splitlines()]
+    reasons = [json.loads(line)["rule"] for line in out.read_text().splitlines()]
     assert reasons == [None, "rouge_l", "too_short"]
     search = invoke("search", "sourdough starter care", "-d", "bread", "-k", "2", "--database-url", db_url)
     assert search.exit_code == 0, search.output

@@ -1,0 +1,83 @@
+"""The decision-stage interface: an id, the rule ids it rejects with, the fields it records, ``check``.
+
+A stage looks at one candidate (its text, tokens, vector) and the pool and returns a :class:`Verdict`:
+the rule that rejects it (or None) and the scores it measured, named after fields of
+:class:`filters.decision.Decision`. Stages are built from a :class:`ChainConfig`; the chain
+(filters/chain.py) runs them in the configured order.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+
+from filters.heuristics import HeuristicConfig, preset
+from filters.novelty_pool import NoveltyPool
+from filters.rouge import DEFAULT_THRESHOLD as DEFAULT_ROUGE_THRESHOLD
+
+# measured on the shipped seed sets (benchmarks/embedding_threshold.py; README "Embedding threshold")
+DEFAULT_EMBEDDING_THRESHOLD = 0.85
+DEFAULT_STAGE_ORDER: tuple[str, ...] = ("heuristics", "exact", "rouge", "embedding")
+
+
+@dataclass(frozen=True)
+class ChainConfig:
+    """A dataset's decision settings: which stages run in which order, and their parameters."""
+
+    heuristics: HeuristicConfig = field(default_factory=preset)
+    stages: tuple[str, ...] = DEFAULT_STAGE_ORDER
+    rouge_threshold: float = DEFAULT_ROUGE_THRESHOLD
+    embedding_threshold: float = DEFAULT_EMBEDDING_THRESHOLD
+
+
+@dataclass
+class StageInput:
+    """One candidate as the stages see it; tokens are computed once, by the first stage that asks."""
+
+    text: str
+    vector: np.ndarray | None = None
+    _tokens: list[str] | None = None
+
+    def tokens(self, pool: NoveltyPool) -> list[str]:
+        if self._tokens is None:
+            self._tokens = pool.rouge.tokenize(self.text)
+        return self._tokens
+
+
+@dataclass(frozen=True)
+class Verdict:
+    rule: str | None = None
+    detail: str | None = None
+    scores: Mapping[str, float | int | None] = field(default_factory=dict)
+
+    @property
+    def rejects(self) -> bool:
+        return self.rule is not None
+
+
+PASS = Verdict()
+
+
+class DecisionStage(ABC):
+    id: ClassVar[str]
+    rule_ids: ClassVar[tuple[str, ...]]
+    records: ClassVar[tuple[str, ...]] = ()  # the Decision fields its verdicts fill
+    uses_pool: ClassVar[bool] = True  # False: the verdict depends on the text alone (decided up front)
+    needs_vector: ClassVar[bool] = False
+    # still measured (never deciding) after an earlier stage rejected, when the input has what it needs
+    measures_after_rejection: ClassVar[bool] = False
+
+    @classmethod
+    @abstractmethod
+    def from_config(cls, config: ChainConfig) -> DecisionStage: ...
+
+    def applies(self, pool: NoveltyPool) -> bool:
+        """False when this pool cannot run the stage (no vector index for the embedding stage)."""
+        return True
+
+    @abstractmethod
+    def check(self, candidate: StageInput, pool: NoveltyPool) -> Verdict: ...
