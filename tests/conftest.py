@@ -41,6 +41,7 @@ class CountingEmbedder:
         self.dimension = inner.dimension
         self.model_id = inner.model_id
         self.texts_embedded = 0
+        self.query_calls: list[int] = []  # the number of texts of each embed_queries call
 
     def embed(self, texts: list[str]) -> np.ndarray:
         self.texts_embedded += len(texts)
@@ -48,6 +49,7 @@ class CountingEmbedder:
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         self.texts_embedded += len(texts)
+        self.query_calls.append(len(texts))
         return self.inner.embed_queries(texts)
 
 

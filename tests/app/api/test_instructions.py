@@ -137,7 +137,7 @@ async def test_stats_count_rejections_by_rule(client):
     assert stats["rejections"] == {"rouge_l": 1, "too_short": 1, "exact_duplicate": 1}
 
 
-async def test_concurrent_similar_queries_are_batched_and_each_gets_its_own_answer(client):
+async def test_concurrent_similar_queries_are_batched_and_each_gets_its_own_answer(client, embedder):
     import asyncio
 
     queries = [
@@ -146,7 +146,7 @@ async def test_concurrent_similar_queries_are_batched_and_each_gets_its_own_answ
         "sentiment of a review",
         "haiku about rain",
     ]
-    calls_before = client.runtime.embedder.texts_embedded
+    calls_before = len(embedder.query_calls)
     responses = await asyncio.gather(
         *[client.get("/v1/datasets/default/similar", params={"q": q, "k": 3}) for q in queries * 5]
     )
@@ -164,12 +164,24 @@ async def test_concurrent_similar_queries_are_batched_and_each_gets_its_own_answ
         assert all(a[0]["id"] == answers[0][0]["id"] for a in answers)
         for answer in answers:
             assert [i["score"] for i in answer] == pytest.approx([i["score"] for i in answers[0]], abs=2e-3)
-    assert client.runtime.embedder.texts_embedded - calls_before == len(queries) * 5 + 1
+    calls = embedder.query_calls[calls_before:]
+    assert sum(calls) == len(queries) * 5 + 1  # every query embedded once
+    # batched: 21 queries in far fewer encoder calls (the last, alone, came after the others)
+    assert len(calls) < len(queries) * 5 and max(calls) > 1 and calls[-1] == 1
 
 
-async def test_similarity_batching_follows_the_settings(client_for, settings):
+async def test_similarity_batching_follows_the_settings(client_for, settings, embedder):
+    import asyncio
+
     tuned = settings.model_copy(update={"similar_workers": 1, "similar_max_batch": 3})
     async with client_for(settings_=tuned) as client:
-        assert (client.runtime.similarity.workers, client.runtime.similarity.max_batch) == (1, 3)
-        found = await client.get("/v1/datasets/default/similar", params={"q": "haiku about rain", "k": 2})
-        assert len(found.json()["items"]) == 2
+        before = len(embedder.query_calls)
+        queries = [f"haiku about rain number {i}" for i in range(9)]
+        found = await asyncio.gather(
+            *[client.get("/v1/datasets/default/similar", params={"q": q, "k": 2}) for q in queries]
+        )
+        assert all(len(r.json()["items"]) == 2 for r in found)
+        calls = embedder.query_calls[before:]
+    assert sum(calls) == 9
+    # never more than SI_SIMILAR_MAX_BATCH queries per encoder call, and the queue did fill batches
+    assert max(calls) == 3 and len(calls) >= 3
