@@ -81,3 +81,22 @@ class DecisionStage(ABC):
 
     @abstractmethod
     def check(self, candidate: StageInput, pool: NoveltyPool) -> Verdict: ...
+
+
+class ThresholdStage(DecisionStage):
+    """A stage that rejects when a similarity is strictly above the dataset's threshold for it."""
+
+    threshold_setting: ClassVar[str]  # the ChainConfig field holding the threshold
+
+    def __init__(self, threshold: float) -> None:
+        self.threshold = threshold
+
+    @classmethod
+    def from_config(cls, config: ChainConfig) -> ThresholdStage:
+        return cls(getattr(config, cls.threshold_setting))
+
+    def exceeds(self, score: float | None, neighbor: int | None, label: str) -> str | None:
+        """The rejection detail when ``score`` is above the threshold, else None."""
+        if score is None or not score > self.threshold:
+            return None
+        return f"{label} {score:.3f} > {self.threshold} with item {neighbor}"

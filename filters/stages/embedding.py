@@ -7,22 +7,16 @@ nearest neighbour costs a FAISS lookup), so every stored decision has both simil
 from __future__ import annotations
 
 from filters.novelty_pool import NoveltyPool
-from filters.stages.base import ChainConfig, DecisionStage, StageInput, Verdict
+from filters.stages.base import StageInput, ThresholdStage, Verdict
 
 
-class EmbeddingStage(DecisionStage):
+class EmbeddingStage(ThresholdStage):
     id = "embedding"
     rule_ids = ("embedding",)
     records = ("max_cosine", "cosine_neighbor_id")
+    threshold_setting = "embedding_threshold"
     needs_vector = True
     measures_after_rejection = True
-
-    def __init__(self, threshold: float) -> None:
-        self.threshold = threshold
-
-    @classmethod
-    def from_config(cls, config: ChainConfig) -> EmbeddingStage:
-        return cls(config.embedding_threshold)
 
     def applies(self, pool: NoveltyPool) -> bool:
         return pool.vectors is not None
@@ -31,8 +25,6 @@ class EmbeddingStage(DecisionStage):
         if candidate.vector is None or pool.vectors is None:
             raise ValueError("the embedding stage needs the candidate's embedding")
         cosine, neighbor = pool.vectors.nearest(candidate.vector)
+        detail = self.exceeds(cosine, neighbor, "cosine")
         scores = {"max_cosine": cosine, "cosine_neighbor_id": neighbor}
-        if cosine is not None and cosine > self.threshold:
-            detail = f"cosine {cosine:.3f} > {self.threshold} with item {neighbor}"
-            return Verdict("embedding", detail, scores)
-        return Verdict(scores=scores)
+        return Verdict("embedding" if detail else None, detail, scores)

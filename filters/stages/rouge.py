@@ -6,28 +6,20 @@ The pool's index (filters/rouge.py) gives rouge-score's exact value without visi
 from __future__ import annotations
 
 from filters.novelty_pool import NoveltyPool
-from filters.stages.base import ChainConfig, DecisionStage, StageInput, Verdict
+from filters.stages.base import StageInput, ThresholdStage, Verdict
 
 
-class RougeStage(DecisionStage):
+class RougeStage(ThresholdStage):
     id = "rouge"
     rule_ids = ("rouge_l",)
     records = ("max_rouge_l", "rouge_neighbor_id")
-
-    def __init__(self, threshold: float) -> None:
-        self.threshold = threshold
-
-    @classmethod
-    def from_config(cls, config: ChainConfig) -> RougeStage:
-        return cls(config.rouge_threshold)
+    threshold_setting = "rouge_threshold"
 
     def applies(self, pool: NoveltyPool) -> bool:
         return len(pool.rouge) > 0
 
     def check(self, candidate: StageInput, pool: NoveltyPool) -> Verdict:
         match = pool.rouge.max_score(candidate.tokens(pool))
+        detail = self.exceeds(match.score, match.item_id, "ROUGE-L")
         scores = {"max_rouge_l": match.score, "rouge_neighbor_id": match.item_id}
-        if match.score > self.threshold:
-            detail = f"ROUGE-L {match.score:.3f} > {self.threshold} with item {match.item_id}"
-            return Verdict("rouge_l", detail, scores)
-        return Verdict(scores=scores)
+        return Verdict("rouge_l" if detail else None, detail, scores)
