@@ -11,7 +11,6 @@ transaction, so a bad file stores nothing.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -19,6 +18,7 @@ from sqlmodel import Session
 
 from app.core.errors import InvalidInput
 from app.datasets.service import add_seeds
+from app.jobs.counters import JobCounts, accepted_and_rejections
 from app.models import Dataset
 from app.pipeline.acceptor import CandidateIn, Outcome, accepting, decide
 from app.pipeline.instance_stage import instance_row
@@ -77,18 +77,17 @@ def store_import(
     if mode == "seeds":
         result.accepted, result.skipped_duplicates = add_seeds(session, registry, dataset, tasks)
         return result
-    rejections: Counter[str] = Counter()
-    instance_counts: Counter[str] = Counter()
+    counts = JobCounts()
 
     def store_instances(outcomes: list[Outcome]) -> None:
         for outcome, task in zip(outcomes, tasks, strict=False):
-            rejections[outcome.decision.rule or "accepted"] += 1
+            counts.add_decision(outcome.decision.rule)
             if not outcome.decision.accepted:
                 continue
             decisions = filter_instances([(i.input, i.output) for i in task.instances])
             for decision in decisions:
                 session.add(instance_row(outcome.row, "ingested", decision))
-                instance_counts[decision.rule or "accepted"] += 1
+                counts.add_instance_decision(decision.rule)
             outcome.row.instances = [{"input": d.input, "output": d.output} for d in decisions if d.accepted]
             outcome.row.is_classification = task.is_classification if fmt == "self-instruct" else None
             outcome.row.name = task.name
@@ -98,9 +97,7 @@ def store_import(
     candidates = [CandidateIn(t.instruction, "ingested") for t in tasks]
     with accepting(session, registry, pool):  # decisions and instances in one transaction
         store_instances(decide(session, registry, pool, candidates))
-    result.accepted = rejections.pop("accepted", 0)
-    result.rejected = sum(rejections.values())
-    result.rejections = dict(rejections.most_common())
-    result.instances_accepted = instance_counts.pop("accepted", 0)
-    result.instance_rejections = dict(instance_counts.most_common())
+    result.accepted, result.rejections = accepted_and_rejections(counts.decisions)
+    result.rejected = sum(result.rejections.values())
+    result.instances_accepted, result.instance_rejections = accepted_and_rejections(counts.instance_decisions)
     return result

@@ -30,7 +30,7 @@ from app.models.instructions import (
     SimilarItem,
     SimilarResult,
 )
-from app.models.jobs import JOB_STATES, TERMINAL_STATES, Job, JobCreate, JobPublic
+from app.models.jobs import JOB_STATES, TERMINAL_STATES, Job, JobCounts, JobCreate, JobPublic
 from app.models.schedules import Schedule, ScheduleBase, ScheduleCreate, SchedulePublic
 from app.models.snapshots import Snapshot, SnapshotCreate, SnapshotPublic
 
@@ -60,6 +60,7 @@ __all__ = [
     "JobCreate",
     "Job",
     "JobPublic",
+    "JobCounts",
     "ScheduleBase",
     "Schedule",
     "ScheduleCreate",
