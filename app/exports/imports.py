@@ -6,7 +6,9 @@ transaction, so a bad file stores nothing.
 - ``seeds``: every task joins the seed pool with its instances (exact duplicates of pool items skipped).
 - ``candidates``: every instruction is decided by the dataset's filter chain in file order (origin
   ``ingested``); the instances of an accepted task go through the instance filters and are stored in
-  ``task_instance`` with their decisions, exactly like generated ones, so exports include them.
+  ``task_instance`` with their decisions, exactly like generated ones, so exports include them. Such a
+  task is ``done`` with the instance stage; an accepted task imported without instances stays
+  ``pending`` for it (``POST /v1/datasets/{name}/instances``, ``selfinstruct instances``).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from sqlmodel import Session
 from app.core.errors import InvalidInput
 from app.datasets.service import add_seeds
 from app.jobs.counters import JobCounts, accepted_and_rejections
-from app.models import Dataset
+from app.models import INSTANCE_STAGE_DONE, Dataset
 from app.pipeline.acceptor import CandidateIn, Outcome, accepting, decide
 from app.pipeline.instance_stage import instance_row
 from app.pipeline.pools import PoolRegistry
@@ -89,6 +91,8 @@ def store_import(
                 session.add(instance_row(outcome.row, "ingested", decision))
                 counts.add_instance_decision(decision.rule)
             outcome.row.instances = [{"input": d.input, "output": d.output} for d in decisions if d.accepted]
+            if task.instances:  # a task imported with its instances does not go through the stage
+                outcome.row.instance_stage = INSTANCE_STAGE_DONE
             outcome.row.is_classification = task.is_classification if fmt == "self-instruct" else None
             outcome.row.name = task.name
             session.add(outcome.row)

@@ -17,6 +17,9 @@ from app.models.instances import (
     TaskInstancePublic,
 )
 from app.models.instructions import (
+    INSTANCE_STAGE_DONE,
+    INSTANCE_STAGE_PENDING,
+    INSTANCE_STAGES,
     CandidateResult,
     CandidateSubmit,
     DecisionPublic,
@@ -29,6 +32,7 @@ from app.models.instructions import (
     SeedUploadResult,
     SimilarItem,
     SimilarResult,
+    initial_instance_stage,
 )
 from app.models.jobs import JOB_STATES, TERMINAL_STATES, Job, JobCounts, JobCreate, JobPublic
 from app.models.schedules import Schedule, ScheduleBase, ScheduleCreate, SchedulePublic
@@ -42,6 +46,10 @@ __all__ = [
     "DatasetCreate",
     "DatasetPublic",
     "Instruction",
+    "INSTANCE_STAGE_PENDING",
+    "INSTANCE_STAGE_DONE",
+    "INSTANCE_STAGES",
+    "initial_instance_stage",
     "InstructionPublic",
     "InstructionPage",
     "InstanceIn",

@@ -9,8 +9,26 @@ from sqlmodel import Field, SQLModel
 
 from app.models.common import utcnow
 
+INSTANCE_STAGE_PENDING = "pending"
+INSTANCE_STAGE_DONE = "done"
+INSTANCE_STAGES = (INSTANCE_STAGE_PENDING, INSTANCE_STAGE_DONE)
+
+
+def initial_instance_stage(origin: str, accepted: bool) -> str | None:
+    """``instance_stage`` of a new row: ``pending`` for an accepted non-seed task, else None."""
+    return INSTANCE_STAGE_PENDING if accepted and origin != "seed" else None
+
 
 class Instruction(SQLModel, table=True):
+    """One instruction a dataset has seen, with its decision.
+
+    ``instance_stage`` says where a task stands in the stage after acceptance (classification and
+    instances, app/pipeline/instance_stage.py): ``pending`` — accepted, not through the stage yet (every
+    accepted non-seed row starts so, see :func:`initial_instance_stage`); ``done`` — through the stage, or
+    imported with its own instances; None — not part of the stage (seeds, which bring their instances,
+    and rejected candidates). ``instances`` holds the accepted instances and says nothing about the stage.
+    """
+
     __table_args__ = (UniqueConstraint("dataset_id", "origin_key"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -21,6 +39,7 @@ class Instruction(SQLModel, table=True):
     name: str | None = None
     instances: list[dict[str, str]] | None = Field(default=None, sa_column=Column(JSON))
     is_classification: bool | None = None
+    instance_stage: str | None = Field(default=None, index=True, max_length=16)  # pending | done | None
     accepted: bool = Field(index=True)
     rule: str | None = Field(default=None, index=True, max_length=64)
     detail: str | None = None
@@ -48,6 +67,7 @@ class InstructionPublic(SQLModel):
     cosine_neighbor_id: int | None
     instances: list[dict[str, str]] | None = None
     is_classification: bool | None = None
+    instance_stage: str | None = None
     job_id: int | None = None
     generation_id: int | None = None
     created_at: datetime

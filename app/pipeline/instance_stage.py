@@ -2,9 +2,9 @@
 
 One task at a time: the backend calls come first (classification unless the task already has a label,
 then the output-first or input-first instance prompt), then one transaction stores the ledger rows, every
-instance with its decision, the task's label and accepted instances, and the job's counters. A task
-whose ``instances`` is still null (SQL NULL or JSON ``null``) has not been through the stage; that is
-how a stopped job or a later ``selfinstruct instances`` run knows where to continue.
+instance with its decision, the task's label and accepted instances, its ``instance_stage`` (``pending``
+→ ``done``) and the job's counters. Tasks still ``pending`` are how a stopped job or a later
+``selfinstruct instances`` run knows where to continue.
 
 Counts (per job, and returned to the CLI) are the ``classification``, ``instance_decisions`` and
 ``instance_parse_dropped`` groups of :class:`app.jobs.counters.JobCounts`.
@@ -15,12 +15,19 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import String, cast, or_
 from sqlmodel import Session, col, select
 
 from app.core.settings import Settings
 from app.jobs.counters import JobCounts
-from app.models import Dataset, Generation, Instruction, Job, TaskInstance
+from app.models import (
+    INSTANCE_STAGE_DONE,
+    INSTANCE_STAGE_PENDING,
+    Dataset,
+    Generation,
+    Instruction,
+    Job,
+    TaskInstance,
+)
 from filters.instances import InstanceDecision, filter_instances
 from generators.backends.base import GenerationResult, LLMBackend, SamplingParams
 from generators.backends.dispatch import RequestDispatcher
@@ -42,12 +49,9 @@ CLASSIFICATION_PARAMS = SamplingParams(n=1, max_tokens=4, temperature=0.0, top_p
 def pending_tasks(
     session: Session, dataset_id: int, job_id: int | None = None, limit: int | None = None
 ) -> list[int]:
-    """Ids of accepted, non-seed tasks that have not been through the stage, oldest first."""
+    """Ids of the tasks whose ``instance_stage`` is ``pending``, oldest first."""
     query = select(Instruction.id).where(
-        Instruction.dataset_id == dataset_id,
-        col(Instruction.accepted).is_(True),
-        Instruction.origin != "seed",
-        or_(col(Instruction.instances).is_(None), cast(Instruction.instances, String) == "null"),
+        Instruction.dataset_id == dataset_id, Instruction.instance_stage == INSTANCE_STAGE_PENDING
     )
     if job_id is not None:
         query = query.where(Instruction.job_id == job_id)
@@ -125,7 +129,7 @@ class InstanceStage:
         decisions = filter_instances(pairs, prompt_example_texts())
         try:
             session.refresh(task)
-            if task.instances is not None:  # another worker finished this task meanwhile
+            if task.instance_stage != INSTANCE_STAGE_PENDING:  # another worker finished it meanwhile
                 session.rollback()
                 return JobCounts()
             for row, _ in ledger:
@@ -137,6 +141,7 @@ class InstanceStage:
                 counts.add_instance_decision(decision.rule)
             task.is_classification = is_classification
             task.instances = [{"input": d.input, "output": d.output} for d in decisions if d.accepted]
+            task.instance_stage = INSTANCE_STAGE_DONE
             session.add(task)
             if job is not None:
                 job.counts = job.counts.merged(counts)

@@ -80,6 +80,8 @@ async def test_instance_job_covers_tasks_accepted_by_other_routes(client) -> Non
     assert (await client.post("/v1/datasets", json={"name": "inst"})).status_code == 201
     submitted = await client.post("/v1/datasets/inst/candidates", json={"instructions": texts})
     assert submitted.json()["accepted"] == 2
+    waiting = await all_instructions(client, "inst", origin="submitted")
+    assert [t["instance_stage"] for t in waiting] == ["pending", "pending"]
     response = await client.post("/v1/datasets/inst/instances", json={"instances_per_task": 2})
     assert response.status_code == 202, response.text
     job = await wait_for_job(client, response.headers["location"])
@@ -87,7 +89,7 @@ async def test_instance_job_covers_tasks_accepted_by_other_routes(client) -> Non
     assert job["counts"]["classification"] == {"yes": 1, "no": 1}
     tasks = await all_instructions(client, "inst", origin="submitted")
     assert [t["is_classification"] for t in tasks] == [True, False]
-    assert all(t["instances"] is not None for t in tasks)
+    assert all(t["instances"] is not None and t["instance_stage"] == "done" for t in tasks)
     rows = await all_instances(client, "inst", decision="all")
     assert {r["instruction_id"] for r in rows} == {t["id"] for t in tasks}
 
