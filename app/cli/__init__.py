@@ -22,6 +22,7 @@ from app.core.errors import ServiceError
 from app.core.logging import configure_logging
 from app.core.settings import Settings
 from app.datasets import service as datasets_service
+from app.jobs.counters import JobCounts, job_count_lines, stage_lines
 from app.jobs.service import create_job, job_public
 from app.models import Dataset, DatasetCreate, JobCreate
 from app.pipeline.acceptor import CandidateIn, decide_and_store, decision_public
@@ -40,7 +41,6 @@ seeds_app = typer.Typer(no_args_is_help=True, help="Check seed files and add the
 app.add_typer(seeds_app, name="seeds")
 logger = logging.getLogger(__name__)
 
-STAGE_PREFIXES = ("classification:", "instance:", "instance_parse:")
 DatabaseOpt = Annotated[str | None, typer.Option("--database-url", help="overrides SI_DATABASE_URL")]
 DatasetOpt = Annotated[str, typer.Option("--dataset", "-d", help="dataset name")]
 INGEST_CHUNK = 256
@@ -180,17 +180,13 @@ def generate(
     else:
         job = _generate_here(_settings(database_url, backend=backend), dataset, body)
     elapsed = time.perf_counter() - started
-    stage_counts = {k: v for k, v in job["counts"].items() if k.startswith(STAGE_PREFIXES)}
-    counts = Counter({k: v for k, v in job["counts"].items() if k != "accepted" and k not in stage_counts})
     typer.echo(
         f"job {job['id']} {job['status']} in {elapsed:.1f}s: {job['accepted']} accepted of "
         f"{job['generated']} candidates ({job['accepted'] / max(job['generated'], 1):.0%} yield) "
         f"from {job['requests']} requests"
     )
-    if counts:
-        typer.echo("rejections: " + ", ".join(f"{k} {v}" for k, v in counts.most_common()))
-    if stage_counts:
-        _echo_stage_counts(Counter(stage_counts))
+    for line in job_count_lines(job["counts"]):
+        typer.echo(line)
     if job["status"] != "succeeded":
         raise _fail(job["error"] or job["status"], 1)
 
@@ -276,16 +272,6 @@ def server_sent_events(lines: Iterable[str]) -> Iterator[tuple[str, str]]:
             data.append(line[5:].removeprefix(" "))
 
 
-def _echo_stage_counts(counts: Counter[str]) -> None:
-    accepted = counts.get("instance:accepted", 0)
-    decided = sum(v for k, v in counts.items() if k.startswith("instance:"))
-    typer.echo(f"instances: {accepted} accepted of {decided} parsed ({accepted / max(decided, 1):.0%} yield)")
-    for prefix in STAGE_PREFIXES:
-        group = [(k, v) for k, v in counts.most_common() if k.startswith(prefix) and k != "instance:accepted"]
-        if group:
-            typer.echo(f"{prefix.rstrip(':')}: " + ", ".join(f"{k[len(prefix) :]} {v}" for k, v in group))
-
-
 @app.command()
 def instances(
     dataset: DatasetOpt,
@@ -302,7 +288,7 @@ def instances(
     settings = _settings(database_url, backend=backend)
     configure_logging("WARNING")
     runtime = Runtime.build(settings, ensure_default=False)
-    counts: Counter[str] = Counter()
+    counts = JobCounts()
     try:
         with Session(runtime.engine, expire_on_commit=False) as session:
             ds = datasets_service.get_dataset(session, dataset)
@@ -317,13 +303,14 @@ def instances(
             stage = InstanceStage(runtime.backend, settings)
             started = time.perf_counter()
             for task_id in tqdm(pending, desc="tasks", unit="task", file=sys.stderr):
-                counts += stage.run_task(session, task_id, k or settings.instances_per_task)
+                counts = counts.merged(stage.run_task(session, task_id, k or settings.instances_per_task))
     except ServiceError as exc:
         raise _fail(exc.message) from None
     finally:
         runtime.close()
     typer.echo(f"{len(pending)} tasks in {time.perf_counter() - started:.1f}s")
-    _echo_stage_counts(counts)
+    for line in stage_lines(counts):
+        typer.echo(line)
 
 
 @app.command()

@@ -22,6 +22,7 @@ from app.models import (
     Schedule,
     Snapshot,
     TaskInstance,
+    initial_instance_stage,
 )
 from app.pipeline.acceptor import accepting
 from app.pipeline.pools import PoolRegistry
@@ -80,6 +81,7 @@ def add_seeds(
                 instances=[{"input": i.input, "output": i.output} for i in task.instances],
                 is_classification=task.is_classification,
                 accepted=True,
+                instance_stage=initial_instance_stage("seed", True),
                 embedding=to_bytes(vectors[position]) if vectors is not None else None,
             )
             session.add(row)

@@ -6,12 +6,13 @@ transaction, so a bad file stores nothing.
 - ``seeds``: every task joins the seed pool with its instances (exact duplicates of pool items skipped).
 - ``candidates``: every instruction is decided by the dataset's filter chain in file order (origin
   ``ingested``); the instances of an accepted task go through the instance filters and are stored in
-  ``task_instance`` with their decisions, exactly like generated ones, so exports include them.
+  ``task_instance`` with their decisions, exactly like generated ones, so exports include them. Such a
+  task is ``done`` with the instance stage; an accepted task imported without instances stays
+  ``pending`` for it (``POST /v1/datasets/{name}/instances``, ``selfinstruct instances``).
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -19,7 +20,8 @@ from sqlmodel import Session
 
 from app.core.errors import InvalidInput
 from app.datasets.service import add_seeds
-from app.models import Dataset
+from app.jobs.counters import JobCounts, accepted_and_rejections
+from app.models import INSTANCE_STAGE_DONE, Dataset
 from app.pipeline.acceptor import CandidateIn, Outcome, accepting, decide
 from app.pipeline.instance_stage import instance_row
 from app.pipeline.pools import PoolRegistry
@@ -77,19 +79,20 @@ def store_import(
     if mode == "seeds":
         result.accepted, result.skipped_duplicates = add_seeds(session, registry, dataset, tasks)
         return result
-    rejections: Counter[str] = Counter()
-    instance_counts: Counter[str] = Counter()
+    counts = JobCounts()
 
     def store_instances(outcomes: list[Outcome]) -> None:
         for outcome, task in zip(outcomes, tasks, strict=False):
-            rejections[outcome.decision.rule or "accepted"] += 1
+            counts.add_decision(outcome.decision.rule)
             if not outcome.decision.accepted:
                 continue
             decisions = filter_instances([(i.input, i.output) for i in task.instances])
             for decision in decisions:
                 session.add(instance_row(outcome.row, "ingested", decision))
-                instance_counts[decision.rule or "accepted"] += 1
+                counts.add_instance_decision(decision.rule)
             outcome.row.instances = [{"input": d.input, "output": d.output} for d in decisions if d.accepted]
+            if task.instances:  # a task imported with its instances does not go through the stage
+                outcome.row.instance_stage = INSTANCE_STAGE_DONE
             outcome.row.is_classification = task.is_classification if fmt == "self-instruct" else None
             outcome.row.name = task.name
             session.add(outcome.row)
@@ -98,9 +101,7 @@ def store_import(
     candidates = [CandidateIn(t.instruction, "ingested") for t in tasks]
     with accepting(session, registry, pool):  # decisions and instances in one transaction
         store_instances(decide(session, registry, pool, candidates))
-    result.accepted = rejections.pop("accepted", 0)
-    result.rejected = sum(rejections.values())
-    result.rejections = dict(rejections.most_common())
-    result.instances_accepted = instance_counts.pop("accepted", 0)
-    result.instance_rejections = dict(instance_counts.most_common())
+    result.accepted, result.rejections = accepted_and_rejections(counts.decisions)
+    result.rejected = sum(result.rejections.values())
+    result.instances_accepted, result.instance_rejections = accepted_and_rejections(counts.instance_decisions)
     return result

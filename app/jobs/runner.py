@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -26,6 +25,7 @@ from sqlmodel import Session
 
 from app.core.settings import Settings
 from app.jobs.accounting import completion_cost
+from app.jobs.counters import JobCounts
 from app.jobs.inflight import RequestWindow, backend_failure_reason
 from app.jobs.leases import Lease, LeaseLost, fence, release
 from app.jobs.service import get_job
@@ -241,11 +241,11 @@ class JobRunner:
         ledger: list[tuple[Generation, list[str], str]],
         outcomes: list[Outcome],
     ) -> None:
-        counts = Counter(job.counts)
+        counts = JobCounts()
         for outcome in outcomes:
-            counts[outcome.decision.rule or "accepted"] += 1
+            counts.add_decision(outcome.decision.rule)
         for generation, _, _ in ledger:
-            counts.update(f"parse:{d['reason']}" for d in generation.parse_dropped)
+            counts.add_all("parse_dropped", (d["reason"] for d in generation.parse_dropped))
         decided = {o.row.origin_key for o in outcomes}
         for generation, instructions, key in ledger:
             skipped = [t for i, t in enumerate(instructions) if f"{key}:{i}" not in decided]
@@ -253,9 +253,9 @@ class JobRunner:
                 generation.parse_dropped = generation.parse_dropped + [
                     {"text": t[:500], "reason": "target_reached"} for t in skipped
                 ]
-                counts["parse:target_reached"] += len(skipped)
+                counts.add("parse_dropped", "target_reached", len(skipped))
                 session.add(generation)
-        job.counts = dict(counts)
+        job.counts = job.counts.merged(counts)
         job.requests += 1
         job.generated += len(outcomes)
         job.accepted += sum(1 for o in outcomes if o.decision.accepted)

@@ -18,6 +18,9 @@ from app.models.instances import (
     TaskInstancePublic,
 )
 from app.models.instructions import (
+    INSTANCE_STAGE_DONE,
+    INSTANCE_STAGE_PENDING,
+    INSTANCE_STAGES,
     CandidateResult,
     CandidateSubmit,
     DecisionPublic,
@@ -30,8 +33,9 @@ from app.models.instructions import (
     SeedUploadResult,
     SimilarItem,
     SimilarResult,
+    initial_instance_stage,
 )
-from app.models.jobs import JOB_STATES, TERMINAL_STATES, Job, JobCreate, JobPublic
+from app.models.jobs import JOB_STATES, TERMINAL_STATES, Job, JobCounts, JobCreate, JobPublic
 from app.models.schedules import Schedule, ScheduleBase, ScheduleCreate, SchedulePublic
 from app.models.snapshots import Snapshot, SnapshotCreate, SnapshotPublic
 
@@ -44,6 +48,10 @@ __all__ = [
     "DatasetCreate",
     "DatasetPublic",
     "Instruction",
+    "INSTANCE_STAGE_PENDING",
+    "INSTANCE_STAGE_DONE",
+    "INSTANCE_STAGES",
+    "initial_instance_stage",
     "InstructionPublic",
     "InstructionPage",
     "InstanceIn",
@@ -62,6 +70,7 @@ __all__ = [
     "JobCreate",
     "Job",
     "JobPublic",
+    "JobCounts",
     "ScheduleBase",
     "Schedule",
     "ScheduleCreate",

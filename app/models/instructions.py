@@ -10,8 +10,26 @@ from sqlmodel import Field, SQLModel
 from app.models.common import utcnow
 from app.models.decisions import DecisionFields
 
+INSTANCE_STAGE_PENDING = "pending"
+INSTANCE_STAGE_DONE = "done"
+INSTANCE_STAGES = (INSTANCE_STAGE_PENDING, INSTANCE_STAGE_DONE)
+
+
+def initial_instance_stage(origin: str, accepted: bool) -> str | None:
+    """``instance_stage`` of a new row: ``pending`` for an accepted non-seed task, else None."""
+    return INSTANCE_STAGE_PENDING if accepted and origin != "seed" else None
+
 
 class Instruction(DecisionFields, table=True):
+    """One instruction a dataset has seen, with its decision.
+
+    ``instance_stage`` says where a task stands in the stage after acceptance (classification and
+    instances, app/pipeline/instance_stage.py): ``pending`` — accepted, not through the stage yet (every
+    accepted non-seed row starts so, see :func:`initial_instance_stage`); ``done`` — through the stage, or
+    imported with its own instances; None — not part of the stage (seeds, which bring their instances,
+    and rejected candidates). ``instances`` holds the accepted instances and says nothing about the stage.
+    """
+
     __table_args__ = (UniqueConstraint("dataset_id", "origin_key"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -22,6 +40,7 @@ class Instruction(DecisionFields, table=True):
     name: str | None = None
     instances: list[dict[str, str]] | None = Field(default=None, sa_column=Column(JSON))
     is_classification: bool | None = None
+    instance_stage: str | None = Field(default=None, index=True, max_length=16)  # pending | done | None
     embedding: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
     job_id: int | None = Field(default=None, foreign_key="job.id", index=True)
     generation_id: int | None = Field(default=None, foreign_key="generation.id")
@@ -35,6 +54,7 @@ class InstructionPublic(DecisionFields):
     instruction: str
     instances: list[dict[str, str]] | None = None
     is_classification: bool | None = None
+    instance_stage: str | None = None
     job_id: int | None = None
     generation_id: int | None = None
     created_at: datetime

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import Column, Index
 from sqlmodel import Field, SQLModel
 
+from app.jobs.counters import JobCounts, JobCountsJSON
 from app.models.common import utcnow
 
 JOB_STATES = ("queued", "running", "succeeded", "failed", "cancelled")
@@ -37,7 +38,7 @@ class Job(SQLModel, table=True):
     generated: int = 0
     accepted: int = 0
     rejected: int = 0
-    counts: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    counts: JobCounts = Field(default_factory=JobCounts, sa_column=Column(JobCountsJSON, nullable=False))
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost: float | None = None
@@ -65,7 +66,7 @@ class JobPublic(SQLModel):
     generated: int
     accepted: int
     rejected: int
-    counts: dict[str, int]
+    counts: JobCounts
     prompt_tokens: int
     completion_tokens: int
     cost: float | None = None

@@ -18,7 +18,7 @@ import numpy as np
 from sqlalchemy import text, update
 from sqlmodel import Session
 
-from app.models import Dataset, DecisionPublic, Instruction
+from app.models import Dataset, DecisionPublic, Instruction, initial_instance_stage
 from app.pipeline.pools import DatasetPool, PoolRegistry
 from filters.decision import Decision
 from filters.embedding import to_bytes
@@ -110,6 +110,7 @@ def decide(
             origin_key=candidate.origin_key,
             instruction=candidate.text,
             **asdict(decision),
+            instance_stage=initial_instance_stage(candidate.origin, decision.accepted),
             embedding=to_bytes(vector) if decision.accepted and vector is not None else None,
             job_id=candidate.job_id,
             generation_id=candidate.generation_id,

@@ -2,25 +2,32 @@
 
 One task at a time: the backend calls come first (classification unless the task already has a label,
 then the output-first or input-first instance prompt), then one transaction stores the ledger rows, every
-instance with its decision, the task's label and accepted instances, and the job's counters. A task
-whose ``instances`` is still null (SQL NULL or JSON ``null``) has not been through the stage; that is
-how a stopped job or a later ``selfinstruct instances`` run knows where to continue.
+instance with its decision, the task's label and accepted instances, its ``instance_stage`` (``pending``
+→ ``done``) and the job's counters. Tasks still ``pending`` are how a stopped job or a later
+``selfinstruct instances`` run knows where to continue.
 
-Counts (per job, and returned to the CLI) use the keys ``classification:yes|no|unclear``,
-``instance:accepted``, ``instance:<rule id>`` and ``instance_parse:<reason>``.
+Counts (per job, and returned to the CLI) are the ``classification``, ``instance_decisions`` and
+``instance_parse_dropped`` groups of :class:`app.jobs.counters.JobCounts`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import String, cast, or_
 from sqlmodel import Session, col, select
 
 from app.core.settings import Settings
-from app.models import Dataset, Generation, Instruction, Job, TaskInstance
+from app.jobs.counters import JobCounts
+from app.models import (
+    INSTANCE_STAGE_DONE,
+    INSTANCE_STAGE_PENDING,
+    Dataset,
+    Generation,
+    Instruction,
+    Job,
+    TaskInstance,
+)
 from filters.instances import InstanceDecision, filter_instances
 from generators.backends.base import GenerationResult, LLMBackend, SamplingParams
 from generators.backends.dispatch import RequestDispatcher
@@ -42,12 +49,9 @@ CLASSIFICATION_PARAMS = SamplingParams(n=1, max_tokens=4, temperature=0.0, top_p
 def pending_tasks(
     session: Session, dataset_id: int, job_id: int | None = None, limit: int | None = None
 ) -> list[int]:
-    """Ids of accepted, non-seed tasks that have not been through the stage, oldest first."""
+    """Ids of the tasks whose ``instance_stage`` is ``pending``, oldest first."""
     query = select(Instruction.id).where(
-        Instruction.dataset_id == dataset_id,
-        col(Instruction.accepted).is_(True),
-        Instruction.origin != "seed",
-        or_(col(Instruction.instances).is_(None), cast(Instruction.instances, String) == "null"),
+        Instruction.dataset_id == dataset_id, Instruction.instance_stage == INSTANCE_STAGE_PENDING
     )
     if job_id is not None:
         query = query.where(Instruction.job_id == job_id)
@@ -99,10 +103,10 @@ class InstanceStage:
             stop=instance_stop_sequences(k),
         )
 
-    def run_task(self, session: Session, instruction_id: int, k: int, job: Job | None = None) -> Counter[str]:
+    def run_task(self, session: Session, instruction_id: int, k: int, job: Job | None = None) -> JobCounts:
         """Classify (if needed), generate, filter and store the instances of one task; commit."""
         task = session.get(Instruction, instruction_id)
-        counts: Counter[str] = Counter()
+        counts = JobCounts()
         ledger: list[tuple[Generation, GenerationResult]] = []
         is_classification = task.is_classification  # the row changes only in the transaction below
         if is_classification is None:
@@ -110,7 +114,7 @@ class InstanceStage:
             result = self.backend.generate(prompt, CLASSIFICATION_PARAMS)
             answer, dropped = parse_classification(result.completions[0].text)
             is_classification = bool(answer)  # an unclear answer counts as "not classification"
-            counts[f"classification:{'unclear' if answer is None else 'yes' if answer else 'no'}"] += 1
+            counts.add_classification(answer)
             stage = "classification"
             ledger.append(self._ledger_row(task, job, result, CLASSIFICATION_PARAMS, stage, dropped))
         params = self.instance_params(k)
@@ -120,26 +124,27 @@ class InstanceStage:
         parsed = parse_instances(completion.text, completion.finish_reason, is_classification, k)
         generation, _ = self._ledger_row(task, job, result, params, "instances", *parsed.dropped)
         ledger.append((generation, result))
-        counts.update(f"instance_parse:{d.reason}" for d in parsed.dropped)
+        counts.add_all("instance_parse_dropped", (d.reason for d in parsed.dropped))
         pairs = [(i.input, i.output) for i in parsed.instances]
         decisions = filter_instances(pairs, prompt_example_texts())
         try:
             session.refresh(task)
-            if task.instances is not None:  # another worker finished this task meanwhile
+            if task.instance_stage != INSTANCE_STAGE_PENDING:  # another worker finished it meanwhile
                 session.rollback()
-                return Counter()
+                return JobCounts()
             for row, _ in ledger:
                 session.add(row)
             session.flush()
             job_id = job.id if job else None
             for decision in decisions:
                 session.add(instance_row(task, "generated", decision, job_id, generation.id))
-                counts[f"instance:{decision.rule or 'accepted'}"] += 1
+                counts.add_instance_decision(decision.rule)
             task.is_classification = is_classification
             task.instances = [{"input": d.input, "output": d.output} for d in decisions if d.accepted]
+            task.instance_stage = INSTANCE_STAGE_DONE
             session.add(task)
             if job is not None:
-                job.counts = dict(Counter(job.counts) + counts)
+                job.counts = job.counts.merged(counts)
                 job.prompt_tokens += sum(r.prompt_tokens for _, r in ledger)
                 job.completion_tokens += sum(c.completion_tokens for _, r in ledger for c in r.completions)
                 session.add(job)

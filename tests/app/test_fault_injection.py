@@ -131,7 +131,8 @@ async def test_unusable_text_spends_the_budget_and_says_so(client_for, server, t
             assert all(g["parse_dropped"][0]["reason"] == "empty_completion" for g in ledger)
         else:  # parsed into a candidate that a heuristic rejects, with its rule
             assert job["generated"] == job["rejected"] == 10
-            assert "accepted" not in job["counts"] and sum(job["counts"].values()) == 10
+            decisions = job["counts"]["decisions"]
+            assert "accepted" not in decisions and sum(decisions.values()) == 10
         assert_nothing_half_stored(client, job)
 
 

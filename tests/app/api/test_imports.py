@@ -49,6 +49,8 @@ async def test_alpaca_candidates_go_through_both_chains_and_round_trip(client) -
     ]
     exported = json.loads((await client.get("/v1/datasets/imp/export", params={"format": "alpaca"})).content)
     assert exported == [ALPACA[0], ALPACA[2], ALPACA[4]]
+    tasks = await all_instructions(client, "imp", decision="all")  # imported with instances: done
+    assert sorted(t["instance_stage"] or "-" for t in tasks) == ["-", "done", "done", "done", "done"]
 
 
 async def test_alpaca_and_sharegpt_exports_import_back_unchanged(client) -> None:

@@ -29,9 +29,11 @@ async def test_job_stores_triplets_and_every_rejection_has_a_rule_id(client) -> 
         assert len(task["instances"]) <= 4
 
     counts = job["counts"]
-    assert counts["instance:accepted"] == len(accepted)
-    assert sum(v for k, v in counts.items() if k.startswith("instance:")) == len(rows)
-    assert counts.get("classification:yes", 0) + counts.get("classification:no", 0) == 12
+    assert counts["instance_decisions"]["accepted"] == len(accepted)
+    assert sum(counts["instance_decisions"].values()) == len(rows)
+    assert counts["instance_decisions"] == dict(Counter(r["rule"] or "accepted" for r in rows))
+    assert sum(counts["classification"].values()) == 12
+    assert counts["decisions"]["accepted"] == job["accepted"]
 
     ledger = (await client.get(f"/v1/jobs/{job['id']}/generations")).json()
     stages = Counter(g["params"].get("stage", "tasks") for g in ledger)
@@ -78,21 +80,25 @@ async def test_instance_job_covers_tasks_accepted_by_other_routes(client) -> Non
     assert (await client.post("/v1/datasets", json={"name": "inst"})).status_code == 201
     submitted = await client.post("/v1/datasets/inst/candidates", json={"instructions": texts})
     assert submitted.json()["accepted"] == 2
+    waiting = await all_instructions(client, "inst", origin="submitted")
+    assert [t["instance_stage"] for t in waiting] == ["pending", "pending"]
     response = await client.post("/v1/datasets/inst/instances", json={"instances_per_task": 2})
     assert response.status_code == 202, response.text
     job = await wait_for_job(client, response.headers["location"])
     assert job["status"] == "succeeded" and job["target"] == 0 and job["instances_per_task"] == 2
-    assert job["counts"]["classification:yes"] == 1 and job["counts"]["classification:no"] == 1
+    assert job["counts"]["classification"] == {"yes": 1, "no": 1}
     tasks = await all_instructions(client, "inst", origin="submitted")
     assert [t["is_classification"] for t in tasks] == [True, False]
-    assert all(t["instances"] is not None for t in tasks)
+    assert all(t["instances"] is not None and t["instance_stage"] == "done" for t in tasks)
     rows = await all_instances(client, "inst", decision="all")
     assert {r["instruction_id"] for r in rows} == {t["id"] for t in tasks}
 
     again = await client.post("/v1/datasets/inst/instances")  # nothing left: SI_INSTANCES_PER_TASK, no work
     finished = await wait_for_job(client, again.headers["location"])
     assert (
-        finished["status"] == "succeeded" and finished["counts"] == {} and finished["instances_per_task"] == 5
+        finished["status"] == "succeeded"
+        and not any(finished["counts"].values())
+        and finished["instances_per_task"] == 5
     )
     assert len(await all_instances(client, "inst", decision="all")) == len(rows)
     bad = await client.post("/v1/datasets/inst/instances", json={"instances_per_task": 0})

@@ -14,9 +14,10 @@ async def test_job_reaches_its_target_with_full_decision_data(client):
     job = await wait_for_job(client, location)
     assert job["status"] == "succeeded"
     assert job["accepted"] == 10
-    assert job["counts"]["accepted"] == 10
+    assert job["counts"]["decisions"]["accepted"] == 10
     assert job["generated"] == job["accepted"] + job["rejected"]
-    assert sum(v for k, v in job["counts"].items() if not k.startswith("parse:")) == job["generated"]
+    assert sum(job["counts"]["decisions"].values()) == job["generated"]
+    assert job["counts"]["classification"] == job["counts"]["instance_decisions"] == {}
     accepted = await all_instructions(client, decision="accepted", origin="generated")
     assert len(accepted) == 10
     for item in accepted:
@@ -34,9 +35,7 @@ async def test_every_rejection_has_a_rule_and_the_job_counts_match(client):
     for item in rejected:
         assert item["rule"] and item["detail"]
         by_rule[item["rule"]] = by_rule.get(item["rule"], 0) + 1
-    assert by_rule == {
-        k: v for k, v in job["counts"].items() if k != "accepted" and not k.startswith("parse:")
-    }
+    assert by_rule == {k: v for k, v in job["counts"]["decisions"].items() if k != "accepted"}
 
 
 async def test_generation_ledger_records_each_completion(client):

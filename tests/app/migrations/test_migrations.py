@@ -1,7 +1,9 @@
-"""Migrations: an empty database and one the 0.1.0 release created both reach the models' schema."""
+"""Migrations: an empty database and those releases 0.1.0 and 0.2 created all reach the models' schema, with
+their data converted (job counters into groups, the instance-stage state from ``instances``)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -11,12 +13,13 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
 from app.core.db import create_tables, make_engine
 from app.core.migrations import alembic_config
 from app.jobs.leases import claim
-from app.models import Dataset, Instruction, Job
+from app.models import Dataset, Instruction, Job, JobCounts
+from app.pipeline.instance_stage import pending_tasks
 from tests.postgres import fresh_schema
 
 VERSIONS = Path(__file__).resolve().parents[3] / "app" / "migrations" / "versions"
@@ -92,9 +95,40 @@ def test_the_first_migration_creates_the_previous_release_schema(database_url, s
     previous.dispose()
 
 
-def test_a_previous_release_database_upgrades_and_keeps_its_data(database_url):
-    engine = make_engine(database_url)
-    create_previous_release_database(engine)
+# job counters as releases 0.1.0 and 0.2 wrote them (flat, prefixed keys) and as 0004 converts them
+FLAT_COUNTS = {
+    "accepted": 4,
+    "rouge_l": 6,
+    "exact": 1,
+    "parse:truncated": 2,
+    "parse:target_reached": 1,
+    "classification:yes": 1,
+    "classification:unclear": 1,
+    "instance:accepted": 3,
+    "instance:copied_from_prompt": 2,
+    "instance_parse:extra_pair": 1,
+}
+TYPED_COUNTS = {
+    "decisions": {"accepted": 4, "rouge_l": 6, "exact": 1},
+    "parse_dropped": {"truncated": 2, "target_reached": 1},
+    "classification": {"yes": 1, "unclear": 1},
+    "instance_decisions": {"accepted": 3, "copied_from_prompt": 2},
+    "instance_parse_dropped": {"extra_pair": 1},
+}
+# (text, origin, accepted, instances as an SQL literal or NULL) → the instance_stage 0004 gives it
+OLD_TASKS = [
+    ("Explain tides to a child.", "generated", "true", "NULL", "pending"),
+    ("Name the capital of France.", "seed", "true", """'[{"input": "", "output": "Paris"}]'""", None),
+    ("Describe a storm at sea.", "generated", "true", "'null'", "pending"),
+    ("Add two numbers.", "submitted", "true", """'[{"input": "2 2", "output": "4"}]'""", "done"),
+    ("List three colours.", "ingested", "true", "'[]'", "done"),
+    ("Draw a cat.", "generated", "false", "NULL", None),
+]
+
+
+def insert_old_data(engine: Engine) -> None:
+    """Rows valid in the schemas of 0.1.0 and 0.2: a dataset, a running job with flat counters, an empty
+    finished one, and tasks in every state the instance stage knew through ``instances``."""
     with engine.begin() as connection:
         connection.execute(
             text(
@@ -103,27 +137,77 @@ def test_a_previous_release_database_upgrades_and_keeps_its_data(database_url):
                 "VALUES ('old', '', 0.7, 0.85, 'self_instruct', '[]', 6, 2, '2026-01-01 00:00:00')"
             )
         )
-        connection.execute(
-            text(
-                "INSERT INTO job (dataset_id, status, target, max_requests, requests, generated, accepted, "
-                "rejected, counts, prompt_tokens, completion_tokens, cancel_requested, created_at) "
-                "VALUES (1, 'running', 10, 200, 3, 12, 4, 8, '{}', 0, 0, false, '2026-01-01 00:00:00')"
+        for status, counts in (("running", json.dumps(FLAT_COUNTS)), ("succeeded", "{}")):
+            connection.execute(
+                text(
+                    "INSERT INTO job (dataset_id, status, target, max_requests, requests, generated, "
+                    "accepted, rejected, counts, prompt_tokens, completion_tokens, cancel_requested, "
+                    f"created_at) VALUES (1, '{status}', 10, 200, 3, 12, 4, 8, '{counts}', 0, 0, false, "
+                    "'2026-01-01 00:00:00')"
+                )
             )
-        )
-        connection.execute(
-            text(
-                "INSERT INTO instruction (dataset_id, origin, instruction, accepted, job_id, created_at) "
-                "VALUES (1, 'generated', 'Explain tides to a child.', true, 1, '2026-01-01 00:00:00')"
+        for instruction, origin, accepted, instances, _ in OLD_TASKS:
+            connection.execute(
+                text(
+                    "INSERT INTO instruction (dataset_id, origin, instruction, accepted, instances, job_id, "
+                    f"created_at) VALUES (1, '{origin}', '{instruction}', {accepted}, {instances}, 1, "
+                    "'2026-01-01 00:00:00')"
+                )
             )
-        )
-    create_tables(engine)
-    assert schema_diff(engine) == []
+
+
+def assert_old_data_converted(engine: Engine) -> None:
     with Session(engine) as session:
         assert session.exec(select(Dataset.name)).all() == ["old"]
-        assert session.exec(select(Instruction.instruction)).all() == ["Explain tides to a child."]
-        job = session.exec(select(Job)).one()
-        assert (job.status, job.accepted, job.attempts, job.lease_owner) == ("running", 4, 0, None)
+        rows = session.exec(select(Instruction).order_by(col(Instruction.id))).all()
+        assert [r.instruction for r in rows] == [t[0] for t in OLD_TASKS]
+        assert [r.instance_stage for r in rows] == [t[-1] for t in OLD_TASKS]
+        assert pending_tasks(session, 1) == [rows[0].id, rows[2].id]
+        running, finished = session.exec(select(Job).order_by(col(Job.id))).all()
+        assert running.counts == JobCounts.model_validate(TYPED_COUNTS)
+        assert finished.counts == JobCounts()
+        assert (running.status, running.accepted, running.attempts, running.lease_owner) == (
+            "running",
+            4,
+            0,
+            None,
+        )
+
+
+def stored_counts(engine: Engine) -> list[dict]:
+    with engine.connect() as connection:
+        values = connection.execute(text("SELECT counts FROM job ORDER BY id")).scalars().all()
+    return [json.loads(v) if isinstance(v, str) else v for v in values]
+
+
+def test_a_previous_release_database_upgrades_and_keeps_its_data(database_url):
+    engine = make_engine(database_url)
+    create_previous_release_database(engine)
+    insert_old_data(engine)
+    create_tables(engine)
+    assert schema_diff(engine) == []
+    assert_old_data_converted(engine)
+    assert stored_counts(engine) == [TYPED_COUNTS, JobCounts().model_dump()]
     # a job the old release left running has no lease: a worker takes it over and resumes it
     lease = claim(engine, "new-worker", 30.0)
     assert lease is not None and (lease.job_id, lease.attempt) == (1, 1)
+    engine.dispose()
+
+
+def test_a_0_2_database_gets_typed_counts_and_stage_states_and_can_go_back(database_url):
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "0003")  # head of release 0.2
+    insert_old_data(engine)
+    create_tables(engine)
+    assert schema_diff(engine) == []
+    assert_old_data_converted(engine)
+    create_tables(engine)  # converted counters are left as they are by a second start-up
+    assert_old_data_converted(engine)
+
+    with engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "0003")
+    assert stored_counts(engine) == [FLAT_COUNTS, {}]
+    columns = {c["name"] for c in inspect(engine).get_columns("instruction")}
+    assert "instance_stage" not in columns
     engine.dispose()
