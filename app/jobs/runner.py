@@ -29,13 +29,13 @@ from app.jobs.counters import JobCounts
 from app.jobs.inflight import RequestWindow, backend_failure_reason
 from app.jobs.leases import Lease, LeaseLost, fence, release
 from app.jobs.service import get_job
-from app.models import Dataset, Generation, Job, utcnow
-from app.pipeline.acceptor import CandidateIn, Outcome, accepting, decide
+from app.models import Dataset, Job, utcnow
+from app.pipeline.acceptor import Outcome, accepting, decide
 from app.pipeline.instance_stage import InstanceStage, pending_tasks
+from app.pipeline.ledger import LedgerEntry, note_undecided, record_task_completions
 from app.pipeline.pools import DatasetPool, PoolRegistry
 from generators.backends.base import GenerationResult, SamplingParams
 from generators.backends.dispatch import RequestDispatcher
-from generators.parsing import parse_completion
 from generators.prompts import Prompt
 from generators.strategies import SelfInstructStrategy
 
@@ -192,69 +192,33 @@ class JobRunner:
         params: SamplingParams,
     ) -> None:
         with accepting(session, self.registry, pool):
-            ledger, candidates = self._ledger(session, job, result, params)
+            costs = [
+                completion_cost(self.settings, i, result.prompt_tokens, c.completion_tokens)
+                for i, c in enumerate(result.completions)
+            ]
+            ledger, candidates = record_task_completions(session, job, result, params.as_dict(), costs)
             outcomes = decide(
                 session, self.registry, pool, candidates, limit_accepted=job.target - job.accepted
             )
             self._account(session, job, result, ledger, outcomes)
             fence(session, lease, self.settings.job_lease_s)
 
-    def _ledger(
-        self, session: Session, job: Job, result: GenerationResult, params: SamplingParams
-    ) -> tuple[list[tuple[Generation, list[str], str]], list[CandidateIn]]:
-        candidates: list[CandidateIn] = []
-        ledger: list[tuple[Generation, list[str], str]] = []
-        for index, completion in enumerate(result.completions):
-            parsed = parse_completion(completion.text, completion.finish_reason)
-            generation = Generation(
-                dataset_id=job.dataset_id,
-                job_id=job.id,
-                model_id=result.model_id,
-                prompt=result.prompt_text,
-                params=params.as_dict(),
-                sample_index=index,
-                completion=completion.text,
-                finish_reason=completion.finish_reason,
-                prompt_tokens=result.prompt_tokens,
-                completion_tokens=completion.completion_tokens,
-                seconds=result.seconds,
-                parse_dropped=[{"text": d.text[:500], "reason": d.reason} for d in parsed.dropped],
-                cost=completion_cost(
-                    self.settings, index, result.prompt_tokens, completion.completion_tokens
-                ),
-            )
-            session.add(generation)
-            session.flush()
-            key = f"job:{job.id}:{job.requests}:{index}"
-            ledger.append((generation, parsed.instructions, key))
-            candidates += [
-                CandidateIn(text, "generated", job.id, generation.id, f"{key}:{i}")
-                for i, text in enumerate(parsed.instructions)
-            ]
-        return ledger, candidates
-
     def _account(
         self,
         session: Session,
         job: Job,
         result: GenerationResult,
-        ledger: list[tuple[Generation, list[str], str]],
+        ledger: list[LedgerEntry],
         outcomes: list[Outcome],
     ) -> None:
         counts = JobCounts()
         for outcome in outcomes:
             counts.add_decision(outcome.decision.rule)
-        for generation, _, _ in ledger:
-            counts.add_all("parse_dropped", (d["reason"] for d in generation.parse_dropped))
-        decided = {o.row.origin_key for o in outcomes}
-        for generation, instructions, key in ledger:
-            skipped = [t for i, t in enumerate(instructions) if f"{key}:{i}" not in decided]
-            if skipped:
-                generation.parse_dropped = generation.parse_dropped + [
-                    {"text": t[:500], "reason": "target_reached"} for t in skipped
-                ]
-                counts.add("parse_dropped", "target_reached", len(skipped))
-                session.add(generation)
+        for entry in ledger:
+            counts.add_all("parse_dropped", (d["reason"] for d in entry.generation.parse_dropped))
+        undecided = note_undecided(session, ledger, outcomes)
+        if undecided:
+            counts.add("parse_dropped", "target_reached", undecided)
         job.counts = job.counts.merged(counts)
         job.requests += 1
         job.generated += len(outcomes)
@@ -262,7 +226,7 @@ class JobRunner:
         job.rejected += sum(1 for o in outcomes if not o.decision.accepted)
         job.prompt_tokens += result.prompt_tokens
         job.completion_tokens += sum(c.completion_tokens for c in result.completions)
-        costs = [g.cost for g, _, _ in ledger if g.cost is not None]
+        costs = [e.generation.cost for e in ledger if e.generation.cost is not None]
         if costs:
             job.cost = (job.cost or 0.0) + sum(costs)
         session.add(job)

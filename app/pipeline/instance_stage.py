@@ -28,6 +28,7 @@ from app.models import (
     Job,
     TaskInstance,
 )
+from app.pipeline.ledger import ledger_row
 from filters.instances import InstanceDecision, filter_instances
 from generators.backends.base import GenerationResult, LLMBackend, SamplingParams
 from generators.backends.dispatch import RequestDispatcher
@@ -164,18 +165,6 @@ class InstanceStage:
         stage: str,
         *dropped: Dropped | None,
     ) -> tuple[Generation, GenerationResult]:
-        completion = result.completions[0]
-        row = Generation(
-            dataset_id=task.dataset_id,
-            job_id=job.id if job else None,
-            model_id=result.model_id,
-            prompt=result.prompt_text,
-            params={**params.as_dict(), "stage": stage, "instruction_id": task.id},
-            completion=completion.text,
-            finish_reason=completion.finish_reason,
-            prompt_tokens=result.prompt_tokens,
-            completion_tokens=completion.completion_tokens,
-            seconds=result.seconds,
-            parse_dropped=[{"text": d.text[:500], "reason": d.reason} for d in dropped if d is not None],
-        )
+        stage_params = {**params.as_dict(), "stage": stage, "instruction_id": task.id}
+        row = ledger_row(task.dataset_id, job.id if job else None, result, stage_params, dropped=dropped)
         return row, result

@@ -1,0 +1,99 @@
+"""The generation ledger: one row per completion a model returned, with what its parser dropped and why.
+
+Task completions (a job's Self-Instruct requests) become candidates keyed
+``job:<id>:<request>:<sample>:<item>``, unique per dataset, so a request replayed by a worker that lost its
+lease cannot store its candidates twice. The instance stage writes its rows through :func:`ledger_row` too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session
+
+from app.models import Generation, Job
+from app.pipeline.acceptor import CandidateIn, Outcome
+from generators.backends.base import GenerationResult
+from generators.parsing import Dropped, parse_completion
+
+DROPPED_TEXT_CHARS = 500  # how much of a dropped item the ledger keeps
+
+
+def dropped_entries(dropped: Iterable[Dropped | None]) -> list[dict[str, str]]:
+    return [{"text": d.text[:DROPPED_TEXT_CHARS], "reason": d.reason} for d in dropped if d is not None]
+
+
+def ledger_row(
+    dataset_id: int,
+    job_id: int | None,
+    result: GenerationResult,
+    params: dict[str, Any],
+    sample_index: int = 0,
+    dropped: Iterable[Dropped | None] = (),
+    cost: float | None = None,
+) -> Generation:
+    """The ledger row of completion ``sample_index`` of ``result``."""
+    completion = result.completions[sample_index]
+    return Generation(
+        dataset_id=dataset_id,
+        job_id=job_id,
+        model_id=result.model_id,
+        prompt=result.prompt_text,
+        params=params,
+        sample_index=sample_index,
+        completion=completion.text,
+        finish_reason=completion.finish_reason,
+        prompt_tokens=result.prompt_tokens,
+        completion_tokens=completion.completion_tokens,
+        seconds=result.seconds,
+        parse_dropped=dropped_entries(dropped),
+        cost=cost,
+    )
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    generation: Generation
+    instructions: list[str]  # what the parser kept, in completion order
+    key: str  # the candidates' idempotency key prefix
+
+
+def record_task_completions(
+    session: Session,
+    job: Job,
+    result: GenerationResult,
+    params: dict[str, Any],
+    costs: Sequence[float | None],
+) -> tuple[list[LedgerEntry], list[CandidateIn]]:
+    """Ledger rows (flushed, for their ids) and the parsed candidates of one task request of ``job``."""
+    entries: list[LedgerEntry] = []
+    candidates: list[CandidateIn] = []
+    for index, completion in enumerate(result.completions):
+        parsed = parse_completion(completion.text, completion.finish_reason)
+        generation = ledger_row(job.dataset_id, job.id, result, params, index, parsed.dropped, costs[index])
+        session.add(generation)
+        session.flush()
+        key = f"job:{job.id}:{job.requests}:{index}"
+        entries.append(LedgerEntry(generation, parsed.instructions, key))
+        candidates += [
+            CandidateIn(text, "generated", job.id, generation.id, f"{key}:{i}")
+            for i, text in enumerate(parsed.instructions)
+        ]
+    return entries, candidates
+
+
+def note_undecided(session: Session, entries: list[LedgerEntry], outcomes: list[Outcome]) -> int:
+    """Record the parsed candidates left undecided (the target was reached) as ``target_reached``."""
+    decided = {o.row.origin_key for o in outcomes}
+    undecided = 0
+    for entry in entries:
+        skipped = [t for i, t in enumerate(entry.instructions) if f"{entry.key}:{i}" not in decided]
+        if skipped:
+            entry.generation.parse_dropped = entry.generation.parse_dropped + dropped_entries(
+                Dropped(t, "target_reached") for t in skipped
+            )
+            session.add(entry.generation)
+            undecided += len(skipped)
+    return undecided
