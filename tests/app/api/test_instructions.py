@@ -144,7 +144,7 @@ async def test_concurrent_similar_queries_are_batched_and_each_gets_its_own_answ
         "sentiment of a review",
         "haiku about rain",
     ]
-    calls_before = client.runtime.embedder.texts_embedded
+    calls_before = client.app_state.pools.embedder.texts_embedded
     responses = await asyncio.gather(
         *[client.get("/v1/datasets/default/similar", params={"q": q, "k": 3}) for q in queries * 5]
     )
@@ -162,12 +162,12 @@ async def test_concurrent_similar_queries_are_batched_and_each_gets_its_own_answ
         assert all(a[0]["id"] == answers[0][0]["id"] for a in answers)
         for answer in answers:
             assert [i["score"] for i in answer] == pytest.approx([i["score"] for i in answers[0]], abs=2e-3)
-    assert client.runtime.embedder.texts_embedded - calls_before == len(queries) * 5 + 1
+    assert client.app_state.pools.embedder.texts_embedded - calls_before == len(queries) * 5 + 1
 
 
 async def test_similarity_batching_follows_the_settings(client_for, settings):
     tuned = settings.model_copy(update={"similar_workers": 1, "similar_max_batch": 3})
     async with client_for(settings_=tuned) as client:
-        assert (client.runtime.similarity.workers, client.runtime.similarity.max_batch) == (1, 3)
+        assert (client.app_state.similarity.workers, client.app_state.similarity.max_batch) == (1, 3)
         found = await client.get("/v1/datasets/default/similar", params={"q": "haiku about rain", "k": 2})
         assert len(found.json()["items"]) == 2
