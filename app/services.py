@@ -65,7 +65,7 @@ def build_services(
         if pools:
             services.pools = PoolsService.from_settings(engine, settings, embedder)
         if model:
-            before_load = services.pools.wait_for_embedder if services.pools else _nothing
+            before_load = services.pools.wait_for_embedder if services.pools else None
             services.backend = BackendService.from_settings(settings, backend, before_load)
         if services.pools and services.backend:
             services.jobs = JobProcessing(engine, services.pools.registry, settings, services.backend)
@@ -76,7 +76,3 @@ def build_services(
         services.stop()
         raise
     return services
-
-
-def _nothing() -> None:
-    return None

@@ -21,13 +21,9 @@ from generators.backends.limits import CircuitBreaker
 logger = logging.getLogger(__name__)
 
 
-def _nothing() -> None:
-    return None
-
-
 class BackendService:
     def __init__(
-        self, settings: Settings, backend: LLMBackend, before_load: Callable[[], None] = _nothing
+        self, settings: Settings, backend: LLMBackend, before_load: Callable[[], None] | None = None
     ) -> None:
         self.name = settings.backend
         self.backend = backend
@@ -42,7 +38,10 @@ class BackendService:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, backend: LLMBackend | None = None, before_load: Callable[[], None] = _nothing
+        cls,
+        settings: Settings,
+        backend: LLMBackend | None = None,
+        before_load: Callable[[], None] | None = None,
     ) -> BackendService:
         """The configured backend (or ``backend``, injected by tests), not loaded yet."""
         backend = backend or create_backend(
@@ -62,7 +61,8 @@ class BackendService:
         """Load the backend in the calling thread; a failure is kept in ``error``."""
         # transformers builds models under process-wide state (meta-device initialisation), so two loads
         # must not overlap: ``before_load`` waits for the embedder, loading in its own thread
-        self._before_load()
+        if self._before_load is not None:
+            self._before_load()
         try:
             self.backend.load()
         except Exception as exc:
