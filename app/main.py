@@ -1,4 +1,4 @@
-"""``create_app(settings)``: the FastAPI application; the lifespan owns every long-lived part."""
+"""``create_app(settings)``: the FastAPI application; the lifespan builds, starts and stops its services."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from starlette.concurrency import run_in_threadpool
 from app.api.errors import install_error_handlers
 from app.api.routes import datasets, exports, health, imports, instances, instructions, jobs, schedules
 from app.core.settings import Settings
-from app.runtime import Runtime
+from app.retrieval.similarity import SimilarityBatcher
+from app.services import build_services
 from filters.embedding import Embedder
 from generators.backends import LLMBackend
 
@@ -31,18 +32,26 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = await run_in_threadpool(Runtime.build, settings, embedder, backend)
-        app.state.runtime = runtime
-        runtime.load_backend(background=True)
-        runtime.warm_pools(background=True)
+        services = await run_in_threadpool(build_services, settings, embedder, backend, ensure_default=True)
+        similarity = SimilarityBatcher(
+            services.pools.registry, settings.similar_max_batch, settings.similar_workers
+        )
+        # each service on its own, for the narrow dependencies of app/api/deps.py
+        app.state.settings = settings
+        app.state.engine = services.engine
+        app.state.pools = services.pools
+        app.state.backend = services.backend
+        app.state.similarity = similarity
+        app.state.jobs = services.jobs
+        services.backend.start()
+        services.pools.start()
         if workers:
-            runtime.start_workers()
-            runtime.start_scheduler()
+            services.jobs.start()
         try:
             yield
         finally:
-            await runtime.similarity.close()
-            await run_in_threadpool(runtime.close)
+            await similarity.close()
+            await run_in_threadpool(services.stop)
 
     app = FastAPI(title="Self-Instruct service", version="0.1.0", lifespan=lifespan)
     install_error_handlers(app)

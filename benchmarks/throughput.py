@@ -56,9 +56,8 @@ async def measure(args: argparse.Namespace, server, embedder, concurrency: int, 
     backend = OpenAIBackend(server.base_url, "fake-model", timeout_s=120, max_retries=2)
     app = create_app(settings, embedder=embedder, backend=backend)
     async with app.router.lifespan_context(app):
-        runtime = app.state.runtime
-        await asyncio.to_thread(runtime.backend_ready.wait, 60)
-        await asyncio.to_thread(runtime.pools_ready.wait, 60)
+        await asyncio.to_thread(app.state.backend.ready.wait, 60)
+        await asyncio.to_thread(app.state.pools.ready.wait, 60)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
             response = await client.post(
@@ -75,7 +74,7 @@ async def measure(args: argparse.Namespace, server, embedder, concurrency: int, 
             utilisation = server.utilisation()
             peak = server.stats.max_concurrent
             await client.post(f"{location}/cancel")
-            await asyncio.to_thread(runtime.worker.wait_for, after["id"], 120)
+            await asyncio.to_thread(app.state.jobs.worker.wait_for, after["id"], 120)
     if after["status"] not in ("running", "queued"):
         raise SystemExit(f"job ended early: {after['status']} {after['error']}")
     minutes = elapsed / 60

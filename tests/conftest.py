@@ -105,12 +105,12 @@ def client_for(settings: Settings, embedder: CountingEmbedder):
             settings_ or settings, embedder=embedder, backend=backend or FakeBackend(), workers=workers
         )
         async with app.router.lifespan_context(app):
-            runtime = app.state.runtime
-            assert runtime.backend_ready.wait(ready_timeout), f"backend not ready: {runtime.backend_error}"
-            assert runtime.pools_ready.wait(ready_timeout), "dataset indexes not ready"
+            backend_, pools = app.state.backend, app.state.pools
+            assert backend_.ready.wait(ready_timeout), f"backend not ready: {backend_.error}"
+            assert pools.ready.wait(ready_timeout), "dataset indexes not ready"
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-                client.runtime = runtime  # type: ignore[attr-defined]
+                client.app_state = app.state  # type: ignore[attr-defined]  (the lifespan's services)
                 yield client
 
     return factory

@@ -23,7 +23,6 @@ same splits on every run and machine.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -32,6 +31,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from app.core.errors import InvalidInput
+from app.exports.parquet import parquet_chunks
 from app.models import Dataset, Instruction, Snapshot, TaskInstance
 
 FORMATS: dict[str, tuple[str, str]] = {  # format -> (media type, file extension)
@@ -204,7 +204,7 @@ def render(rows: Iterable[ExportRow], fmt: str) -> Iterator[bytes]:
     if fmt not in FORMATS:
         raise InvalidInput(f"unknown format {fmt!r}; formats: {', '.join(FORMATS)}")
     if fmt == "parquet":
-        return _parquet(rows)
+        return parquet_chunks(rows, BATCH)
     encode = _RECORDS[fmt]
     if fmt in ("alpaca", "sharegpt"):
         return _json_array(encode(r) for r in rows)
@@ -251,71 +251,6 @@ def _json_array(records: Iterable[dict[str, Any]]) -> Iterator[bytes]:
         yield separator + json.dumps(record, ensure_ascii=False).encode()
         separator = b",\n"
     yield b"\n]\n"
-
-
-PARQUET_COLUMNS = ("id", "task_id", "instruction", "input", "output", "is_classification", "origin", "split")
-
-
-class _ChunkSink(io.RawIOBase):
-    """A write-only file that hands out what was written so far (Parquet's footer offsets need ``tell``)."""
-
-    def __init__(self) -> None:
-        self._chunks: list[bytes] = []
-        self._position = 0
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data) -> int:  # type: ignore[no-untyped-def, override]
-        chunk = bytes(data)
-        self._chunks.append(chunk)
-        self._position += len(chunk)
-        return len(chunk)
-
-    def tell(self) -> int:
-        return self._position
-
-    def drain(self) -> bytes:
-        out, self._chunks = b"".join(self._chunks), []
-        return out
-
-
-def _parquet(rows: Iterable[ExportRow]) -> Iterator[bytes]:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    schema = pa.schema(
-        [
-            ("id", pa.int64()),
-            ("task_id", pa.int64()),
-            ("instruction", pa.string()),
-            ("input", pa.string()),
-            ("output", pa.string()),
-            ("is_classification", pa.bool_()),
-            ("origin", pa.string()),
-            ("split", pa.string()),
-        ]
-    )
-    sink = _ChunkSink()
-    writer = pq.ParquetWriter(pa.PythonFile(sink, mode="w"), schema)
-    batch: list[ExportRow] = []
-
-    def flush() -> bytes:
-        columns = {name: [getattr(r, name) for r in batch] for name in PARQUET_COLUMNS}
-        writer.write_table(pa.Table.from_pydict(columns, schema=schema))
-        batch.clear()
-        return sink.drain()
-
-    try:
-        for row in rows:
-            batch.append(row)
-            if len(batch) == BATCH:
-                yield flush()
-        if batch:
-            yield flush()
-    finally:
-        writer.close()
-    yield sink.drain()
 
 
 def export_filename(dataset: Dataset, fmt: str, selection: ExportSelection) -> str:

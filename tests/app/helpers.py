@@ -12,7 +12,7 @@ from app.models import TERMINAL_STATES
 async def wait_for_job(client: httpx.AsyncClient, location: str, timeout: float = 60.0) -> dict:
     """Block (off the event loop) until the in-process worker has finished the job, then read it."""
     job_id = int(location.rsplit("/", 1)[1])
-    worker = client.runtime.worker  # type: ignore[attr-defined]
+    worker = client.app_state.jobs.worker  # type: ignore[attr-defined]
     finished = await asyncio.to_thread(worker.wait_for, job_id, timeout)
     assert finished, f"job {job_id} did not finish within {timeout}s"
     job = (await client.get(location)).json()

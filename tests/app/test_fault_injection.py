@@ -41,7 +41,7 @@ def openai_backend(server: FakeOpenAIServer, timeout_s: float = 20.0, max_retrie
 
 def assert_nothing_half_stored(client, job: dict) -> None:
     """The job's counters agree with its stored rows: every request's samples, every decided candidate."""
-    with Session(client.runtime.engine) as session:
+    with Session(client.app_state.engine) as session:
         generations = session.exec(select(func.count()).where(Generation.job_id == job["id"])).one()
         candidates = session.exec(select(Instruction).where(Instruction.job_id == job["id"])).all()
         stored = session.get(Job, job["id"])

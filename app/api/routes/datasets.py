@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 from sqlmodel import select
 
-from app.api.deps import DatasetDep, RuntimeDep, SessionDep
+from app.api.deps import DatasetDep, PoolsDep, SessionDep, SettingsDep
 from app.datasets import service
 from app.models import (
     Dataset,
@@ -21,10 +21,10 @@ router = APIRouter(prefix="/v1/datasets", tags=["datasets"])
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=DatasetPublic)
 def create_dataset(
-    data: DatasetCreate, session: SessionDep, runtime: RuntimeDep, response: Response
+    data: DatasetCreate, session: SessionDep, settings: SettingsDep, response: Response
 ) -> DatasetPublic:
     """Create an empty dataset (add seeds with POST …/seeds)."""
-    dataset = service.create_dataset(session, data, runtime.settings)
+    dataset = service.create_dataset(session, data, settings)
     session.commit()
     response.headers["Location"] = f"/v1/datasets/{dataset.name}"
     return service.to_public(session, dataset)
@@ -44,9 +44,9 @@ def read_dataset(dataset: DatasetDep, session: SessionDep) -> DatasetPublic:
 
 
 @router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_dataset(dataset: DatasetDep, session: SessionDep, runtime: RuntimeDep) -> Response:
+def delete_dataset(dataset: DatasetDep, session: SessionDep, pools: PoolsDep) -> Response:
     """Delete a dataset and everything stored for it."""
-    service.delete_dataset(session, runtime.registry, dataset)
+    service.delete_dataset(session, pools, dataset)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -62,7 +62,7 @@ def dataset_stats(dataset: DatasetDep, session: SessionDep) -> dict[str, object]
 
 @router.post("/{name}/seeds", response_model=SeedUploadResult)
 def upload_seeds(
-    upload: SeedUpload, dataset: DatasetDep, session: SessionDep, runtime: RuntimeDep
+    upload: SeedUpload, dataset: DatasetDep, session: SessionDep, pools: PoolsDep
 ) -> SeedUploadResult:
     """Add seed tasks to the dataset's pool; exact duplicates of pool items are skipped."""
     tasks = [
@@ -74,6 +74,6 @@ def upload_seeds(
         )
         for t in upload.tasks
     ]
-    added, skipped = service.add_seeds(session, runtime.registry, dataset, tasks)
+    added, skipped = service.add_seeds(session, pools, dataset, tasks)
     counts = service.dataset_counts(session, dataset.id)
     return SeedUploadResult(added=added, skipped_duplicates=skipped, seed_count=counts["seed_count"])

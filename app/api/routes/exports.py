@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 
-from app.api.deps import DatasetDep, RuntimeDep, SessionDep
+from app.api.deps import DatasetDep, EngineDep, SessionDep
 from app.exports import formats as exports
 from app.exports import snapshots
 from app.models import SnapshotCreate, SnapshotPublic
@@ -22,7 +22,7 @@ Fraction = Annotated[float, Query(ge=0.0, le=1.0)]
 def export_dataset(
     dataset: DatasetDep,
     session: SessionDep,
-    runtime: RuntimeDep,
+    engine: EngineDep,
     format: Literal["alpaca", "sharegpt", "openai", "parquet", "jsonl"] = "jsonl",
     split: Literal["train", "validation", "test", "all"] = "all",
     seed: int = 0,
@@ -40,7 +40,7 @@ def export_dataset(
     )
 
     def stream():  # type: ignore[no-untyped-def]
-        with Session(runtime.engine) as own:  # the request's session closes before the body is sent
+        with Session(engine) as own:  # the request's session closes before the body is sent
             yield from exports.render(exports.iter_rows(own, dataset, selection), format)
 
     filename = exports.export_filename(dataset, format, selection)

@@ -8,7 +8,7 @@ from typing import Literal
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import DatasetDep, RuntimeDep, SessionDep
+from app.api.deps import DatasetDep, PoolsDep, SessionDep, SettingsDep
 from app.core.errors import InvalidInput
 from app.exports import imports as service
 
@@ -20,23 +20,22 @@ async def import_file(
     request: Request,
     dataset: DatasetDep,
     session: SessionDep,
-    runtime: RuntimeDep,
+    settings: SettingsDep,
+    pools: PoolsDep,
     format: Literal["alpaca", "sharegpt", "self-instruct"],
     mode: Literal["seeds", "candidates"] = "candidates",
 ) -> dict[str, object]:
     """Add a file's tasks as seeds or decide them as candidates; a bad file stores nothing."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > runtime.settings.max_import_bytes:
-        raise InvalidInput(f"the file is larger than {runtime.settings.max_import_bytes} bytes")
+    if declared.isdigit() and int(declared) > settings.max_import_bytes:
+        raise InvalidInput(f"the file is larger than {settings.max_import_bytes} bytes")
     body = await request.body()
-    if len(body) > runtime.settings.max_import_bytes:
-        raise InvalidInput(f"the file is larger than {runtime.settings.max_import_bytes} bytes")
+    if len(body) > settings.max_import_bytes:
+        raise InvalidInput(f"the file is larger than {settings.max_import_bytes} bytes")
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InvalidInput(f"upload:0: not UTF-8 text ({exc.reason})") from None
     tasks = service.read_import(text, "upload", format, mode)
-    result = await run_in_threadpool(
-        service.store_import, session, runtime.registry, dataset, tasks, format, mode
-    )
+    result = await run_in_threadpool(service.store_import, session, pools, dataset, tasks, format, mode)
     return asdict(result)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 from sqlmodel import select
 
-from app.api.deps import DatasetDep, RuntimeDep, SessionDep
+from app.api.deps import DatasetDep, JobsDep, SessionDep, SettingsDep
 from app.api.pagination import DecisionParam, LimitParam, decision_filter, keyset_page
 from app.jobs.service import job_public
 from app.models import InstanceJobCreate, JobPublic, TaskInstance, TaskInstancePage, TaskInstancePublic
@@ -39,13 +39,14 @@ def list_instances(
 def start_instance_job(
     dataset: DatasetDep,
     session: SessionDep,
-    runtime: RuntimeDep,
+    settings: SettingsDep,
+    jobs: JobsDep,
     response: Response,
     data: InstanceJobCreate | None = None,
 ) -> JobPublic:
     """Queue a job that classifies and instantiates every accepted task still waiting for instances."""
-    k = (data.instances_per_task if data else None) or runtime.settings.instances_per_task
+    k = (data.instances_per_task if data else None) or settings.instances_per_task
     job = create_instance_job(session, dataset, k)
-    runtime.notify_new_job()
+    jobs.notify_new_job()
     response.headers["Location"] = f"/v1/jobs/{job.id}"
     return job_public(job, dataset.name)

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from sqlmodel import select
 
-from app.api.deps import DatasetDep, PoolDep, RuntimeDep, SessionDep
+from app.api.deps import DatasetDep, PoolDep, PoolsDep, SessionDep, SimilarityDep
 from app.api.pagination import DecisionParam, LimitParam, decision_filter, keyset_page
 from app.core.errors import InvalidInput
 from app.models import (
@@ -19,6 +19,7 @@ from app.models import (
     SimilarResult,
 )
 from app.pipeline.acceptor import CandidateIn, decide_and_store, decision_public
+from app.retrieval.similarity import MAX_K
 
 router = APIRouter(prefix="/v1/datasets/{name}", tags=["instructions"])
 
@@ -46,16 +47,16 @@ def list_instructions(
 
 @router.post("/candidates", response_model=CandidateResult)
 def submit_candidates(
-    data: CandidateSubmit, dataset: DatasetDep, session: SessionDep, runtime: RuntimeDep
+    data: CandidateSubmit, dataset: DatasetDep, session: SessionDep, pools: PoolsDep
 ) -> CandidateResult:
     """Run texts through the dataset's filter chain in order; one decision each, all stored."""
     if any(not text.strip() for text in data.instructions):
         position = next(i for i, t in enumerate(data.instructions) if not t.strip())
         raise InvalidInput(f"instructions[{position}] is empty")
-    pool = runtime.registry.get(dataset)
+    pool = pools.get(dataset)
     outcomes = decide_and_store(
         session,
-        runtime.registry,
+        pools,
         pool,
         [CandidateIn(t.strip(), "submitted") for t in data.instructions],
     )
@@ -67,9 +68,9 @@ def submit_candidates(
 @router.get("/similar", response_model=SimilarResult)
 async def similar_instructions(
     pool: PoolDep,
-    runtime: RuntimeDep,
+    similarity: SimilarityDep,
     q: Annotated[str, Query(min_length=1, max_length=10000)],
-    k: Annotated[int, Query(ge=1, le=100)] = 10,
+    k: Annotated[int, Query(ge=1, le=MAX_K)] = 10,
 ) -> SimilarResult:
     """The ``k`` pool items (seeds and accepted) closest to ``q`` by cosine, best first."""
-    return SimilarResult(query=q, items=await runtime.similarity.similar(pool, q, k))
+    return SimilarResult(query=q, items=await similarity.similar(pool, q, k))

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 from sqlmodel import col, select
 from sse_starlette.sse import EventSourceResponse
 
-from app.api.deps import DatasetDep, RuntimeDep, SessionDep
+from app.api.deps import DatasetDep, EngineDep, JobsDep, SessionDep, SettingsDep
 from app.core.errors import InvalidInput
 from app.jobs import service
 from app.jobs.backpressure import ensure_queue_has_room
@@ -22,13 +22,14 @@ def start_job(
     data: JobCreate,
     dataset: DatasetDep,
     session: SessionDep,
-    runtime: RuntimeDep,
+    settings: SettingsDep,
+    jobs: JobsDep,
     response: Response,
 ) -> JobPublic:
     """Queue a job that generates until ``target`` instructions are accepted (429 when the queue is full)."""
-    ensure_queue_has_room(session, runtime.settings)
-    job = service.create_job(session, dataset, data, runtime.settings)
-    runtime.notify_new_job()
+    ensure_queue_has_room(session, settings)
+    job = service.create_job(session, dataset, data, settings)
+    jobs.notify_new_job()
     response.headers["Location"] = f"/v1/jobs/{job.id}"
     return service.job_public(job, dataset.name)
 
@@ -58,12 +59,12 @@ def read_job(job_id: int, session: SessionDep) -> JobPublic:
 
 
 @router.get("/v1/jobs/{job_id}/events", response_class=EventSourceResponse)
-def job_events(job_id: int, session: SessionDep, runtime: RuntimeDep) -> EventSourceResponse:
+def job_events(
+    job_id: int, session: SessionDep, engine: EngineDep, settings: SettingsDep
+) -> EventSourceResponse:
     """Progress as server-sent events (``progress`` on each change, then ``end``) until the job ends."""
     service.get_job(session, job_id)
-    return EventSourceResponse(
-        service.job_progress(runtime.engine, job_id, runtime.settings.events_poll_s), ping=15
-    )
+    return EventSourceResponse(service.job_progress(engine, job_id, settings.events_poll_s), ping=15)
 
 
 @router.post("/v1/jobs/{job_id}/cancel", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic)

@@ -103,7 +103,7 @@ async def test_readiness_names_a_backend_that_failed_to_load(settings, embedder)
 
     app = create_app(settings, embedder=embedder, backend=BrokenBackend(), workers=False)
     async with app.router.lifespan_context(app):
-        await asyncio.to_thread(app.state.runtime.load_backend)  # the same load, in the foreground
+        await asyncio.to_thread(app.state.backend.load)  # the same load, in the foreground
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             assert_error(await client.get("/readyz"), 503, "not_ready", "weights missing")

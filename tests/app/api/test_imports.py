@@ -100,7 +100,7 @@ async def test_a_bad_file_names_its_line_and_stores_nothing(client) -> None:
     assert await all_instances(client, decision="all") == []
 
     assert_error(await _post(client, b"\xff\xfe", format="alpaca"), 422, "invalid_input", "UTF-8")
-    client.runtime.settings.max_import_bytes = 10  # type: ignore[attr-defined]
+    client.app_state.settings.max_import_bytes = 10  # type: ignore[attr-defined]
     assert_error(await _post(client, "[" + " " * 20 + "]", format="alpaca"), 422, "invalid_input", "larger")
     assert_error(await _post(client, "[]", format="csv"), 422, "validation_error", "format")
     assert_error(await _post(client, "[]", dataset="nope", format="alpaca"), 404, "not_found")

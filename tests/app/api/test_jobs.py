@@ -93,7 +93,7 @@ async def test_cancel_queued_job_and_conflict_on_finished(client_for):
 async def test_cancel_running_job_keeps_what_it_stored(client_for):
     async with client_for(backend=FakeBackend(delay_s=0.2)) as client:
         location = await start_job(client, target=10000, max_requests=10000)
-        worker = client.runtime.worker
+        worker = client.app_state.jobs.worker
         await client.post(f"{location}/cancel")
         job = await wait_for_job(client, location)
         assert worker is not None and job["status"] == "cancelled"

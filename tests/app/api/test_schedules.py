@@ -66,7 +66,7 @@ async def test_bad_schedules_are_refused_and_nothing_is_stored(client_for):
 async def test_each_tick_enqueues_one_job_and_missed_ticks_collapse_into_the_latest(client_for):
     async with client_for(workers=False) as client:
         schedule = (await client.post("/v1/schedules", json=HOURLY)).json()
-        engine, settings = client.runtime.engine, client.runtime.settings
+        engine, settings = client.app_state.engine, client.app_state.settings
         first = datetime.fromisoformat(schedule["next_fire_at"])
 
         assert fire_due(engine, settings, first - timedelta(seconds=1)) == []
@@ -92,10 +92,10 @@ async def test_deleting_a_schedule_keeps_its_jobs(client_for):
     async with client_for(workers=False) as client:
         schedule = (await client.post("/v1/schedules", json=HOURLY)).json()
         first = datetime.fromisoformat(schedule["next_fire_at"])
-        [job_id] = fire_due(client.runtime.engine, client.runtime.settings, first)
+        [job_id] = fire_due(client.app_state.engine, client.app_state.settings, first)
         assert (await client.delete(f"/v1/schedules/{schedule['id']}")).status_code == 204
         job = (await client.get(f"/v1/jobs/{job_id}")).json()
         assert job["schedule_id"] is None and job["status"] == "queued"
-        with Session(client.runtime.engine) as session:
+        with Session(client.app_state.engine) as session:
             assert session.exec(select(Schedule)).all() == []
             assert len(session.exec(select(Job)).all()) == 1

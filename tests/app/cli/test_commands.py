@@ -201,13 +201,26 @@ def test_instances_snapshot_export_and_import_commands(tmp_path, db_url):
     )  # the bad file stored nothing
 
 
-def test_batch_commands_use_every_core_unless_told_otherwise(monkeypatch):
-    from app.cli import _batch_settings, _settings
+def test_the_instances_command_calls_the_model_through_the_dispatcher(db_url, monkeypatch):
+    """Like jobs, ``instances`` goes through the process's dispatcher (in-flight limit, circuit breaker)."""
+    from generators.backends.dispatch import RequestDispatcher
 
-    monkeypatch.delenv("SI_TORCH_THREADS", raising=False)
-    monkeypatch.setattr("app.cli.os.cpu_count", lambda: 6)
-    assert _settings(None).torch_threads == 1  # the service: one thread per call
-    assert _batch_settings("sqlite:///x.db").torch_threads == 6
-    assert _batch_settings("sqlite:///x.db").database_url == "sqlite:///x.db"
-    monkeypatch.setenv("SI_TORCH_THREADS", "3")
-    assert _batch_settings(None).torch_threads == 3
+    common = ("--dataset", "default", "--database-url", db_url)
+    assert invoke("generate", *common, "--target", "3", "--backend", "fake").exit_code == 0
+    submitted, results = [], []
+    submit = RequestDispatcher.submit
+
+    def counted(self, prompt, params):  # type: ignore[no-untyped-def]
+        submitted.append(params)
+        future = submit(self, prompt, params)
+        results.append((self, future))
+        return future
+
+    monkeypatch.setattr(RequestDispatcher, "submit", counted)
+    result = invoke("instances", *common, "-k", "2", "--backend", "fake")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("3 tasks in") and "instances:" in result.stdout
+    assert len(submitted) == 6  # per task: classification, then its instances
+    [dispatcher] = {id(d): d for d, _ in results}.values()  # one dispatcher for the whole command
+    assert all(f.done() and f.exception() is None for _, f in results)
+    assert dispatcher.breaker.state == "closed" and dispatcher.in_flight == 0

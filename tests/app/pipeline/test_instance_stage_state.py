@@ -8,7 +8,7 @@ from app.datasets.service import get_dataset
 from app.models import Instruction, TaskInstance, initial_instance_stage
 from app.pipeline.acceptor import CandidateIn, decide_and_store
 from app.pipeline.instance_stage import InstanceStage, pending_tasks
-from app.runtime import Runtime
+from app.services import build_services
 from generators.backends.fake import FakeBackend
 
 SOME_INSTANCES = [{"input": "", "output": "Paris"}]
@@ -34,9 +34,9 @@ def task(dataset_id: int, text: str, stage: str | None, instances: list | None) 
 
 
 def test_pending_tasks_follow_the_stage_state_not_the_instances(settings, embedder) -> None:
-    runtime = Runtime.build(settings, embedder=embedder, backend=FakeBackend())
+    services = build_services(settings, embedder, FakeBackend(), ensure_default=True)
     try:
-        with Session(runtime.engine, expire_on_commit=False) as session:
+        with Session(services.engine, expire_on_commit=False) as session:
             dataset = get_dataset(session, "default")
             rows = [
                 task(dataset.id, "Pending although it has instances.", "pending", SOME_INSTANCES),
@@ -50,17 +50,17 @@ def test_pending_tasks_follow_the_stage_state_not_the_instances(settings, embedd
             seeds = session.exec(select(Instruction).where(Instruction.origin == "seed")).all()
             assert seeds and all(s.instance_stage is None and s.instances for s in seeds)
     finally:
-        runtime.close()
+        services.stop()
 
 
 def test_the_stage_marks_a_task_done_and_leaves_a_done_task_alone(settings, embedder) -> None:
-    runtime = Runtime.build(settings, embedder=embedder, backend=FakeBackend())
+    services = build_services(settings, embedder, FakeBackend(), ensure_default=True)
     try:
-        with Session(runtime.engine, expire_on_commit=False) as session:
+        with Session(services.engine, expire_on_commit=False) as session:
             dataset = get_dataset(session, "default")
-            pool = runtime.registry.get(dataset)
+            pool = services.pools.registry.get(dataset)
             candidates = [CandidateIn("Explain how a rainbow forms after a summer storm.", "submitted")]
-            [outcome] = decide_and_store(session, runtime.registry, pool, candidates)
+            [outcome] = decide_and_store(session, services.pools.registry, pool, candidates)
             assert outcome.decision.accepted and outcome.row.instance_stage == "pending"
             finished = task(dataset.id, "Finished by another worker, instances still null.", "done", None)
             session.add(finished)
@@ -79,4 +79,4 @@ def test_the_stage_marks_a_task_done_and_leaves_a_done_task_alone(settings, embe
             assert outcome.row.instance_stage == "done" and outcome.row.instances is not None
             assert pending_tasks(session, dataset.id) == []
     finally:
-        runtime.close()
+        services.stop()

@@ -14,7 +14,7 @@ from app.core.settings import Settings
 from app.datasets.service import get_dataset
 from app.jobs.service import create_job
 from app.models import Job, JobCreate
-from app.runtime import Runtime
+from app.services import build_services
 from generators.backends.fake import FakeBackend
 from tests.app.processes.test_worker_processes import PROJECT_ROOT, wait_until
 
@@ -22,8 +22,8 @@ from tests.app.processes.test_worker_processes import PROJECT_ROOT, wait_until
 def test_the_worker_command_runs_queued_jobs_and_stops_on_sigterm(tmp_path: Path, real_embedder):
     url = f"sqlite:///{tmp_path}/shared.db"
     settings = Settings(database_url=url, backend="fake", _env_file=None)
-    runtime = Runtime.build(settings, embedder=real_embedder, backend=FakeBackend())
-    engine = runtime.engine
+    services = build_services(settings, real_embedder, FakeBackend(), ensure_default=True)
+    engine = services.engine
     with Session(engine, expire_on_commit=False) as session:
         job = create_job(session, get_dataset(session, "default"), JobCreate(target=5), settings)
     log = tmp_path / "worker.log"
@@ -50,4 +50,4 @@ def test_the_worker_command_runs_queued_jobs_and_stops_on_sigterm(tmp_path: Path
     finally:
         if process.poll() is None:
             process.kill()
-        runtime.close()
+        services.stop()

@@ -26,7 +26,7 @@ from app.datasets.service import get_dataset
 from app.jobs.schedules import create_schedule, set_paused
 from app.jobs.service import create_job
 from app.models import Instruction, Job, JobCreate, Schedule, ScheduleCreate
-from app.runtime import Runtime
+from app.services import build_services
 from generators.backends.fake import FakeBackend
 from tests.postgres import fresh_schema
 
@@ -109,7 +109,7 @@ def prepare_database(database_url: str, embedder, folder: Path) -> Engine:  # ty
     settings = Settings(
         database_url=database_url, backend="fake", index_dir=folder / "indexes", _env_file=None
     )
-    return Runtime.build(settings, embedder=embedder, backend=FakeBackend()).engine
+    return build_services(settings, embedder, FakeBackend(), ensure_default=True).engine
 
 
 def add_job(engine: Engine, target: int) -> int:

@@ -1,0 +1,122 @@
+"""``generate``: run one generation job here, or queue it on a running service and follow its events."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from typing import Annotated
+
+import typer
+from sqlmodel import Session
+
+from app.cli.counts import echo_job_summary
+from app.cli.options import DatabaseOpt, DatasetOpt, fail
+from app.cli.runtime import command_services, command_settings, load_model
+from app.core.logging import configure_logging
+from app.core.settings import Settings
+from app.datasets import service as datasets_service
+from app.jobs.service import create_job, job_public
+from app.models import JobCreate
+
+
+def generate(
+    dataset: DatasetOpt,
+    target: Annotated[int, typer.Option(min=1, help="accepted instructions to add")],
+    max_requests: Annotated[int | None, typer.Option(min=1, help="request budget")] = None,
+    seed: Annotated[int | None, typer.Option(help="random seed for example choice")] = None,
+    instances: Annotated[
+        int, typer.Option(min=0, max=20, help="then classify each new task and generate up to K instances")
+    ] = 0,
+    backend: Annotated[str | None, typer.Option(help="transformers or fake")] = None,
+    server: Annotated[
+        str | None,
+        typer.Option(help="queue the job on a running service (http://HOST:PORT) and follow its events"),
+    ] = None,
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Generate until TARGET new instructions are accepted into DATASET."""
+    body = JobCreate(target=target, max_requests=max_requests, seed=seed, instances_per_task=instances)
+    started = time.perf_counter()
+    if server:
+        job = _generate_on_server(server, dataset, body)
+    else:
+        job = _generate_here(command_settings(database_url, backend=backend), dataset, body)
+    echo_job_summary(job, time.perf_counter() - started)
+    if job["status"] != "succeeded":
+        raise fail(job["error"] or job["status"], 1)
+
+
+def _progress_bar(job_id: int, target: int):  # type: ignore[no-untyped-def]
+    from tqdm import tqdm
+
+    return tqdm(total=target, desc=f"job {job_id}", unit="instr", file=sys.stderr)
+
+
+def _show_progress(bar, job: dict) -> None:  # type: ignore[no-untyped-def]
+    """One renderer for both paths: the fields of ``JobPublic``, as the events stream sends them."""
+    bar.update(job["accepted"] - bar.n)
+    bar.set_postfix(generated=job["generated"], requests=job["requests"], status=job["status"])
+
+
+def _generate_here(settings: Settings, dataset: str, body: JobCreate) -> dict:
+    configure_logging("WARNING")
+    with command_services(settings, model=True, ensure_default=True) as services:
+        with Session(services.engine, expire_on_commit=False) as session:
+            ds = datasets_service.get_dataset(session, dataset)
+            job = create_job(session, ds, body, settings)
+        typer.echo(f"loading {settings.backend} backend …", err=True)
+        load_model(services)
+        with _progress_bar(job.id, body.target) as bar:
+            services.jobs.start(threads=0, scheduler=False)
+            finished = services.jobs.worker.run_one(
+                job.id, on_progress=lambda j: _show_progress(bar, job_public(j, dataset).model_dump())
+            )
+        if finished is None:
+            raise fail(f"job {job.id} stopped with an internal error; see the log", 1)
+        return job_public(finished, dataset).model_dump()
+
+
+def _generate_on_server(server: str, dataset: str, body: JobCreate) -> dict:
+    import httpx
+
+    try:
+        with httpx.Client(base_url=server.rstrip("/"), timeout=httpx.Timeout(30.0, read=None)) as client:
+            response = client.post(f"/v1/datasets/{dataset}/jobs", json=body.model_dump(exclude_none=True))
+            if response.status_code != 202:
+                raise fail(_error_message(response))
+            job = response.json()
+            with (
+                _progress_bar(job["id"], body.target) as bar,
+                client.stream("GET", f"{response.headers['location']}/events") as events,
+            ):
+                for name, data in server_sent_events(events.iter_lines()):
+                    job = json.loads(data)
+                    _show_progress(bar, job)
+                    if name == "end":
+                        break
+            return job
+    except httpx.HTTPError as exc:
+        raise fail(f"cannot talk to {server}: {type(exc).__name__}: {exc}") from None
+
+
+def _error_message(response) -> str:  # type: ignore[no-untyped-def]
+    try:
+        return response.json()["error"]["message"]
+    except (ValueError, KeyError, TypeError):
+        return f"HTTP {response.status_code}: {response.text[:200]}"
+
+
+def server_sent_events(lines: Iterable[str]) -> Iterator[tuple[str, str]]:
+    """``(event, data)`` pairs of a text/event-stream (comments and pings skipped)."""
+    event, data = "message", []
+    for line in lines:
+        if not line:
+            if data:
+                yield event, "\n".join(data)
+            event, data = "message", []
+        elif line.startswith("event:"):
+            event = line[6:].strip()
+        elif line.startswith("data:"):
+            data.append(line[5:].removeprefix(" "))
