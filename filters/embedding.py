@@ -7,11 +7,26 @@ import logging
 import os
 import threading
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import numpy as np
 
+if TYPE_CHECKING:
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    from filters.onnx_encoder import OnnxTextEncoder
+
 logger = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
+
+
+def _require(value: _T | None, what: str) -> _T:
+    """``value``, which the load has set by now; a clear error instead of an ``AttributeError`` on None."""
+    if value is None:
+        raise RuntimeError(f"embedder: {what} not loaded")
+    return value
 
 
 class Embedder(Protocol):
@@ -72,8 +87,8 @@ class SentenceTransformerEmbedder:
         self._device = device
         self._onnx_cache_dir = Path(onnx_cache_dir) if onnx_cache_dir else None
         self._threads = threads
-        self._onnx = None
-        self._model = None
+        self._onnx: OnnxTextEncoder | None = None
+        self._model: SentenceTransformer | None = None
         self._error: BaseException | None = None
         self._loaded = threading.Event()
         declared = pooled_dimension(self.path)
@@ -84,7 +99,10 @@ class SentenceTransformerEmbedder:
             self._load()
             if self._error is not None:
                 raise self._error
-            self.dimension = self._onnx.dimension if self._model is None else self._model_dimension()
+            if self._model is None:
+                self.dimension = _require(self._onnx, "the ONNX encoder").dimension
+            else:
+                self.dimension = self._model_dimension(self._model)
 
     def _load(self) -> None:
         try:
@@ -94,9 +112,11 @@ class SentenceTransformerEmbedder:
 
                 if self._device in (None, "cpu"):
                     _set_torch_threads(self._threads)
-                self._model = SentenceTransformer(str(self.path), device=self._device)
-                self._onnx = self._onnx_encoder()
-            runtime = "onnxruntime" if self._onnx is not None else str(self._model.device)
+                model = self._model = SentenceTransformer(str(self.path), device=self._device)
+                self._onnx = self._onnx_encoder(model)
+            runtime = (
+                "onnxruntime" if self._onnx is not None else str(_require(self._model, "the model").device)
+            )
             logger.info("loaded embedder %s (%s)", self.model_id, runtime)
         except BaseException as exc:  # surfaced by the first embed()
             self._error = exc
@@ -107,7 +127,7 @@ class SentenceTransformerEmbedder:
         """Block until the model has loaded (or failed to)."""
         self._loaded.wait()
 
-    def _cached_onnx_encoder(self):  # type: ignore[no-untyped-def]
+    def _cached_onnx_encoder(self) -> OnnxTextEncoder | None:
         """ONNX Runtime from an earlier export, without loading torch, when the model runs on the CPU."""
         if self._onnx_cache_dir is None or self._device not in (None, "cpu"):
             return None
@@ -123,29 +143,30 @@ class SentenceTransformerEmbedder:
             logger.exception("could not load the cached ONNX export of %s; loading the model", self.model_id)
             return None
 
-    def _onnx_encoder(self):  # type: ignore[no-untyped-def]
+    def _onnx_encoder(self, model: SentenceTransformer) -> OnnxTextEncoder | None:
         """ONNX Runtime for CPU inference when asked for, installed and the model layout allows it."""
-        if self._onnx_cache_dir is None or self._model.device.type != "cpu":
+        if self._onnx_cache_dir is None or model.device.type != "cpu":
             return None
         try:
             from filters.onnx_encoder import OnnxTextEncoder, supports
         except ImportError:
             return None
-        if not supports(self._model):
+        if not supports(model):
             return None
         try:
-            return OnnxTextEncoder.from_model(self._model, self.path, self._onnx_cache_dir, self._threads)
+            return OnnxTextEncoder.from_model(model, self.path, self._onnx_cache_dir, self._threads)
         except Exception:
             logger.exception("ONNX Runtime unavailable for %s; using torch", self.model_id)
             return None
 
-    def _model_dimension(self) -> int:
-        get = getattr(self._model, "get_embedding_dimension", None) or (
-            self._model.get_sentence_embedding_dimension
-        )
-        return int(get())
+    def _model_dimension(self, model: SentenceTransformer) -> int:
+        get = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        dimension = get()
+        if dimension is None:
+            raise RuntimeError(f"embedding model {self.model_id} does not declare its output dimension")
+        return int(dimension)
 
-    def _ready_model(self):  # type: ignore[no-untyped-def]
+    def _ready_model(self) -> SentenceTransformer | None:
         """The sentence-transformers model, or None when ONNX Runtime serves without it."""
         self._loaded.wait()
         if self._error is not None:
@@ -158,7 +179,7 @@ class SentenceTransformerEmbedder:
         model = self._ready_model()
         if self._onnx is not None:
             return self._onnx.encode(texts, self.batch_size)
-        vectors = model.encode(
+        vectors = _require(model, "the model").encode(
             texts,
             batch_size=self.batch_size,
             normalize_embeddings=True,
@@ -171,7 +192,7 @@ class SentenceTransformerEmbedder:
         """Vectors for search queries: reduced-precision autocast when the hardware has it."""
         model = self._ready_model()
         fast = self.fast_queries and self._onnx is None  # ONNX Runtime is already fast, in full precision
-        autocast = _fast_autocast(model.device.type) if fast else None
+        autocast = _fast_autocast(_require(model, "the model").device.type) if fast else None
         if autocast is None:
             return self.embed(texts)
         with autocast:
@@ -194,7 +215,7 @@ def _set_torch_threads(threads: int) -> None:
         torch.set_num_threads(threads)
 
 
-def _fast_autocast(device_type: str):  # type: ignore[no-untyped-def]
+def _fast_autocast(device_type: str) -> torch.autocast | None:
     import torch
 
     if device_type == "cuda":

@@ -28,11 +28,15 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 import faiss
 import numpy as np
 
 logger = logging.getLogger(__name__)
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 # Measured with benchmarks/ann_recall.py (real MiniLM embeddings, 1,000 held-out queries, k=10, 2 cores):
 # HNSW answers one query faster than the (one-thread) flat scan from 10K vectors on: p50 0.29 vs 0.31 ms at
@@ -46,7 +50,7 @@ DEFAULT_EF_CONSTRUCTION = 80
 DEFAULT_EF_SEARCH = 128
 
 
-def _single_threaded(function, *args):
+def _single_threaded(function: Callable[_P, _R], *args: _P.args, **kwargs: _P.kwargs) -> _R:
     """Run a FAISS call with one OpenMP thread (libgomp keeps the setting per calling thread).
 
     One query gains nothing from a parallel region and loses a lot to it on a busy machine: with 2 cores
@@ -58,7 +62,7 @@ def _single_threaded(function, *args):
     threads = faiss.omp_get_max_threads()
     faiss.omp_set_num_threads(1)
     try:
-        return function(*args)
+        return function(*args, **kwargs)
     finally:
         faiss.omp_set_num_threads(threads)
 
@@ -306,7 +310,8 @@ class VectorIndex:
         inner = faiss.downcast_index(index.index)
         loaded = cls(index.d, ann_min_size, ef_construction=ef_construction, ef_search=ef_search)
         if isinstance(inner, faiss.IndexHNSW):
-            loaded.hnsw_m = int(inner.hnsw.nb_neighbors(1))
+            # faiss's bundled __init__.pyi omits HNSW.nb_neighbors, which the SWIG module has (faiss 1.15)
+            loaded.hnsw_m = int(inner.hnsw.nb_neighbors(1))  # type: ignore[attr-defined]
             inner.hnsw.efConstruction = ef_construction
             inner.hnsw.efSearch = ef_search
             loaded._graph = inner

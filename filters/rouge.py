@@ -297,7 +297,7 @@ class RougeNoveltyIndex:
             return []
         postings, frozen = self._postings, self._frozen
         entries, places = [], []
-        for i, element in enumerate(self._elements(known)[:prefix], start=unknown):
+        for rank, element in enumerate(self._elements(known)[:prefix], start=unknown):
             array = frozen.get(element)
             if array is None:
                 bucket = postings.get(element)
@@ -305,7 +305,7 @@ class RougeNoveltyIndex:
                     continue
                 array = frozen[element] = np.asarray(bucket, dtype=np.int64)
             entries.append(array)
-            places.append(np.full(len(array), i, dtype=np.int64))
+            places.append(np.full(len(array), rank, dtype=np.int64))
         if not entries:
             return []
         entry = np.concatenate(entries)

@@ -8,6 +8,7 @@ from generators.backends.base import (
     LLMBackend,
     SamplingParams,
 )
+from generators.backends.openai_backend import OpenAIOptions
 
 BACKENDS = ("transformers", "openai", "vllm", "fake")
 
@@ -16,10 +17,10 @@ def create_backend(
     name: str,
     model_path: str | None = None,
     device: str | None = None,
-    openai_options: dict[str, object] | None = None,
+    openai_options: OpenAIOptions | None = None,
     vllm_engine_args: dict[str, object] | None = None,
 ) -> LLMBackend:
-    """Build (but do not load) the named backend."""
+    """Build (but do not load) the named backend; ``openai_options`` configures ``"openai"``."""
     if name == "transformers":
         from generators.backends.transformers_backend import TransformersBackend
 
@@ -27,7 +28,9 @@ def create_backend(
     if name == "openai":
         from generators.backends.openai_backend import OpenAIBackend
 
-        return OpenAIBackend(**(openai_options or {}))
+        if openai_options is None:
+            raise ValueError("the openai backend needs openai_options (at least base_url and model)")
+        return OpenAIBackend(**openai_options)
     if name == "vllm":
         from generators.backends.vllm_backend import VLLMBackend
 
@@ -44,6 +47,7 @@ __all__ = [
     "Completion",
     "GenerationResult",
     "LLMBackend",
+    "OpenAIOptions",
     "SamplingParams",
     "create_backend",
 ]

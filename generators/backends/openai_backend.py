@@ -17,12 +17,26 @@ from __future__ import annotations
 import json
 import logging
 import time
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Required, TypedDict
 
 from generators.backends.base import Completion, GenerationResult, LLMBackend, SamplingParams
 from generators.prompts import Prompt
 
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI, OpenAI
+
 logger = logging.getLogger(__name__)
+
+
+class OpenAIOptions(TypedDict, total=False):
+    """The configured keyword arguments of :class:`OpenAIBackend` (what ``create_backend`` passes on)."""
+
+    base_url: Required[str]
+    model: Required[str]
+    api_key: str
+    endpoint: Literal["chat", "completions"]
+    timeout_s: float
+    max_retries: int
 
 
 class OpenAIBackend(LLMBackend):
@@ -46,8 +60,8 @@ class OpenAIBackend(LLMBackend):
         self.uses_chat_template = endpoint == "chat"
         self._http_client = http_client
         self._async_http_client = async_http_client
-        self._client = None
-        self._async_client = None
+        self._client: OpenAI | None = None
+        self._async_client: AsyncOpenAI | None = None
 
     def _client_options(self) -> dict[str, Any]:
         return {
@@ -101,9 +115,12 @@ class OpenAIBackend(LLMBackend):
 
     def generate(self, prompt: Prompt, params: SamplingParams) -> GenerationResult:
         self.load()
+        client = self._client
+        if client is None:
+            raise RuntimeError("openai backend not loaded")
         body = self.request_body(prompt, params)
         started = time.perf_counter()
-        api = self._client.chat.completions if self.endpoint == "chat" else self._client.completions
+        api = client.chat.completions if self.endpoint == "chat" else client.completions
         response = api.create(**body)
         return self._result(prompt, body, response, time.perf_counter() - started)
 

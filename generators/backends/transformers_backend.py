@@ -13,9 +13,13 @@ import os
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from generators.backends.base import Completion, GenerationResult, LLMBackend, SamplingParams
 from generators.prompts import Prompt
+
+if TYPE_CHECKING:
+    from transformers import GenerationMixin, PreTrainedTokenizerBase
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +52,8 @@ class TransformersBackend(LLMBackend):
         self.model_path = Path(model_path) if model_path else None
         self.device = device
         self._use_chat_template = use_chat_template
-        self._model = None
-        self._tokenizer = None
+        self._model: GenerationMixin | None = None
+        self._tokenizer: PreTrainedTokenizerBase | None = None
         self._lock = threading.Lock()
 
     def load(self) -> None:
@@ -70,7 +74,9 @@ class TransformersBackend(LLMBackend):
         self._tokenizer = AutoTokenizer.from_pretrained(folder, **kwargs)
         model = AutoModelForCausalLM.from_pretrained(folder, **kwargs)
         device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
-        self._model = model.to(device).eval()
+        # PreTrainedModel.to is wrapped with functools.wraps(torch.nn.Module.to); typeshed's _Wrapped is no
+        # descriptor, so mypy does not bind self and takes the device for it
+        self._model = model.to(device).eval()  # type: ignore[arg-type]
         self.device = device
         has_template = bool(getattr(self._tokenizer, "chat_template", None))
         self.uses_chat_template = has_template if self._use_chat_template is None else self._use_chat_template
@@ -92,17 +98,20 @@ class TransformersBackend(LLMBackend):
             raise RuntimeError("backend not loaded")
         if not self.uses_chat_template:
             return prompt.text
-        return self._tokenizer.apply_chat_template(
+        rendered = self._tokenizer.apply_chat_template(
             list(prompt.messages), tokenize=False, continue_final_message=True
         )
+        return _text(rendered, "the chat template")
 
     def generate(self, prompt: Prompt, params: SamplingParams) -> GenerationResult:
         import torch
 
         self.load()
         text = self.render(prompt)
-        tokenizer, model = self._tokenizer, self._model
-        encoded = tokenizer(text, return_tensors="pt", add_special_tokens=False).to(self.device)
+        tokenizer, model, device = self._tokenizer, self._model, self.device
+        if tokenizer is None or model is None or device is None:
+            raise RuntimeError("backend not loaded")
+        encoded = tokenizer(text, return_tensors="pt", add_special_tokens=False).to(device)
         prompt_len = encoded["input_ids"].shape[1]
         started = time.perf_counter()
         with self._lock, torch.inference_mode():
@@ -130,5 +139,13 @@ class TransformersBackend(LLMBackend):
                 produced, kept = len(new), new
             else:
                 finish, produced, kept = "stop", cut + 1, new[:cut]
-            completions.append(Completion(tokenizer.decode(kept, skip_special_tokens=True), finish, produced))
+            decoded = _text(tokenizer.decode(kept, skip_special_tokens=True), "decoding")
+            completions.append(Completion(decoded, finish, produced))
         return GenerationResult(text, completions, prompt_len, self.model_id, elapsed)
+
+
+def _text(value: object, what: str) -> str:
+    """A tokenizer result that is one string for these arguments (its annotation also allows lists)."""
+    if not isinstance(value, str):
+        raise TypeError(f"{what} gave {type(value).__name__}, expected str")
+    return value

@@ -14,17 +14,21 @@ cancelled is aborted in the engine, so work nobody wants stops using the GPU.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import importlib
 import logging
 import threading
 import time
 import uuid
-from typing import Any
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 from generators.backends.base import Completion, GenerationResult, LLMBackend, SamplingParams
 from generators.prompts import Prompt
 
 logger = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 
 class VLLMBackend(LLMBackend):
@@ -100,7 +104,7 @@ class VLLMBackend(LLMBackend):
                 self._thread.join(30)
             self._loop = self._thread = None
 
-    def _run(self, coroutine: Any):  # noqa: ANN202 - a concurrent.futures.Future
+    def _run(self, coroutine: Coroutine[Any, Any, _T]) -> concurrent.futures.Future[_T]:
         if self._loop is None:
             raise RuntimeError("vllm backend not loaded")
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop)
