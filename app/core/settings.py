@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from filters.stages import STAGES
 from filters.stages.base import DEFAULT_EMBEDDING_THRESHOLD, DEFAULT_ROUGE_THRESHOLD, DEFAULT_STAGE_ORDER
+from generators.backends import OpenAIOptions
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -132,7 +133,9 @@ class Settings(BaseSettings):
             return self.max_in_flight
         return 1 if self.backend == "transformers" else 32
 
-    def openai_options(self) -> dict[str, object]:
+    def openai_options(self) -> OpenAIOptions | None:
+        if not (self.openai_base_url and self.openai_model):
+            return None  # only the openai backend needs them, and it is validated to have them
         return {
             "base_url": self.openai_base_url,
             "model": self.openai_model,
