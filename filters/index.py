@@ -1,23 +1,15 @@
 """FAISS inner-product index over normalised vectors, keyed by int64 ids: exact while small, HNSW at scale.
 
-``VectorIndex`` starts as an exact ``IndexFlatIP`` (behind ``IndexIDMap2`` for int64 ids). When an add makes
-it reach ``ann_min_size`` vectors it moves every stored vector into an ``IndexHNSWFlat`` graph (inner
-product metric, same id map) and stays approximate from then on; ``ann_min_size=None`` keeps it exact
-forever. The defaults below were measured by ``benchmarks/ann_recall.py`` on real all-MiniLM-L6-v2
-embeddings of real texts (see that script for the table):
-
-* the switch point is the smallest measured pool size from which HNSW answers a single query faster than
-  the flat scan, with recall@10 against the flat scan of at least 0.99;
-* ``M`` / ``efConstruction`` / ``efSearch`` keep recall@10 >= 0.99 at 100K with some margin for larger pools.
-
-A single query is searched with one OpenMP thread (see ``_single_threaded``); batches use FAISS's default.
-Building the graph is the costly part (12-27 s for 100K vectors on 2 cores), so a service that restarts
-with a large pool should ``save`` the index and ``load`` it back (0.2 s for 100K), then add the rows whose
-id is larger than ``max_id``. Where there is nothing to load, ``add_many(..., background=True)`` keeps the
-vectors in the exact flat index, searchable at once, and builds the graph in a thread, swapping it in
-(with whatever was added meanwhile) when it is done. ``save``/``load`` round-trip both kinds with their
-ids (FAISS's own file format; the write is atomic). Callers serialise adds and searches (the pool lock
-does); the background build only reads the flat index and swaps under the index's own lock.
+``VectorIndex`` starts as an exact ``IndexFlatIP`` (behind ``IndexIDMap2`` for int64 ids); when an add makes
+it reach ``ann_min_size`` vectors it moves every vector into an ``IndexHNSWFlat`` graph (inner product,
+same id map) and stays approximate; ``ann_min_size=None`` keeps it exact. The defaults below were measured
+by ``benchmarks/ann_recall.py`` on real all-MiniLM-L6-v2 embeddings of real texts. A single query runs on
+one OpenMP thread (filters/faiss_threads.py). Building the graph is the costly part (12-27 s for 100K on 2
+cores), so a service with a large pool ``save``s it and ``load``s it back (0.2 s for 100K), then adds the
+rows with ids above ``max_id``; with nothing to load, ``add_many(..., background=True)`` keeps the vectors
+in the flat index (searchable at once) and builds the graph in a thread, swapping it in with whatever was
+added meanwhile. Callers serialise adds and searches (the pool lock); the background build only reads the
+flat index and swaps under the index's own lock.
 """
 
 from __future__ import annotations
@@ -28,15 +20,13 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import ParamSpec, TypeVar
 
 import faiss
 import numpy as np
 
-logger = logging.getLogger(__name__)
+from filters.faiss_threads import single_threaded
 
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
+logger = logging.getLogger(__name__)
 
 # Measured with benchmarks/ann_recall.py (real MiniLM embeddings, 1,000 held-out queries, k=10, 2 cores):
 # HNSW answers one query faster than the (one-thread) flat scan from 10K vectors on: p50 0.29 vs 0.31 ms at
@@ -48,23 +38,6 @@ DEFAULT_ANN_MIN_SIZE = 10_000
 DEFAULT_HNSW_M = 32
 DEFAULT_EF_CONSTRUCTION = 80
 DEFAULT_EF_SEARCH = 128
-
-
-def _single_threaded(function: Callable[_P, _R], *args: _P.args, **kwargs: _P.kwargs) -> _R:
-    """Run a FAISS call with one OpenMP thread (libgomp keeps the setting per calling thread).
-
-    One query gains nothing from a parallel region and loses a lot to it on a busy machine: with 2 cores
-    and one of them busy (embedding, generation, another request), a 2-thread region waits for a
-    scheduler tick, so a single search took ~8 ms at p99 even on 1K vectors, against 0.1 ms with one thread,
-    and the 2-thread flat scan of 20K took 3.3 ms p50 against 1.1 ms with one (7 ms against 1.3 ms with a
-    busy core); ``benchmarks/ann_recall.py``'s 'before' column shows it at every size.
-    """
-    threads = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(1)
-    try:
-        return function(*args, **kwargs)
-    finally:
-        faiss.omp_set_num_threads(threads)
 
 
 class VectorIndex:
@@ -270,7 +243,7 @@ class VectorIndex:
             shape = (len(queries), max(k, 0))
             return np.full(shape, -np.inf, dtype=np.float32), np.full(shape, -1, dtype=np.int64)
         if len(queries) == 1 and faiss.omp_get_max_threads() > 1:
-            scores, ids = _single_threaded(self._index.search, queries, k)
+            scores, ids = single_threaded(self._index.search, queries, k)
         else:
             scores, ids = self._index.search(queries, k)
         scores[ids < 0] = -np.inf
