@@ -8,6 +8,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from pydantic import ValidationError
 from sqlmodel import Session
 
 from app.cli.options import fail
@@ -25,7 +26,13 @@ def command_settings(database_url: str | None, **overrides: object) -> Settings:
     values = {k: v for k, v in overrides.items() if v is not None}
     if database_url:
         values["database_url"] = database_url
-    return Settings(**values)
+    try:
+        return Settings(**values)
+    except ValidationError as exc:  # a bad SI_* variable or option: say which and why, no traceback
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()
+        )
+        raise fail(f"invalid settings: {problems}") from None
 
 
 def batch_settings(database_url: str | None, **overrides: object) -> Settings:

@@ -22,3 +22,17 @@ def test_a_command_gets_only_the_services_it_asks_for(tmp_path):
     with command_services(settings, pools=False, model=True) as services:
         assert services.pools is None and services.jobs is None
         assert services.backend.dispatcher.backend is services.backend.backend
+
+
+def test_a_bad_setting_is_an_error_message_not_a_traceback(monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from app.cli import app
+
+    monkeypatch.setenv("SI_FILTER_CHAIN", "heuristics,bleu")
+    result = CliRunner().invoke(
+        app, ["search", "hello", "-d", "default", "--database-url", f"sqlite:///{tmp_path}/x.db"]
+    )
+    assert result.exit_code == 2
+    assert "invalid settings: filter_chain" in result.output and "bleu" in result.output
+    assert "Traceback" not in result.output
