@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 from app.core.errors import InvalidInput, get_or_not_found
 from app.core.settings import Settings
 from app.jobs.cron import as_utc, latest_fire_at_or_before, next_fire_after
-from app.jobs.service import request_budget
+from app.jobs.service import new_job
 from app.models import Dataset, Job, Schedule, ScheduleCreate, SchedulePublic, utcnow
 
 logger = logging.getLogger(__name__)
@@ -92,10 +92,11 @@ def _fire(engine: Engine, settings: Settings, schedule_id: int, now: datetime) -
         if as_utc(schedule.next_fire_at) > now:
             return None
         fire_time = latest_fire_at_or_before(schedule.cron, schedule.timezone, now)
-        job = Job(
-            dataset_id=schedule.dataset_id,
-            target=schedule.target,
-            max_requests=request_budget(settings, schedule.target, schedule.max_requests),
+        job = new_job(
+            settings,
+            schedule.dataset_id,
+            schedule.target,
+            schedule.max_requests,
             seed=schedule.seed,
             schedule_id=schedule.id,
             fire_time=fire_time,

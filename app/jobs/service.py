@@ -8,6 +8,7 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 from sqlalchemy import case, update
 from sqlalchemy.engine import Engine
@@ -26,11 +27,22 @@ def request_budget(settings: Settings, target: int, max_requests: int | None) ->
     return max_requests or target * settings.max_requests_per_accepted
 
 
+def new_job(settings: Settings, dataset_id: int, target: int, max_requests: int | None, **fields: Any) -> Job:
+    """A queued job row (not added to a session) with its request budget settled."""
+    return Job(
+        dataset_id=dataset_id,
+        target=target,
+        max_requests=request_budget(settings, target, max_requests),
+        **fields,
+    )
+
+
 def create_job(session: Session, dataset: Dataset, data: JobCreate, settings: Settings) -> Job:
-    job = Job(
-        dataset_id=dataset.id,
-        target=data.target,
-        max_requests=request_budget(settings, data.target, data.max_requests),
+    job = new_job(
+        settings,
+        dataset.id,
+        data.target,
+        data.max_requests,
         seed=data.seed,
         instances_per_task=data.instances_per_task,
     )

@@ -80,12 +80,10 @@ def decide_and_store(
     pool: DatasetPool,
     candidates: Sequence[CandidateIn],
     stages: Iterable[str] | None = None,
-    limit_accepted: int | None = None,
 ) -> list[Outcome]:
-    """Decide ``candidates`` in order and commit them; stop deciding after ``limit_accepted``."""
+    """:func:`decide` as the dataset's one acceptor, committed."""
     with accepting(session, registry, pool):
-        outcomes = decide(session, registry, pool, candidates, stages, limit_accepted)
-    return outcomes
+        return decide(session, registry, pool, candidates, stages)
 
 
 def decide(
