@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Protocol, cast
+
+from sqlalchemy.orm import Mapped
+from sqlmodel import col
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
@@ -26,3 +29,8 @@ def stored_id(row: _Row) -> int:
     if row.id is None:
         raise RuntimeError(f"{type(row).__name__} has no id yet: flush the session before using it")
     return row.id
+
+
+def id_col(column: int | None) -> Mapped[int]:
+    """``col(Model.id)`` typed as the column it is: a primary key, never NULL, so selecting it gives ints."""
+    return cast("Mapped[int]", col(column))
