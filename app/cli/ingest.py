@@ -51,7 +51,7 @@ def ingest(
             command_services(settings) as services,
             Session(services.engine, expire_on_commit=False) as session,
         ):
-            registry = services.pools.registry
+            registry = services.require_pools().registry
             ds = _dataset_for_ingest(session, registry, dataset, seed_tasks, seeds, settings)
             pool = registry.get(ds)
             for start in range(0, len(tasks), INGEST_CHUNK):
