@@ -33,9 +33,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = await run_in_threadpool(build_services, settings, embedder, backend, ensure_default=True)
-        similarity = SimilarityBatcher(
-            services.pools.registry, settings.similar_max_batch, settings.similar_workers
-        )
+        pools = services.require_pools()
+        similarity = SimilarityBatcher(pools.registry, settings.similar_max_batch, settings.similar_workers)
         # each service on its own, for the narrow dependencies of app/api/deps.py
         app.state.settings = settings
         app.state.engine = services.engine
@@ -43,10 +42,10 @@ def create_app(
         app.state.backend = services.backend
         app.state.similarity = similarity
         app.state.jobs = services.jobs
-        services.backend.start()
-        services.pools.start()
+        services.require_backend().start()
+        pools.start()
         if workers:
-            services.jobs.start()
+            services.require_jobs().start()
         try:
             yield
         finally:

@@ -34,6 +34,24 @@ class Services:
     backend: BackendService | None = None
     jobs: JobProcessing | None = None  # built when both pools and backend are
 
+    def require_pools(self) -> PoolsService:
+        """The pools, for a caller that had :func:`build_services` build them (``pools=True``)."""
+        if self.pools is None:
+            raise RuntimeError("the pools were not built (build_services(..., pools=True))")
+        return self.pools
+
+    def require_backend(self) -> BackendService:
+        """The model's service, for a caller that had :func:`build_services` build it (``model=True``)."""
+        if self.backend is None:
+            raise RuntimeError("the backend was not built (build_services(..., model=True))")
+        return self.backend
+
+    def require_jobs(self) -> JobProcessing:
+        """The job processing, built when both the pools and the model are."""
+        if self.jobs is None:
+            raise RuntimeError("job processing was not built (it needs both pools=True and model=True)")
+        return self.jobs
+
     def stop(self) -> None:
         """Stop what was built, the users before what they use; then close the database."""
         for service in (self.jobs, self.pools, self.backend):

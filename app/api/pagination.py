@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import base64
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal, TypeVar
 
 from fastapi import Query
 from sqlmodel import Session, col
+from sqlmodel.sql.expression import SelectOfScalar
 
 from app.core.errors import InvalidInput
+from app.models import Instruction, TaskInstance, stored_id
 
 # the query parameters every listing takes
 DecisionParam = Literal["accepted", "rejected", "all"]
 LimitParam = Annotated[int, Query(ge=1, le=1000)]
+# the listed tables: their rows have a decision (``accepted``, ``rule``)
+_Row = TypeVar("_Row", Instruction, TaskInstance)
 
 
 def encode_cursor(last_id: int) -> str:
@@ -30,20 +34,22 @@ def decode_cursor(cursor: str) -> int:
         raise InvalidInput(f"invalid cursor {cursor!r}") from None
 
 
-def decision_filter(query: Any, table: Any, decision: str, rule: str | None) -> Any:
+def decision_filter(
+    query: SelectOfScalar[_Row], table: type[_Row], decision: str, rule: str | None
+) -> SelectOfScalar[_Row]:
     """Narrow ``query`` to accepted / rejected rows (``decision`` ``all`` keeps both) and one rule id."""
     if decision != "all":
-        query = query.where(table.accepted == (decision == "accepted"))
+        query = query.where(col(table.accepted) == (decision == "accepted"))
     if rule is not None:
-        query = query.where(table.rule == rule)
+        query = query.where(col(table.rule) == rule)
     return query
 
 
 def keyset_page(
-    session: Session, query: Any, table: Any, limit: int, cursor: str | None
-) -> tuple[list, str | None]:
+    session: Session, query: SelectOfScalar[_Row], table: type[_Row], limit: int, cursor: str | None
+) -> tuple[list[_Row], str | None]:
     """Up to ``limit`` rows of ``query`` after ``cursor`` in id order, and the next page's cursor."""
     if cursor is not None:
         query = query.where(col(table.id) > decode_cursor(cursor))
     rows = session.exec(query.order_by(col(table.id)).limit(limit + 1)).all()
-    return list(rows[:limit]), encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+    return list(rows[:limit]), encode_cursor(stored_id(rows[limit - 1])) if len(rows) > limit else None

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from sqlmodel import Session
@@ -33,7 +33,7 @@ def _dataset_session(
         Session(services.engine, expire_on_commit=False) as session,
     ):
         dataset, _ = get_or_create_dataset(session, name, settings, create)
-        yield services.pools.registry, session, dataset
+        yield services.require_pools().registry, session, dataset
 
 
 def import_file(
@@ -144,11 +144,14 @@ def export(
     typer.echo(f"{counter.rows} rows written to {output}", err=True)
 
 
+_T = TypeVar("_T")
+
+
 class _RowCounter:
     def __init__(self) -> None:
         self.rows = 0
 
-    def through(self, rows):  # type: ignore[no-untyped-def]
+    def through(self, rows: Iterable[_T]) -> Iterator[_T]:
         for row in rows:
             self.rows += 1
             yield row

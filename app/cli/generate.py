@@ -6,7 +6,7 @@ import json
 import sys
 import time
 from collections.abc import Iterable, Iterator
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from sqlmodel import Session
@@ -18,7 +18,11 @@ from app.core.logging import configure_logging
 from app.core.settings import Settings
 from app.datasets import service as datasets_service
 from app.jobs.service import create_job, job_public
-from app.models import JobCreate
+from app.models import JobCreate, stored_id
+
+if TYPE_CHECKING:
+    import httpx
+    from tqdm import tqdm
 
 
 def generate(
@@ -48,19 +52,19 @@ def generate(
         raise fail(job["error"] or job["status"], 1)
 
 
-def _progress_bar(job_id: int, target: int):  # type: ignore[no-untyped-def]
+def _progress_bar(job_id: int, target: int) -> tqdm:
     from tqdm import tqdm
 
     return tqdm(total=target, desc=f"job {job_id}", unit="instr", file=sys.stderr)
 
 
-def _show_progress(bar, job: dict) -> None:  # type: ignore[no-untyped-def]
+def _show_progress(bar: tqdm, job: dict[str, Any]) -> None:
     """One renderer for both paths: the fields of ``JobPublic``, as the events stream sends them."""
     bar.update(job["accepted"] - bar.n)
     bar.set_postfix(generated=job["generated"], requests=job["requests"], status=job["status"])
 
 
-def _generate_here(settings: Settings, dataset: str, body: JobCreate) -> dict:
+def _generate_here(settings: Settings, dataset: str, body: JobCreate) -> dict[str, Any]:
     configure_logging("WARNING")
     with command_services(settings, model=True, ensure_default=True) as services:
         with Session(services.engine, expire_on_commit=False) as session:
@@ -68,17 +72,18 @@ def _generate_here(settings: Settings, dataset: str, body: JobCreate) -> dict:
             job = create_job(session, ds, body, settings)
         typer.echo(f"loading {settings.backend} backend …", err=True)
         load_model(services)
-        with _progress_bar(job.id, body.target) as bar:
-            services.jobs.start(threads=0, scheduler=False)
-            finished = services.jobs.worker.run_one(
-                job.id, on_progress=lambda j: _show_progress(bar, job_public(j, dataset).model_dump())
+        jobs = services.require_jobs()
+        with _progress_bar(stored_id(job), body.target) as bar:
+            jobs.start(threads=0, scheduler=False)
+            finished = jobs.started_worker().run_one(
+                stored_id(job), on_progress=lambda j: _show_progress(bar, job_public(j, dataset).model_dump())
             )
         if finished is None:
             raise fail(f"job {job.id} stopped with an internal error; see the log", 1)
         return job_public(finished, dataset).model_dump()
 
 
-def _generate_on_server(server: str, dataset: str, body: JobCreate) -> dict:
+def _generate_on_server(server: str, dataset: str, body: JobCreate) -> dict[str, Any]:
     import httpx
 
     try:
@@ -101,7 +106,7 @@ def _generate_on_server(server: str, dataset: str, body: JobCreate) -> dict:
         raise fail(f"cannot talk to {server}: {type(exc).__name__}: {exc}") from None
 
 
-def _error_message(response) -> str:  # type: ignore[no-untyped-def]
+def _error_message(response: httpx.Response) -> str:
     try:
         return response.json()["error"]["message"]
     except (ValueError, KeyError, TypeError):
@@ -110,7 +115,8 @@ def _error_message(response) -> str:  # type: ignore[no-untyped-def]
 
 def server_sent_events(lines: Iterable[str]) -> Iterator[tuple[str, str]]:
     """``(event, data)`` pairs of a text/event-stream (comments and pings skipped)."""
-    event, data = "message", []
+    event = "message"
+    data: list[str] = []
     for line in lines:
         if not line:
             if data:

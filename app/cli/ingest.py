@@ -19,7 +19,7 @@ from app.models import Dataset
 from app.pipeline.acceptor import CandidateIn, decide_and_store, decision_public
 from app.pipeline.pools import PoolRegistry
 from filters.chain import parse_stages
-from generators.tasks import TaskFileError, load_candidate_file, load_seed_file
+from generators.tasks import Task, TaskFileError, load_candidate_file, load_seed_file
 
 INGEST_CHUNK = 256
 
@@ -51,7 +51,7 @@ def ingest(
             command_services(settings) as services,
             Session(services.engine, expire_on_commit=False) as session,
         ):
-            registry = services.pools.registry
+            registry = services.require_pools().registry
             ds = _dataset_for_ingest(session, registry, dataset, seed_tasks, seeds, settings)
             pool = registry.get(ds)
             for start in range(0, len(tasks), INGEST_CHUNK):
@@ -73,7 +73,7 @@ def _dataset_for_ingest(
     session: Session,
     registry: PoolRegistry,
     name: str,
-    seed_tasks: list,
+    seed_tasks: list[Task],
     seeds: Path | None,
     settings: Settings,
 ) -> Dataset:

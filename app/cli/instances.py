@@ -15,6 +15,7 @@ from app.cli.runtime import command_services, command_settings, load_model
 from app.core.logging import configure_logging
 from app.datasets import service as datasets_service
 from app.jobs.counters import JobCounts
+from app.models import stored_id
 
 
 def instances(
@@ -37,7 +38,7 @@ def instances(
         Session(services.engine, expire_on_commit=False) as session,
     ):
         ds = datasets_service.get_dataset(session, dataset)
-        pending = pending_tasks(session, ds.id, limit=limit)
+        pending = pending_tasks(session, stored_id(ds), limit=limit)
         if not pending:
             typer.echo(f"no accepted task of {dataset} is waiting for instances")
             return

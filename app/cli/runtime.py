@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from pydantic import ValidationError
 from sqlmodel import Session
@@ -23,7 +24,7 @@ from generators.backends import LLMBackend
 
 def command_settings(database_url: str | None, **overrides: object) -> Settings:
     """``SI_*`` settings with the command's options (those given) on top."""
-    values = {k: v for k, v in overrides.items() if v is not None}
+    values: dict[str, Any] = {k: v for k, v in overrides.items() if v is not None}  # Settings validates
     if database_url:
         values["database_url"] = database_url
     try:
@@ -69,7 +70,7 @@ def command_services(
 
 def load_model(services: Services) -> BackendService:
     """Load the model in the foreground; a failure ends the command (exit code 2)."""
-    backend = services.backend
+    backend = services.require_backend()
     backend.load()
     if backend.error:
         raise fail(f"backend failed to load: {backend.error}")

@@ -24,7 +24,7 @@ def search(
     settings = command_settings(database_url)
     configure_logging("WARNING")
     with command_services(settings) as services:
-        registry = services.pools.registry
+        registry = services.require_pools().registry
         with Session(services.engine) as session:
             ds = datasets_service.get_dataset(session, dataset)
         for item in similar(registry, registry.get(ds), query, k):

@@ -58,7 +58,8 @@ def run_worker(settings: Settings, backend: LLMBackend | None = None) -> None:
         signal.signal(signum, lambda *_: stop.set())
     with command_services(settings, model=True, backend=backend) as services:
         load_model(services)
-        services.jobs.start(max(settings.workers, 1))
-        logger.info("worker %s ready", services.jobs.worker.owner)
+        jobs = services.require_jobs()
+        jobs.start(max(settings.workers, 1))
+        logger.info("worker %s ready", jobs.started_worker().owner)
         stop.wait()
         logger.info("stopping: running jobs go back to the queue at their next step")

@@ -23,6 +23,7 @@ from app.models import (
     Snapshot,
     TaskInstance,
     initial_instance_stage,
+    stored_id,
 )
 from app.pipeline.acceptor import accepting
 from app.pipeline.pools import PoolRegistry
@@ -74,7 +75,7 @@ def add_seeds(
         )
         for position, task in enumerate(fresh):
             row = Instruction(
-                dataset_id=dataset.id,
+                dataset_id=stored_id(dataset),
                 origin="seed",
                 instruction=task.instruction,
                 name=task.name,
@@ -87,7 +88,7 @@ def add_seeds(
             session.add(row)
             session.flush()
             vector = vectors[position] if vectors is not None else None
-            pool.novelty.add(row.id, row.origin, row.instruction, vector)
+            pool.novelty.add(stored_id(row), row.origin, row.instruction, vector)
     return len(fresh), len(tasks) - len(fresh)
 
 
@@ -101,8 +102,8 @@ def load_seeds_from_file(path: str | Path) -> list[Task]:
 def dataset_counts(session: Session, dataset_id: int) -> dict[str, int]:
     rows = session.exec(
         select(Instruction.origin, Instruction.accepted, func.count())
-        .where(Instruction.dataset_id == dataset_id)
-        .group_by(Instruction.origin, Instruction.accepted)
+        .where(col(Instruction.dataset_id) == dataset_id)
+        .group_by(col(Instruction.origin), col(Instruction.accepted))
     ).all()
     counts = {"seed_count": 0, "accepted_count": 0, "rejected_count": 0}
     for origin, accepted, n in rows:
@@ -113,11 +114,12 @@ def dataset_counts(session: Session, dataset_id: int) -> dict[str, int]:
     return counts
 
 
-def rejection_counts(session: Session, dataset_id: int) -> dict[str, int]:
+def rejection_counts(session: Session, dataset_id: int) -> dict[str | None, int]:
+    """Rejected candidates per rule, most first (a rejection always has its rule; the column may be NULL)."""
     rows = session.exec(
         select(Instruction.rule, func.count())
-        .where(Instruction.dataset_id == dataset_id, col(Instruction.accepted).is_(False))
-        .group_by(Instruction.rule)
+        .where(col(Instruction.dataset_id) == dataset_id, col(Instruction.accepted).is_(False))
+        .group_by(col(Instruction.rule))
     ).all()
     return {rule: n for rule, n in sorted(rows, key=lambda r: -r[1])}
 
@@ -126,33 +128,33 @@ def instance_counts(session: Session, dataset_id: int) -> dict[str, int]:
     """Instances per decision: ``accepted`` and each rejecting rule id."""
     rows = session.exec(
         select(TaskInstance.rule, func.count())
-        .where(TaskInstance.dataset_id == dataset_id)
-        .group_by(TaskInstance.rule)
+        .where(col(TaskInstance.dataset_id) == dataset_id)
+        .group_by(col(TaskInstance.rule))
     ).all()
     return {rule or "accepted": n for rule, n in sorted(rows, key=lambda r: -r[1])}
 
 
 def to_public(session: Session, dataset: Dataset) -> DatasetPublic:
-    return DatasetPublic.model_validate(dataset, update=dataset_counts(session, dataset.id))
+    return DatasetPublic.model_validate(dataset, update=dataset_counts(session, stored_id(dataset)))
 
 
 def delete_dataset(session: Session, registry: PoolRegistry, dataset: Dataset) -> None:
     active = session.exec(
-        select(Job).where(Job.dataset_id == dataset.id, col(Job.status).in_(("queued", "running")))
+        select(Job).where(col(Job.dataset_id) == dataset.id, col(Job.status).in_(("queued", "running")))
     ).first()
     if active is not None:
         raise Conflict(f"dataset {dataset.name!r} has an active job ({active.id}); cancel it first")
     for table in (TaskInstance, Snapshot, Instruction, Generation, Job, Schedule):
-        session.exec(delete(table).where(table.dataset_id == dataset.id))
+        session.exec(delete(table).where(col(table.dataset_id) == dataset.id))
     session.delete(dataset)
     session.commit()
-    registry.forget(dataset.id)
+    registry.forget(stored_id(dataset))
 
 
 def ensure_default_dataset(session: Session, registry: PoolRegistry, settings: Settings) -> None:
     """Create the configured default dataset from the shipped seeds when it does not exist yet."""
     name = settings.default_dataset
-    if not name or session.exec(select(Dataset).where(Dataset.name == name)).first():
+    if not name or session.exec(select(Dataset).where(col(Dataset.name) == name)).first():
         return
     tasks = load_seeds_from_file(settings.seed_dir / settings.default_seed_file)
     try:

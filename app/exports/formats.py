@@ -24,15 +24,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from app.core.errors import InvalidInput
 from app.exports.parquet import parquet_chunks
-from app.models import Dataset, Instruction, Snapshot, TaskInstance
+from app.models import Dataset, Instruction, Snapshot, TaskInstance, stored_id
 
 FORMATS: dict[str, tuple[str, str]] = {  # format -> (media type, file extension)
     "alpaca": ("application/json", "json"),
@@ -100,13 +101,13 @@ def iter_rows(session: Session, dataset: Dataset, selection: ExportSelection) ->
     include_seeds = snapshot.include_seeds if snapshot else selection.include_seeds
     if include_seeds:
         seed_ids = snapshot.seed_instruction_ids if snapshot else None
-        for task in _batched(session, Instruction, dataset.id, seed_ids, _seed_filter):
+        for task in _batched(session, Instruction, stored_id(dataset), seed_ids, _seed_filter):
             for position, pair in enumerate(task.instances or []):
                 row = _row(task, None, pair["input"], pair["output"], selection.splits, position)
                 if selection.split in ("all", row.split):
                     yield row
     instance_ids = snapshot.instance_ids if snapshot else None
-    for batch in _chunks(_batched(session, TaskInstance, dataset.id, instance_ids, _accepted_filter)):
+    for batch in _chunks(_batched(session, TaskInstance, stored_id(dataset), instance_ids, _accepted_filter)):
         tasks = {
             t.id: t
             for t in session.exec(
@@ -121,30 +122,39 @@ def iter_rows(session: Session, dataset: Dataset, selection: ExportSelection) ->
                 yield row
 
 
-def _seed_filter(query):  # type: ignore[no-untyped-def]
-    return query.where(Instruction.origin == "seed")
+def _seed_filter(query: SelectOfScalar[Instruction]) -> SelectOfScalar[Instruction]:
+    return query.where(col(Instruction.origin) == "seed")
 
 
-def _accepted_filter(query):  # type: ignore[no-untyped-def]
+def _accepted_filter(query: SelectOfScalar[TaskInstance]) -> SelectOfScalar[TaskInstance]:
     return query.where(col(TaskInstance.accepted).is_(True))
 
 
-def _batched(session: Session, table, dataset_id: int, ids: Sequence[int] | None, narrow) -> Iterator:  # type: ignore[no-untyped-def]
+_Row = TypeVar("_Row", Instruction, TaskInstance)
+
+
+def _batched(
+    session: Session,
+    table: type[_Row],
+    dataset_id: int,
+    ids: Sequence[int] | None,
+    narrow: Callable[[SelectOfScalar[_Row]], SelectOfScalar[_Row]],
+) -> Iterator[_Row]:
     """Rows of ``table`` in id order by keyset pagination; exactly ``ids`` when given (a snapshot)."""
     if ids is not None:
         for start in range(0, len(ids), BATCH):
             wanted = ids[start : start + BATCH]
-            found = {r.id: r for r in session.exec(select(table).where(col(table.id).in_(wanted)))}
+            found = {stored_id(r): r for r in session.exec(select(table).where(col(table.id).in_(wanted)))}
             yield from (found[i] for i in wanted if i in found)
         return
     last = 0
     while True:
-        query = select(table).where(table.dataset_id == dataset_id, col(table.id) > last)
+        query = select(table).where(col(table.dataset_id) == dataset_id, col(table.id) > last)
         rows = session.exec(narrow(query).order_by(col(table.id)).limit(BATCH)).all()
         yield from rows
         if len(rows) < BATCH:
             return
-        last = rows[-1].id
+        last = stored_id(rows[-1])
 
 
 def _chunks(rows: Iterable[TaskInstance]) -> Iterator[list[TaskInstance]]:
@@ -187,13 +197,13 @@ def _row(
     }
     return ExportRow(
         id=instance.id if instance else None,
-        task_id=task.id,
+        task_id=stored_id(task),
         instruction=task.instruction,
         input=input_text,
         output=output,
         is_classification=task.is_classification,
         origin=task.origin,
-        split=splits.split_of(task.id),
+        split=splits.split_of(stored_id(task)),
         provenance=provenance,
     )
 

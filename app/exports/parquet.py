@@ -7,6 +7,8 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
+
     from app.exports.formats import ExportRow
 
 PARQUET_COLUMNS = ("id", "task_id", "instruction", "input", "output", "is_classification", "origin", "split")
@@ -22,7 +24,7 @@ class _ChunkSink(io.RawIOBase):
     def writable(self) -> bool:
         return True
 
-    def write(self, data) -> int:  # type: ignore[no-untyped-def, override]
+    def write(self, data: ReadableBuffer) -> int:
         chunk = bytes(data)
         self._chunks.append(chunk)
         self._position += len(chunk)

@@ -10,26 +10,35 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from app.core.errors import NotFound
-from app.models import Dataset, Instruction, Snapshot, SnapshotCreate, SnapshotPublic, TaskInstance
+from app.models import (
+    Dataset,
+    Instruction,
+    Snapshot,
+    SnapshotCreate,
+    SnapshotPublic,
+    TaskInstance,
+    id_col,
+    stored_id,
+)
 
 
 def create_snapshot(session: Session, dataset: Dataset, data: SnapshotCreate) -> Snapshot:
     instance_ids = session.exec(
-        select(TaskInstance.id)
-        .where(TaskInstance.dataset_id == dataset.id, col(TaskInstance.accepted).is_(True))
+        select(id_col(TaskInstance.id))
+        .where(col(TaskInstance.dataset_id) == dataset.id, col(TaskInstance.accepted).is_(True))
         .order_by(col(TaskInstance.id))
     ).all()
     seed_ids = (
         session.exec(
-            select(Instruction.id)
-            .where(Instruction.dataset_id == dataset.id, Instruction.origin == "seed")
+            select(id_col(Instruction.id))
+            .where(col(Instruction.dataset_id) == dataset.id, col(Instruction.origin) == "seed")
             .order_by(col(Instruction.id))
         ).all()
         if data.include_seeds
         else []
     )
     snapshot = Snapshot(
-        dataset_id=dataset.id,
+        dataset_id=stored_id(dataset),
         note=data.note,
         include_seeds=data.include_seeds,
         instance_ids=list(instance_ids),
@@ -48,13 +57,13 @@ def get_snapshot(session: Session, dataset: Dataset, snapshot_id: int) -> Snapsh
 
 
 def list_snapshots(session: Session, dataset: Dataset) -> list[Snapshot]:
-    query = select(Snapshot).where(Snapshot.dataset_id == dataset.id).order_by(col(Snapshot.id))
+    query = select(Snapshot).where(col(Snapshot.dataset_id) == dataset.id).order_by(col(Snapshot.id))
     return list(session.exec(query).all())
 
 
 def snapshot_public(snapshot: Snapshot, dataset: Dataset) -> SnapshotPublic:
     return SnapshotPublic(
-        id=snapshot.id,
+        id=stored_id(snapshot),
         dataset=dataset.name,
         note=snapshot.note,
         include_seeds=snapshot.include_seeds,

@@ -92,7 +92,7 @@ def as_job_counts(value: JobCounts | dict[str, Any] | None) -> JobCounts:
     return JobCounts.model_validate(value or {})
 
 
-class JobCountsJSON(TypeDecorator):
+class JobCountsJSON(TypeDecorator[JobCounts]):
     """``JobCounts`` stored as its JSON object in a JSON column."""
 
     impl = JSON

@@ -15,13 +15,13 @@ import os
 import socket
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import ColumnElement, and_, func, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from app.models import Job, utcnow
+from app.models import Job, id_col, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -42,21 +42,21 @@ def worker_identity() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
-def _claimable(now):  # type: ignore[no-untyped-def]
+def _claimable(now: datetime) -> ColumnElement[bool]:
     expired = and_(
-        Job.status == "running",
+        col(Job.status) == "running",
         or_(col(Job.lease_expires_at).is_(None), col(Job.lease_expires_at) < now),
     )
-    return or_(Job.status == "queued", expired)
+    return or_(col(Job.status) == "queued", expired)
 
 
 def claim(engine: Engine, owner: str, lease_s: float, job_id: int | None = None) -> Lease | None:
     """Claim the oldest claimable job (or ``job_id``); ``None`` when there is none."""
     now = utcnow()
     with Session(engine) as session:
-        query = select(Job.id, Job.status, Job.lease_owner).where(_claimable(now))
+        query = select(id_col(Job.id), Job.status, Job.lease_owner).where(_claimable(now))
         if job_id is not None:
-            query = query.where(Job.id == job_id)
+            query = query.where(col(Job.id) == job_id)
         query = query.order_by(col(Job.id)).limit(1)
         if engine.dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
@@ -65,7 +65,7 @@ def claim(engine: Engine, owner: str, lease_s: float, job_id: int | None = None)
             return None
         attempt = session.exec(
             update(Job)
-            .where(Job.id == row[0], _claimable(now))
+            .where(col(Job.id) == row[0], _claimable(now))
             .values(
                 status="running",
                 lease_owner=owner,
@@ -73,7 +73,7 @@ def claim(engine: Engine, owner: str, lease_s: float, job_id: int | None = None)
                 attempts=Job.attempts + 1,
                 started_at=func.coalesce(Job.started_at, now),
             )
-            .returning(Job.attempts)
+            .returning(col(Job.attempts))
         ).first()
         session.commit()
     if attempt is None:
@@ -98,7 +98,7 @@ def fence(session: Session, lease: Lease, lease_s: float) -> None:
 
 def renew(engine: Engine, leases: list[Lease], lease_s: float) -> list[Lease]:
     """Heartbeat: extend every lease still held; returns the ones that were lost."""
-    lost = []
+    lost: list[Lease] = []
     with Session(engine) as session:
         for lease in leases:
             try:
@@ -118,10 +118,10 @@ def release(session: Session, lease: Lease, **values: object) -> bool:
     return done.rowcount == 1
 
 
-def _held(lease: Lease) -> tuple:
+def _held(lease: Lease) -> tuple[ColumnElement[bool], ...]:
     return (
-        Job.id == lease.job_id,
-        Job.status == "running",
-        Job.lease_owner == lease.owner,
-        Job.attempts == lease.attempt,
+        col(Job.id) == lease.job_id,
+        col(Job.status) == "running",
+        col(Job.lease_owner) == lease.owner,
+        col(Job.attempts) == lease.attempt,
     )

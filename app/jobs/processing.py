@@ -39,6 +39,12 @@ class JobProcessing:
             dispatcher=self.backend.dispatcher,
         )
 
+    def started_worker(self) -> JobWorker:
+        """The worker :meth:`start` made (it makes none only when given no threads and SI_WORKERS is 0)."""
+        if self.worker is None:
+            raise RuntimeError("no job worker: start() was not called, or with no threads and SI_WORKERS=0")
+        return self.worker
+
     def start(self, threads: int | None = None, scheduler: bool = True) -> None:
         """``threads`` job threads (default ``SI_WORKERS``; none when that is 0), then the scheduler
         unless ``SI_SCHEDULER`` is off. ``threads=0`` only makes the worker (``run_one`` and heartbeat)."""

@@ -23,13 +23,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from app.core.errors import get_or_not_found
 from app.core.settings import Settings
 from app.jobs.accounting import completion_cost
 from app.jobs.counters import JobCounts
 from app.jobs.inflight import RequestWindow, backend_failure_reason
 from app.jobs.leases import Lease, LeaseLost, fence, release
 from app.jobs.service import get_job
-from app.models import Dataset, Job, utcnow
+from app.models import Dataset, Job, stored_id, utcnow
 from app.pipeline.acceptor import Outcome, accepting, decide
 from app.pipeline.instance_stage import InstanceStage, pending_tasks
 from app.pipeline.ledger import LedgerEntry, note_undecided, record_task_completions
@@ -73,7 +74,7 @@ class JobRunner:
     def run(self, lease: Lease, on_progress: ProgressCallback | None = None) -> Job:
         with Session(self.engine, expire_on_commit=False) as session:
             job = get_job(session, lease.job_id)
-            dataset = session.get(Dataset, job.dataset_id)
+            dataset = get_or_not_found(session, Dataset, job.dataset_id, "dataset")
             rng = random.Random(job.seed if job.seed is not None else job.id)
             for _ in range(job.requests):  # a resumed job continues its random stream
                 rng.random()
@@ -146,7 +147,7 @@ class JobRunner:
                 on_progress(job)
 
     def _check_lease(self, job: Job, lease: Lease) -> None:
-        if self.lease_lost(job.id):
+        if self.lease_lost(stored_id(job)):
             raise LeaseLost(f"job {job.id}: heartbeat found the lease lost")
 
     def _pause(self, session: Session, job: Job, lease: Lease) -> Job:

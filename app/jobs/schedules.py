@@ -26,7 +26,7 @@ from app.core.errors import InvalidInput, get_or_not_found
 from app.core.settings import Settings
 from app.jobs.cron import as_utc, latest_fire_at_or_before, next_fire_after
 from app.jobs.service import new_job
-from app.models import Dataset, Job, Schedule, ScheduleCreate, SchedulePublic, utcnow
+from app.models import Dataset, Job, Schedule, ScheduleCreate, SchedulePublic, id_col, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -63,13 +63,13 @@ def set_paused(session: Session, schedule: Schedule, paused: bool) -> Schedule:
 
 def delete_schedule(session: Session, schedule: Schedule) -> None:
     """Delete the schedule; the jobs it enqueued stay, no longer linked to it."""
-    session.exec(update(Job).where(Job.schedule_id == schedule.id).values(schedule_id=None))
+    session.exec(update(Job).where(col(Job.schedule_id) == schedule.id).values(schedule_id=None))
     session.delete(schedule)
     session.commit()
 
 
 def schedule_public(session: Session, schedule: Schedule) -> SchedulePublic:
-    name = session.get(Dataset, schedule.dataset_id).name
+    name = get_or_not_found(session, Dataset, schedule.dataset_id, "dataset").name
     return SchedulePublic.model_validate(schedule, update={"dataset": name})
 
 
@@ -78,7 +78,9 @@ def fire_due(engine: Engine, settings: Settings, now: datetime | None = None) ->
     now = now or utcnow()
     with Session(engine) as session:
         due = session.exec(
-            select(Schedule.id).where(col(Schedule.paused).is_(False), col(Schedule.next_fire_at) <= now)
+            select(id_col(Schedule.id)).where(
+                col(Schedule.paused).is_(False), col(Schedule.next_fire_at) <= now
+            )
         ).all()
     created = [_fire(engine, settings, schedule_id, now) for schedule_id in due]
     return [job_id for job_id in created if job_id is not None]
@@ -106,7 +108,7 @@ def _fire(engine: Engine, settings: Settings, schedule_id: int, now: datetime) -
             session.flush()
             advanced = session.exec(
                 update(Schedule)
-                .where(Schedule.id == schedule.id, Schedule.next_fire_at == schedule.next_fire_at)
+                .where(col(Schedule.id) == schedule.id, col(Schedule.next_fire_at) == schedule.next_fire_at)
                 .values(
                     next_fire_at=next_fire_after(schedule.cron, schedule.timezone, now),
                     last_fire_at=fire_time,

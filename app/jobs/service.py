@@ -17,7 +17,7 @@ from sqlmodel import Session, col
 from app.core.errors import Conflict, get_or_not_found
 from app.core.settings import Settings
 from app.jobs.accounting import per_accepted
-from app.models import TERMINAL_STATES, Dataset, Job, JobCreate, JobPublic, utcnow
+from app.models import TERMINAL_STATES, Dataset, Job, JobCreate, JobPublic, stored_id, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def new_job(settings: Settings, dataset_id: int, target: int, max_requests: int 
 def create_job(session: Session, dataset: Dataset, data: JobCreate, settings: Settings) -> Job:
     job = new_job(
         settings,
-        dataset.id,
+        stored_id(dataset),
         data.target,
         data.max_requests,
         seed=data.seed,
@@ -59,10 +59,10 @@ def cancel_job(session: Session, job: Job) -> Job:
     """A queued job ends ``cancelled`` now; a running one at its worker's next step."""
     if job.status in TERMINAL_STATES:
         raise Conflict(f"job {job.id} already {job.status}")
-    queued = Job.status == "queued"
+    queued = col(Job.status) == "queued"
     session.exec(
         update(Job)
-        .where(Job.id == job.id, col(Job.status).in_(("queued", "running")))
+        .where(col(Job.id) == job.id, col(Job.status).in_(("queued", "running")))
         .values(
             cancel_requested=True,
             status=case((queued, "cancelled"), else_=Job.status),
@@ -80,7 +80,7 @@ def job_public(job: Job, dataset_name: str) -> JobPublic:
 
 def read_job_public(session: Session, job_id: int) -> JobPublic:
     job = get_job(session, job_id)
-    return job_public(job, session.get(Dataset, job.dataset_id).name)
+    return job_public(job, get_or_not_found(session, Dataset, job.dataset_id, "dataset").name)
 
 
 async def job_progress(engine: Engine, job_id: int, poll_s: float) -> AsyncIterator[dict[str, str]]:

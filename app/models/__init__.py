@@ -6,7 +6,7 @@ and every candidate (origin ``generated``, ``submitted`` or ``ingested``) with i
 pool of a dataset is its seeds plus its accepted candidates; their ids are the FAISS ids.
 """
 
-from app.models.common import NAME_PATTERN, utcnow
+from app.models.common import NAME_PATTERN, id_col, stored_id, utcnow
 from app.models.datasets import Dataset, DatasetBase, DatasetCreate, DatasetPublic
 from app.models.decisions import DecisionFields
 from app.models.generations import Generation, GenerationPublic
@@ -43,6 +43,8 @@ __all__ = [
     "DecisionFields",
     "NAME_PATTERN",
     "utcnow",
+    "stored_id",
+    "id_col",
     "DatasetBase",
     "Dataset",
     "DatasetCreate",

@@ -30,17 +30,24 @@ class Dataset(DatasetBase, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class DatasetCreate(DatasetBase):
+# DatasetBase's fields in its order, except that the thresholds and the heuristics preset may be left out
+# (None: the server's settings apply); so not a subclass of DatasetBase, whose table model requires them.
+class DatasetCreate(SQLModel):
+    name: str = Field(max_length=64)
+    description: str = Field(default="", max_length=2000)
+    rouge_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    embedding_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    heuristics_preset: str | None = None
+    disabled_rules: list[str] = Field(default_factory=list)
+    num_human_examples: int = Field(default=DEFAULT_HUMAN_EXAMPLES, ge=1, le=32)
+    num_machine_examples: int = Field(default=DEFAULT_MACHINE_EXAMPLES, ge=0, le=32)
+
     @field_validator("name")
     @classmethod
     def _valid_name(cls, value: str) -> str:
         if not re.fullmatch(NAME_PATTERN, value):
             raise ValueError("use 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit")
         return value
-
-    rouge_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
-    embedding_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
-    heuristics_preset: str | None = None
 
     @field_validator("heuristics_preset")
     @classmethod

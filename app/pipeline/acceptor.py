@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 from sqlalchemy import text, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.models import Dataset, DecisionPublic, Instruction, initial_instance_stage
 from app.pipeline.pools import DatasetPool, PoolRegistry
@@ -56,7 +56,7 @@ def lock_dataset(session: Session, dataset_id: int) -> None:
             text("SELECT pg_advisory_xact_lock(:space, :id)"), {"space": DATASET_LOCK_CLASS, "id": dataset_id}
         )
     else:
-        connection.execute(update(Dataset).where(Dataset.id == dataset_id).values(name=Dataset.name))
+        connection.execute(update(Dataset).where(col(Dataset.id) == dataset_id).values(name=Dataset.name))
 
 
 @contextmanager

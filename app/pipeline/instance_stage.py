@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from app.core.errors import get_or_not_found
 from app.core.settings import Settings
 from app.jobs.counters import JobCounts
 from app.models import (
@@ -27,6 +28,8 @@ from app.models import (
     Instruction,
     Job,
     TaskInstance,
+    id_col,
+    stored_id,
 )
 from app.pipeline.ledger import ledger_row
 from filters.instances import InstanceDecision, filter_instances
@@ -51,18 +54,18 @@ def pending_tasks(
     session: Session, dataset_id: int, job_id: int | None = None, limit: int | None = None
 ) -> list[int]:
     """Ids of the tasks whose ``instance_stage`` is ``pending``, oldest first."""
-    query = select(Instruction.id).where(
-        Instruction.dataset_id == dataset_id, Instruction.instance_stage == INSTANCE_STAGE_PENDING
+    query = select(id_col(Instruction.id)).where(
+        col(Instruction.dataset_id) == dataset_id, col(Instruction.instance_stage) == INSTANCE_STAGE_PENDING
     )
     if job_id is not None:
-        query = query.where(Instruction.job_id == job_id)
+        query = query.where(col(Instruction.job_id) == job_id)
     return list(session.exec(query.order_by(col(Instruction.id)).limit(limit)).all())
 
 
 def create_instance_job(session: Session, dataset: Dataset, instances_per_task: int) -> Job:
     """A job with no instructions to generate (``target`` 0): it runs the stage for every accepted task of
     the dataset still waiting for instances, then succeeds."""
-    job = Job(dataset_id=dataset.id, target=0, max_requests=0, instances_per_task=instances_per_task)
+    job = Job(dataset_id=stored_id(dataset), target=0, max_requests=0, instances_per_task=instances_per_task)
     session.add(job)
     session.commit()
     return job
@@ -78,7 +81,7 @@ def instance_row(
     """The stored form of one instance decision of ``task``."""
     return TaskInstance(
         dataset_id=task.dataset_id,
-        instruction_id=task.id,
+        instruction_id=stored_id(task),
         origin=origin,
         input=decision.input,
         output=decision.output,
@@ -106,7 +109,7 @@ class InstanceStage:
 
     def run_task(self, session: Session, instruction_id: int, k: int, job: Job | None = None) -> JobCounts:
         """Classify (if needed), generate, filter and store the instances of one task; commit."""
-        task = session.get(Instruction, instruction_id)
+        task = get_or_not_found(session, Instruction, instruction_id, "instruction")
         counts = JobCounts()
         ledger: list[tuple[Generation, GenerationResult]] = []
         is_classification = task.is_classification  # the row changes only in the transaction below

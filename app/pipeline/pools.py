@@ -19,7 +19,7 @@ from sqlalchemy import case, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, or_, select
 
-from app.models import Dataset, Instruction
+from app.models import Dataset, Instruction, id_col, stored_id
 from filters.chain import DecisionChain
 from filters.embedding import Embedder, to_bytes, vectors_from_bytes
 from filters.heuristics import preset
@@ -47,7 +47,7 @@ class DatasetPool:
     """A dataset's novelty pool and decision chain in this process, and the lock its acceptors take."""
 
     def __init__(self, dataset: Dataset, chain: DecisionChain, novelty: NoveltyPool) -> None:
-        self.dataset_id = dataset.id
+        self.dataset_id = stored_id(dataset)
         self.name = dataset.name
         self.chain = chain
         self.novelty = novelty
@@ -74,9 +74,9 @@ class PoolRegistry:
 
     def get(self, dataset: Dataset) -> DatasetPool:
         with self._lock:
-            pool = self._pools.get(dataset.id)
+            pool = self._pools.get(stored_id(dataset))
             if pool is None:
-                pool = self._pools[dataset.id] = self._build(dataset)
+                pool = self._pools[stored_id(dataset)] = self._build(dataset)
                 self._by_name[dataset.name] = pool
             return pool
 
@@ -92,7 +92,7 @@ class PoolRegistry:
     def warm(self) -> None:
         """Build every dataset's pool (at start-up, so the first request does not pay for it)."""
         with Session(self.engine) as session:
-            datasets = session.exec(select(Dataset).order_by(Dataset.id)).all()
+            datasets = session.exec(select(Dataset).order_by(col(Dataset.id))).all()
         for dataset in datasets:
             self.get(dataset)
 
@@ -113,20 +113,19 @@ class PoolRegistry:
     def _build(self, dataset: Dataset) -> DatasetPool:
         started = time.perf_counter()
         dimension = self.embedder.dimension if self.embedder else None
-        saved = self._load_saved(dataset) if dimension else None
+        saved = self._load_saved(dataset, dimension) if dimension else None
         covered = saved.max_id if saved is not None else -1
-        columns = (
-            Instruction.id,
-            Instruction.origin,
-            Instruction.instruction,
-            case((Instruction.id > covered, Instruction.embedding), else_=None),
-        )
         with Session(self.engine) as session:
             rows = session.exec(
-                select(*columns)
-                .where(Instruction.dataset_id == dataset.id)
-                .where(or_(Instruction.origin == "seed", col(Instruction.accepted)))
-                .order_by(Instruction.id)
+                select(
+                    id_col(Instruction.id),
+                    Instruction.origin,
+                    Instruction.instruction,
+                    case((col(Instruction.id) > covered, col(Instruction.embedding)), else_=None),
+                )
+                .where(col(Instruction.dataset_id) == dataset.id)
+                .where(or_(col(Instruction.origin) == "seed", col(Instruction.accepted)))
+                .order_by(col(Instruction.id))
             ).all()
             if saved is not None and sum(1 for row in rows if row[0] <= covered) != len(saved):
                 logger.warning(
@@ -134,19 +133,28 @@ class PoolRegistry:
                 )
                 return self._build_without_saved(dataset)
             fresh = [i for i, row in enumerate(rows) if row[0] > covered]
-            blobs = self._embed_missing(
-                session, [rows[i][0] for i in fresh], [rows[i][2] for i in fresh], [rows[i][3] for i in fresh]
+            blobs = (
+                self._embed_missing(
+                    session,
+                    self.embedder,
+                    [rows[i][0] for i in fresh],
+                    [rows[i][2] for i in fresh],
+                    [rows[i][3] for i in fresh],
+                )
+                if self.embedder is not None
+                else []
             )
         config = chain_config(dataset, self.stages)
         novelty = NoveltyPool(config.rouge_threshold, dimension, vectors=saved)
         novelty.add_many([row[0] for row in rows], [row[1] for row in rows], [row[2] for row in rows])
         pool = DatasetPool(dataset, DecisionChain.from_config(config), novelty)
-        if dimension and fresh:
+        vectors = pool.novelty.vectors  # there is one when there is an embedder (dimension)
+        if vectors is not None and fresh:
             # a graph too big to build in a blink is built in the background, then saved; the exact flat
             # index answers meanwhile, so the service is ready without waiting for it
-            pool.novelty.vectors.add_many(
+            vectors.add_many(
                 [rows[i][0] for i in fresh],
-                vectors_from_bytes(blobs, dimension),
+                vectors_from_bytes(blobs, vectors.dimension),
                 background=True,
                 on_built=lambda: self._save_if_current(pool),
             )
@@ -167,10 +175,10 @@ class PoolRegistry:
         Call with the dataset's lock held; runs in the caller's transaction. Returns how many were added.
         """
         rows = session.exec(
-            select(Instruction.id, Instruction.origin, Instruction.instruction, Instruction.embedding)
-            .where(Instruction.dataset_id == pool.dataset_id, Instruction.id > pool.novelty.last_id)
-            .where(or_(Instruction.origin == "seed", col(Instruction.accepted)))
-            .order_by(Instruction.id)
+            select(id_col(Instruction.id), Instruction.origin, Instruction.instruction, Instruction.embedding)
+            .where(col(Instruction.dataset_id) == pool.dataset_id, col(Instruction.id) > pool.novelty.last_id)
+            .where(or_(col(Instruction.origin) == "seed", col(Instruction.accepted)))
+            .order_by(col(Instruction.id))
         ).all()
         if not rows:
             return 0
@@ -178,7 +186,9 @@ class PoolRegistry:
         texts = [row[2] for row in rows]
         vectors = None
         if self.embedder is not None:
-            blobs = self._embed_missing(session, ids, texts, [row[3] for row in rows], commit=False)
+            blobs = self._embed_missing(
+                session, self.embedder, ids, texts, [row[3] for row in rows], commit=False
+            )
             vectors = vectors_from_bytes(blobs, self.embedder.dimension)
         if len(rows) >= CATCH_UP_IN_BULK:
             pool.novelty.add_many(ids, [row[1] for row in rows], texts, vectors)
@@ -190,7 +200,7 @@ class PoolRegistry:
         return len(rows)
 
     def _build_without_saved(self, dataset: Dataset) -> DatasetPool:
-        path = self.index_path(dataset.id)
+        path = self.index_path(stored_id(dataset))
         if path is not None:
             path.unlink(missing_ok=True)
         return self._build(dataset)
@@ -202,8 +212,9 @@ class PoolRegistry:
         model = re.sub(r"[^A-Za-z0-9_.-]", "_", getattr(self.embedder, "model_id", "model"))
         return self.index_dir / f"dataset-{dataset_id}-{model}.faiss"
 
-    def _load_saved(self, dataset: Dataset) -> VectorIndex | None:
-        path = self.index_path(dataset.id)
+    def _load_saved(self, dataset: Dataset, dimension: int) -> VectorIndex | None:
+        """The dataset's saved index, if it is readable and has the embedder's ``dimension``."""
+        path = self.index_path(stored_id(dataset))
         if path is None or not path.exists():
             return None
         try:
@@ -211,12 +222,9 @@ class PoolRegistry:
         except (RuntimeError, ValueError) as exc:
             logger.warning("ignoring unreadable saved index %s: %s", path, exc)
             return None
-        if index.dimension != self.embedder.dimension:
+        if index.dimension != dimension:
             logger.warning(
-                "ignoring saved index %s: %d dims, embedder has %d",
-                path,
-                index.dimension,
-                self.embedder.dimension,
+                "ignoring saved index %s: %d dims, embedder has %d", path, index.dimension, dimension
             )
             return None
         return index
@@ -254,21 +262,23 @@ class PoolRegistry:
     def _embed_missing(
         self,
         session: Session,
+        embedder: Embedder,
         ids: list[int],
         texts: list[str],
         blobs: list[bytes | None],
         commit: bool = True,
-    ) -> list[bytes | None]:
-        """Embed (once, and store) rows that were saved without a vector."""
+    ) -> list[bytes]:
+        """Every row's vector: the stored one, else embedded now (once: it is stored)."""
         missing = [i for i, blob in enumerate(blobs) if blob is None]
-        if not missing or self.embedder is None:
-            return blobs
-        vectors = self.embedder.embed([texts[i] for i in missing])
-        blobs = list(blobs)
-        for i, vector in zip(missing, vectors, strict=True):
-            blobs[i] = to_bytes(vector)
-            session.exec(update(Instruction).where(Instruction.id == ids[i]).values(embedding=blobs[i]))
-        if commit:
-            session.commit()
-        logger.info("embedded %d stored rows that had no vector", len(missing))
-        return blobs
+        embedded: dict[int, bytes] = {}
+        if missing:
+            vectors = embedder.embed([texts[i] for i in missing])
+            for i, vector in zip(missing, vectors, strict=True):
+                embedded[i] = to_bytes(vector)
+                session.exec(
+                    update(Instruction).where(col(Instruction.id) == ids[i]).values(embedding=embedded[i])
+                )
+            if commit:
+                session.commit()
+            logger.info("embedded %d stored rows that had no vector", len(missing))
+        return [blob if blob is not None else embedded[i] for i, blob in enumerate(blobs)]

@@ -38,6 +38,9 @@ class PoolsService:
 
     @property
     def embedder(self) -> Embedder:
+        """The registry's embedder (one built by :meth:`from_settings` always has one)."""
+        if self.registry.embedder is None:
+            raise RuntimeError("the pools' registry has no embedder")
         return self.registry.embedder
 
     def wait_for_embedder(self) -> None:

@@ -17,18 +17,27 @@ import numpy as np
 from app.core.errors import InvalidInput, NotReady
 from app.models import SimilarItem
 from app.pipeline.pools import DatasetPool, PoolRegistry
+from filters.embedding import Embedder
 
 logger = logging.getLogger(__name__)
 MAX_K = 100
+# a queued query: its pool, text, k, and the future its caller awaits
+_Request = tuple[DatasetPool, str, int, asyncio.Future[list[SimilarItem]]]
 
 
-def _validate(registry: PoolRegistry, pool: DatasetPool, query: str, k: int) -> None:
+def _validate(registry: PoolRegistry, pool: DatasetPool, query: str, k: int) -> Embedder:
+    """Check a query; returns the embedder that answers it."""
     if not query.strip():
         raise InvalidInput("query 'q' is empty")
     if not 1 <= k <= MAX_K:
         raise InvalidInput(f"'k' must be between 1 and {MAX_K}")
-    if registry.embedder is None or not pool.novelty.searchable:
+    return _loaded_embedder(registry, pool)
+
+
+def _loaded_embedder(registry: PoolRegistry, pool: DatasetPool | None = None) -> Embedder:
+    if registry.embedder is None or (pool is not None and not pool.novelty.searchable):
         raise NotReady("the embedding model is not loaded")
+    return registry.embedder
 
 
 def _search(pool: DatasetPool, vectors: np.ndarray, ks: list[int]) -> list[list[SimilarItem]]:
@@ -42,8 +51,8 @@ def _search(pool: DatasetPool, vectors: np.ndarray, ks: list[int]) -> list[list[
 
 def similar(registry: PoolRegistry, pool: DatasetPool, query: str, k: int) -> list[SimilarItem]:
     """The ``k`` pool items closest to ``query`` by cosine, best first (blocking)."""
-    _validate(registry, pool, query, k)
-    return _search(pool, registry.embedder.embed_queries([query]), [k])[0]
+    embedder = _validate(registry, pool, query, k)
+    return _search(pool, embedder.embed_queries([query]), [k])[0]
 
 
 class SimilarityBatcher:
@@ -53,18 +62,20 @@ class SimilarityBatcher:
         self.registry = registry
         self.max_batch = max_batch
         self.workers = workers
-        self._queue: asyncio.Queue | None = None
-        self._tasks: list[asyncio.Task] = []
+        self._queue: asyncio.Queue[_Request] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
 
     async def similar(self, pool: DatasetPool, query: str, k: int) -> list[SimilarItem]:
         _validate(self.registry, pool, query, k)
-        if not self._tasks:
-            self._queue = asyncio.Queue()
+        queue = self._queue
+        if queue is None or not self._tasks:  # (there is no queue only when there are no tasks)
+            queue = self._queue = asyncio.Queue()
             self._tasks = [
-                asyncio.create_task(self._run(), name=f"similarity-batcher-{i}") for i in range(self.workers)
+                asyncio.create_task(self._run(queue), name=f"similarity-batcher-{i}")
+                for i in range(self.workers)
             ]
-        future = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((pool, query, k, future))
+        future: asyncio.Future[list[SimilarItem]] = asyncio.get_running_loop().create_future()
+        queue.put_nowait((pool, query, k, future))
         return await future
 
     async def close(self) -> None:
@@ -73,8 +84,7 @@ class SimilarityBatcher:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
 
-    async def _run(self) -> None:
-        queue = self._queue
+    async def _run(self, queue: asyncio.Queue[_Request]) -> None:
         while True:
             batch = [await queue.get()]
             while len(batch) < self.max_batch and not queue.empty():
@@ -91,9 +101,9 @@ class SimilarityBatcher:
                 if not future.done():
                     future.set_result(items)
 
-    def _embed_and_search(self, batch: list) -> list[list[SimilarItem]]:
-        vectors = self.registry.embedder.embed_queries([query for _, query, _, _ in batch])
-        results: list[list[SimilarItem] | None] = [None] * len(batch)
+    def _embed_and_search(self, batch: list[_Request]) -> list[list[SimilarItem]]:
+        vectors = _loaded_embedder(self.registry).embed_queries([query for _, query, _, _ in batch])
+        results: dict[int, list[SimilarItem]] = {}  # by position in the batch
         by_pool: dict[int, list[int]] = {}
         for position, (pool, *_rest) in enumerate(batch):
             by_pool.setdefault(id(pool), []).append(position)
@@ -102,4 +112,4 @@ class SimilarityBatcher:
             found = _search(pool, vectors[positions], [batch[p][2] for p in positions])
             for position, items in zip(positions, found, strict=True):
                 results[position] = items
-        return results
+        return [results[position] for position in range(len(batch))]

@@ -13,6 +13,7 @@ from app.models import (
     DatasetPublic,
     SeedUpload,
     SeedUploadResult,
+    stored_id,
 )
 from generators.tasks import Instance, Task
 
@@ -54,9 +55,9 @@ def delete_dataset(dataset: DatasetDep, session: SessionDep, pools: PoolsDep) ->
 def dataset_stats(dataset: DatasetDep, session: SessionDep) -> dict[str, object]:
     """Counts per origin and decision, rejections per rule, and instances per decision."""
     return {
-        **service.dataset_counts(session, dataset.id),
-        "rejections": service.rejection_counts(session, dataset.id),
-        "instances": service.instance_counts(session, dataset.id),
+        **service.dataset_counts(session, stored_id(dataset)),
+        "rejections": service.rejection_counts(session, stored_id(dataset)),
+        "instances": service.instance_counts(session, stored_id(dataset)),
     }
 
 
@@ -75,5 +76,5 @@ def upload_seeds(
         for t in upload.tasks
     ]
     added, skipped = service.add_seeds(session, pools, dataset, tasks)
-    counts = service.dataset_counts(session, dataset.id)
+    counts = service.dataset_counts(session, stored_id(dataset))
     return SeedUploadResult(added=added, skipped_duplicates=skipped, seed_count=counts["seed_count"])

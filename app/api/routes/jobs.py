@@ -9,7 +9,7 @@ from sqlmodel import col, select
 from sse_starlette.sse import EventSourceResponse
 
 from app.api.deps import DatasetDep, EngineDep, JobsDep, SessionDep, SettingsDep
-from app.core.errors import InvalidInput
+from app.core.errors import InvalidInput, get_or_not_found
 from app.jobs import service
 from app.jobs.backpressure import ensure_queue_has_room
 from app.models import JOB_STATES, Dataset, Generation, GenerationPublic, Job, JobCreate, JobPublic
@@ -71,11 +71,13 @@ def job_events(
 def cancel_job(job_id: int, session: SessionDep) -> JobPublic:
     """Ask a queued or running job to stop; it keeps what it has stored."""
     job = service.cancel_job(session, service.get_job(session, job_id))
-    return service.job_public(job, session.get(Dataset, job.dataset_id).name)
+    return service.job_public(job, get_or_not_found(session, Dataset, job.dataset_id, "dataset").name)
 
 
 @router.get("/v1/jobs/{job_id}/generations", response_model=list[GenerationPublic])
 def job_generations(job_id: int, session: SessionDep) -> list[Generation]:
     """The job's generation ledger: prompt, parameters, raw completion, tokens and timings."""
     service.get_job(session, job_id)
-    return list(session.exec(select(Generation).where(Generation.job_id == job_id).order_by(Generation.id)))
+    return list(
+        session.exec(select(Generation).where(col(Generation.job_id) == job_id).order_by(col(Generation.id)))
+    )

@@ -15,6 +15,7 @@ Revises: 0003
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -44,7 +45,7 @@ instruction = sa.table(
 )
 
 
-def typed_counts(flat: dict[str, int]) -> dict[str, dict[str, int]]:
+def typed_counts(flat: dict[str, Any]) -> dict[str, dict[str, int]]:
     """The groups of one job's flat counters (already grouped counters are returned as they are)."""
     if is_typed(flat):
         return {group: dict(flat.get(group) or {}) for group in GROUPS}
@@ -69,7 +70,7 @@ def is_typed(counts: dict[str, Any]) -> bool:
     return bool(counts) and all(isinstance(v, dict) for v in counts.values())
 
 
-def _rewrite_counts(convert) -> None:  # type: ignore[no-untyped-def]
+def _rewrite_counts(convert: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
     connection = op.get_bind()
     for job_id, counts in connection.execute(sa.select(job.c.id, job.c.counts)).all():
         value = json.loads(counts) if isinstance(counts, str) else (counts or {})
