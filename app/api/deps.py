@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
 from sqlalchemy.engine import Engine
@@ -21,18 +21,22 @@ from app.pipeline.pools_service import PoolsService
 from app.retrieval.similarity import SimilarityBatcher
 
 
-def _settings(request: Request) -> Settings:
-    return request.app.state.settings
+def _service(name: str) -> Callable[[Request], Any]:
+    """The dependency that returns the lifespan's service ``name`` (an attribute of ``app.state``)."""
+
+    def service(request: Request) -> Any:
+        return getattr(request.app.state, name)
+
+    service.__name__ = f"{name}_service"
+    return service
 
 
-SettingsDep = Annotated[Settings, Depends(_settings)]
-
-
-def _engine(request: Request) -> Engine:
-    return request.app.state.engine
-
-
-EngineDep = Annotated[Engine, Depends(_engine)]
+SettingsDep = Annotated[Settings, Depends(_service("settings"))]
+EngineDep = Annotated[Engine, Depends(_service("engine"))]
+PoolsServiceDep = Annotated[PoolsService, Depends(_service("pools"))]
+SimilarityDep = Annotated[SimilarityBatcher, Depends(_service("similarity"))]
+BackendDep = Annotated[BackendService, Depends(_service("backend"))]
+JobsDep = Annotated[JobProcessing, Depends(_service("jobs"))]
 
 
 def _session(engine: EngineDep) -> Iterator[Session]:
@@ -41,13 +45,6 @@ def _session(engine: EngineDep) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(_session)]
-
-
-def _pools_service(request: Request) -> PoolsService:
-    return request.app.state.pools
-
-
-PoolsServiceDep = Annotated[PoolsService, Depends(_pools_service)]
 
 
 def _pools(service: PoolsServiceDep) -> PoolRegistry:
@@ -78,24 +75,3 @@ async def _pool(pools: PoolsDep, engine: EngineDep, name: Annotated[str, Path(ma
 
 
 PoolDep = Annotated[DatasetPool, Depends(_pool)]
-
-
-def _similarity(request: Request) -> SimilarityBatcher:
-    return request.app.state.similarity
-
-
-SimilarityDep = Annotated[SimilarityBatcher, Depends(_similarity)]
-
-
-def _backend(request: Request) -> BackendService:
-    return request.app.state.backend
-
-
-BackendDep = Annotated[BackendService, Depends(_backend)]
-
-
-def _jobs(request: Request) -> JobProcessing:
-    return request.app.state.jobs
-
-
-JobsDep = Annotated[JobProcessing, Depends(_jobs)]

@@ -63,12 +63,12 @@ def add_seeds(
     """
     pool = registry.get(dataset)
     with accepting(session, registry, pool):
-        known = set(pool.novelty.exact)
+        in_upload: set[str] = set()
         fresh: list[Task] = []
         for task in tasks:
             key = normalize_for_exact(task.instruction)
-            if key not in known:
-                known.add(key)
+            if key not in in_upload and pool.novelty.exact_twin(task.instruction) is None:
+                in_upload.add(key)
                 fresh.append(task)
         vectors = (
             registry.embedder.embed([t.instruction for t in fresh]) if (registry.embedder and fresh) else None
