@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -12,28 +11,10 @@ import typer
 from sqlmodel import Session
 
 from app.cli.options import DatabaseOpt, DatasetOpt, fail
-from app.cli.runtime import batch_settings, command_services, command_settings, get_or_create_dataset
+from app.cli.runtime import command_services, command_settings, dataset_session
 from app.core.errors import ServiceError
-from app.core.logging import configure_logging
 from app.datasets import service as datasets_service
-from app.models import Dataset
-from app.pipeline.pools import PoolRegistry
 from generators.tasks import TaskFileError, load_import_file, load_seed_file
-
-
-@contextmanager
-def _dataset_session(
-    database_url: str | None, name: str, create: bool
-) -> Iterator[tuple[PoolRegistry, Session, Dataset]]:
-    """The pools, a session and dataset ``name`` (created first when missing and ``create`` is set)."""
-    settings = batch_settings(database_url)
-    configure_logging("WARNING")
-    with (
-        command_services(settings) as services,
-        Session(services.engine, expire_on_commit=False) as session,
-    ):
-        dataset, _ = get_or_create_dataset(session, name, settings, create)
-        yield services.require_pools().registry, session, dataset
 
 
 def import_file(
@@ -57,7 +38,7 @@ def import_file(
         raise fail(exc.message) from None
     except TaskFileError as exc:
         raise fail(str(exc)) from None
-    with _dataset_session(database_url, dataset, create) as (registry, session, ds):
+    with dataset_session(database_url, dataset, create) as (registry, session, ds, _):
         result = imports.store_import(session, registry, ds, tasks, format, mode)
     if mode == "seeds":
         skipped = result.skipped_duplicates
@@ -97,7 +78,7 @@ def seeds_add(
         tasks = load_seed_file(file)
     except TaskFileError as exc:
         raise fail(str(exc)) from None
-    with _dataset_session(database_url, dataset, create) as (registry, session, ds):
+    with dataset_session(database_url, dataset, create) as (registry, session, ds, _):
         added, skipped = datasets_service.add_seeds(session, registry, ds, tasks)
     typer.echo(f"added {added} seed tasks to {dataset} ({skipped} duplicates skipped)")
 

@@ -11,9 +11,7 @@ import typer
 from sqlmodel import Session
 
 from app.cli.options import DatabaseOpt, DatasetOpt, fail
-from app.cli.runtime import batch_settings, command_services, get_or_create_dataset
-from app.core.logging import configure_logging
-from app.core.settings import Settings
+from app.cli.runtime import dataset_session
 from app.datasets import service as datasets_service
 from app.models import Dataset
 from app.pipeline.acceptor import CandidateIn, decide_and_store, decision_public
@@ -30,7 +28,9 @@ def ingest(
     seeds: Annotated[Path | None, typer.Option(help="seed file for a new dataset")] = None,
     filters: Annotated[
         str | None,
-        typer.Option(help="comma-separated stages: heuristics,exact,rouge,embedding (default: all)"),
+        typer.Option(
+            help="comma-separated stages: heuristics,exact,rouge,embedding (default: the whole chain)"
+        ),
     ] = None,
     decisions_out: Annotated[Path | None, typer.Option(help="write one JSON line per input")] = None,
     database_url: DatabaseOpt = None,
@@ -42,17 +42,11 @@ def ingest(
         seed_tasks = load_seed_file(seeds) if seeds else []
     except (ValueError, TaskFileError) as exc:
         raise fail(str(exc)) from None
-    settings = batch_settings(database_url)
-    configure_logging("WARNING")
     counts: Counter[str] = Counter()
     out = decisions_out.open("w", encoding="utf-8") if decisions_out else None
     try:
-        with (
-            command_services(settings) as services,
-            Session(services.engine, expire_on_commit=False) as session,
-        ):
-            registry = services.require_pools().registry
-            ds = _dataset_for_ingest(session, registry, dataset, seed_tasks, seeds, settings)
+        with dataset_session(database_url, dataset, create=True) as (registry, session, ds, created):
+            _seed_new_dataset(session, registry, ds, created, seed_tasks, seeds)
             pool = registry.get(ds)
             for start in range(0, len(tasks), INGEST_CHUNK):
                 chunk = [CandidateIn(t.instruction, "ingested") for t in tasks[start : start + INGEST_CHUNK]]
@@ -69,19 +63,16 @@ def ingest(
     )
 
 
-def _dataset_for_ingest(
+def _seed_new_dataset(
     session: Session,
     registry: PoolRegistry,
-    name: str,
+    dataset: Dataset,
+    created: bool,
     seed_tasks: list[Task],
     seeds: Path | None,
-    settings: Settings,
-) -> Dataset:
-    ds, created = get_or_create_dataset(session, name, settings)
-    if created:
-        if seed_tasks:
-            datasets_service.add_seeds(session, registry, ds, seed_tasks)
-        return ds
-    if seeds:
-        raise fail(f"dataset {name!r} already exists; --seeds only applies to a new dataset")
-    return ds
+) -> None:
+    """``--seeds`` fill a dataset this command just created; an existing one keeps its seed pool."""
+    if not created and seeds:
+        raise fail(f"dataset {dataset.name!r} already exists; --seeds only applies to a new dataset")
+    if created and seed_tasks:
+        datasets_service.add_seeds(session, registry, dataset, seed_tasks)

@@ -15,9 +15,11 @@ from sqlmodel import Session
 from app.cli.options import fail
 from app.core.backend import BackendService
 from app.core.errors import ServiceError
+from app.core.logging import configure_logging
 from app.core.settings import Settings
 from app.datasets import service as datasets_service
 from app.models import Dataset, DatasetCreate
+from app.pipeline.pools import PoolRegistry
 from app.services import Services, build_services
 from generators.backends import LLMBackend
 
@@ -90,3 +92,19 @@ def get_or_create_dataset(
         dataset = datasets_service.create_dataset(session, DatasetCreate(name=name), settings)
         session.commit()
         return dataset, True
+
+
+@contextmanager
+def dataset_session(
+    database_url: str | None, name: str, create: bool
+) -> Iterator[tuple[PoolRegistry, Session, Dataset, bool]]:
+    """For a batch command on dataset ``name``: the pools, a session, the dataset (created first when
+    missing and ``create`` is set) and whether it was just created."""
+    settings = batch_settings(database_url)
+    configure_logging("WARNING")
+    with (
+        command_services(settings) as services,
+        Session(services.engine, expire_on_commit=False) as session,
+    ):
+        dataset, created = get_or_create_dataset(session, name, settings, create)
+        yield services.require_pools().registry, session, dataset, created
