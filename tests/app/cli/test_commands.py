@@ -105,6 +105,8 @@ def test_ingest_alpaca_array_with_seeds_and_all_filters(tmp_path, db_url):
     assert search.exit_code == 0, search.output
     top = [line for line in search.stdout.splitlines() if "\t" in line][0].split("\t")
     assert top[3] == "Give three tips for keeping a sourdough starter alive." and top[2] == "ingested"
+    again = invoke("ingest", str(alpaca), "-d", "bread", "--seeds", str(seeds), "--database-url", db_url)
+    assert again.exit_code == 2 and "--seeds only applies to a new dataset" in again.output
 
 
 def test_ingest_bad_input_fails_with_file_and_line(tmp_path, db_url):
