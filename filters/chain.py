@@ -148,11 +148,15 @@ class DecisionChain:
     def _embed_late(
         self, pool: NoveltyPool, decided: list[Decided], inputs: list[StageInput], embed: Embed | None
     ) -> list[Decided]:
-        late = [i for i, d in enumerate(decided) if d.decision.accepted and d.vector is None]
+        late = {
+            i: d.item_id
+            for i, d in enumerate(decided)
+            if d.decision.accepted and d.item_id is not None and d.vector is None
+        }
         if not late or embed is None or pool.vectors is None:
             return decided
         vectors = embed([inputs[i].text for i in late])
-        pool.add_vectors([decided[i].item_id for i in late], vectors)  # type: ignore[misc]
+        pool.add_vectors(list(late.values()), vectors)
         for i, vector in zip(late, vectors, strict=True):
             decided[i] = replace(decided[i], vector=vector)
         return decided
