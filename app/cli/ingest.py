@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +12,7 @@ from sqlmodel import Session
 from app.cli.options import DatabaseOpt, DatasetOpt, fail
 from app.cli.runtime import dataset_session
 from app.datasets import service as datasets_service
+from app.jobs.counters import JobCounts, accepted_and_rejections
 from app.models import Dataset
 from app.pipeline.acceptor import CandidateIn, decide_and_store, decision_public
 from app.pipeline.pools import PoolRegistry
@@ -42,7 +42,7 @@ def ingest(
         seed_tasks = load_seed_file(seeds) if seeds else []
     except (ValueError, TaskFileError) as exc:
         raise fail(str(exc)) from None
-    counts: Counter[str] = Counter()
+    counts = JobCounts()
     out = decisions_out.open("w", encoding="utf-8") if decisions_out else None
     try:
         with dataset_session(database_url, dataset, create=True) as (registry, session, ds, created):
@@ -51,15 +51,16 @@ def ingest(
             for start in range(0, len(tasks), INGEST_CHUNK):
                 chunk = [CandidateIn(t.instruction, "ingested") for t in tasks[start : start + INGEST_CHUNK]]
                 for outcome in decide_and_store(session, registry, pool, chunk, stages):
-                    counts[outcome.decision.rule or "accepted"] += 1
+                    counts.add_decision(outcome.decision.rule)
                     if out is not None:
                         out.write(json.dumps(decision_public(outcome).model_dump()) + "\n")
     finally:
         if out is not None:
             out.close()
+    accepted, rejections = accepted_and_rejections(counts.decisions)
     typer.echo(
-        f"{len(tasks)} instructions: {counts.pop('accepted', 0)} accepted"
-        + "".join(f", {n} {rule}" for rule, n in counts.most_common())
+        f"{len(tasks)} instructions: {accepted} accepted"
+        + "".join(f", {n} {rule}" for rule, n in rejections.items())
     )
 
 
