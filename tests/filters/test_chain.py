@@ -1,4 +1,4 @@
-"""FilterChain: stage order, Decision fields, strict thresholds and arrival-order semantics."""
+"""DecisionChain: stage order, Decision fields, strict thresholds and arrival-order semantics."""
 
 from __future__ import annotations
 
