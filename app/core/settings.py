@@ -28,6 +28,15 @@ class Settings(BaseSettings):
     openai_endpoint: Literal["chat", "completions"] = "chat"
     openai_timeout_s: float = Field(120.0, gt=0)
     openai_max_retries: int = Field(3, ge=0, le=20)
+    openai_extensions: Literal["auto", "vllm", "none"] = Field(
+        "auto",
+        description="server-specific request fields: auto = vLLM's when the server is vLLM (asked at start-up)",
+    )
+    request_sizing: Literal["yield", "fixed"] = Field(
+        "yield",
+        description="a job's requests in flight: yield = sized from the remaining target and the measured "
+        "yield (at most SI_MAX_IN_FLIGHT); fixed = always SI_MAX_IN_FLIGHT",
+    )
     embedding_model_path: str | None = Field(None, description="default: bundled MiniLM-L6-v2")
     vllm_engine_args: dict[str, Any] = Field(
         default_factory=dict, description="JSON object of extra vllm.AsyncEngineArgs, e.g. max_model_len"
@@ -143,6 +152,7 @@ class Settings(BaseSettings):
             "endpoint": self.openai_endpoint,
             "timeout_s": self.openai_timeout_s,
             "max_retries": self.openai_max_retries,
+            "extensions": self.openai_extensions,
         }
 
     @field_validator("filter_chain", mode="before")

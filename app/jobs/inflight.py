@@ -6,7 +6,7 @@ from __future__ import annotations
 import concurrent.futures
 from collections.abc import Callable
 
-from generators.backends.base import GenerationResult, SamplingParams
+from generators.backends.base import GenerationResult, RequestRejected, SamplingParams
 from generators.backends.dispatch import RequestDispatcher
 from generators.backends.limits import CircuitOpenError
 from generators.prompts import Prompt
@@ -54,4 +54,6 @@ def backend_failure_reason(exc: BaseException) -> str:
     """The reason a job states when the backend failed it."""
     if isinstance(exc, CircuitOpenError):
         return f"backend unavailable: {exc}"
+    if isinstance(exc, RequestRejected):  # the server's own words: a setting to fix, not an outage
+        return f"model server rejected the request (HTTP {exc.status}): {exc.message}"
     return f"backend error: {type(exc).__name__}: {exc}"

@@ -36,6 +36,17 @@ class SamplingParams:
         return values
 
 
+class RequestRejected(RuntimeError):
+    """The model server answered and refused the request (a 4xx a retry cannot fix: wrong model, unknown
+    field, prompt too long). Not an outage: the circuit breaker does not count it; the job fails at once
+    with the server's own ``message``."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"HTTP {status}: {message}")
+        self.status = status
+        self.message = message
+
+
 @dataclass(frozen=True)
 class Completion:
     text: str

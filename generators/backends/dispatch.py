@@ -5,7 +5,9 @@
 requests run at a time across all callers (the rest wait on a semaphore, in order), so a GPU server is
 kept busy without opening unbounded connections. Cancelling the future cancels the task, which for an
 async backend closes the HTTP request (vLLM aborts a request whose client went away) or aborts the
-engine request. Every request passes the :class:`CircuitBreaker` first.
+engine request. Every request passes the :class:`CircuitBreaker` first: while its half-open trial is
+out, the others wait for the verdict (then go, or fail fast if the circuit opened again). Only outages
+count against the breaker; a :class:`RequestRejected` (a 4xx the server answered) is passed on as it is.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ import concurrent.futures
 import logging
 import threading
 
-from generators.backends.base import GenerationResult, LLMBackend, SamplingParams
-from generators.backends.limits import CircuitBreaker
+from generators.backends.base import GenerationResult, LLMBackend, RequestRejected, SamplingParams
+from generators.backends.limits import CircuitBreaker, TrialRunning
 from generators.prompts import Prompt
 
 logger = logging.getLogger(__name__)
@@ -38,6 +40,7 @@ class RequestDispatcher:
         self.waiting = 0
         self._loop = asyncio.new_event_loop()
         self._semaphore: asyncio.Semaphore | None = None
+        self._trial_over: asyncio.Condition | None = None
         self._thread = threading.Thread(target=self._run_loop, name="backend-dispatcher", daemon=True)
         self._started = threading.Event()
         self._closed = False
@@ -51,6 +54,7 @@ class RequestDispatcher:
     def _run_loop(self) -> None:
         asyncio.set_event_loop(self._loop)
         self._semaphore = asyncio.Semaphore(self.max_in_flight)
+        self._trial_over = asyncio.Condition()
         self._loop.call_soon(self._started.set)
         self._loop.run_forever()
 
@@ -74,20 +78,42 @@ class RequestDispatcher:
             self.waiting -= 1
         self.in_flight += 1
         try:
-            self.breaker.before_request()
+            trial = await self._admit()
             try:
                 result = await self.backend.agenerate(prompt, params)
             except asyncio.CancelledError:
                 self.breaker.release_trial()
                 raise
+            except RequestRejected:
+                self.breaker.release_trial()  # the server answered: no verdict on an outage
+                raise
             except Exception as exc:
                 self.breaker.record_failure(exc)
                 raise
-            self.breaker.record_success()
+            else:
+                self.breaker.record_success()
+            finally:
+                if trial:  # after the verdict is recorded, so the waiters see it
+                    await self._trial_finished()
             return result
         finally:
             self.in_flight -= 1
             self._semaphore.release()
+
+    async def _admit(self) -> bool:
+        """Pass the breaker, waiting while its half-open trial is out; whether this request is the trial."""
+        assert self._trial_over is not None
+        while True:
+            async with self._trial_over:
+                try:
+                    return self.breaker.before_request()
+                except TrialRunning:
+                    await self._trial_over.wait()
+
+    async def _trial_finished(self) -> None:
+        assert self._trial_over is not None
+        async with self._trial_over:
+            self._trial_over.notify_all()
 
     def close(self, timeout: float = 30.0) -> None:
         """Cancel what is still running, let the backend close its async clients, stop the loop."""

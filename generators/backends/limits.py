@@ -3,7 +3,10 @@
 After ``failure_threshold`` consecutive failed requests (each already retried by the client) the
 circuit *opens*: new requests fail at once with :class:`CircuitOpenError` instead of piling onto a
 server that is down or whose engine has died. After ``cooldown_s`` it is *half-open*: one trial request
-goes through; its success closes the circuit, its failure opens it for another cool-down.
+goes through while the other requests wait for its verdict (:class:`TrialRunning`, which the dispatcher
+meets by waiting, not failing); its success closes the circuit, its failure opens it for another
+cool-down. Only outages count (the caller decides: the dispatcher never counts a
+:class:`~generators.backends.base.RequestRejected`, a 4xx the server answered).
 """
 
 from __future__ import annotations
@@ -15,6 +18,10 @@ from collections.abc import Callable
 
 class CircuitOpenError(RuntimeError):
     """The backend failed too often in a row; requests are refused until the cool-down ends."""
+
+
+class TrialRunning(CircuitOpenError):
+    """Half-open and the one trial request is out: wait for its verdict, then ask again."""
 
 
 class CircuitBreaker:
@@ -47,15 +54,18 @@ class CircuitBreaker:
             return "half_open"
         return "open"
 
-    def before_request(self) -> None:
-        """Raise :class:`CircuitOpenError` unless a request may go out now."""
+    def before_request(self) -> bool:
+        """Whether the request that may go out now is the half-open trial; raise :class:`TrialRunning`
+        while a trial is out and :class:`CircuitOpenError` while the circuit is open."""
         with self._lock:
             state = self._state()
             if state == "closed":
-                return
+                return False
             if state == "half_open" and not self._trial_running:
                 self._trial_running = True
-                return
+                return True
+            if state == "half_open":
+                raise TrialRunning("backend circuit half-open: a trial request is out")
             wait = max(0.0, self.cooldown_s - (self._clock() - (self._opened_at or 0.0)))
             raise CircuitOpenError(
                 f"backend circuit open after {self._failures} consecutive failures "

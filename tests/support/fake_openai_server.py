@@ -13,6 +13,19 @@ default one):
 ``malformed``  text that is no list of tasks
 ``empty``      an empty completion
 
+Server traits (set at construction, like the server one stands in for):
+
+``strict_fields``        unknown request fields are answered 422 "Unexpected fields in the request"
+                         (``transformers serve`` does this; vLLM's extensions are unknown to it)
+``ignore_n``             one choice whatever ``n`` asks for
+``ignore_sampling``      seed, temperature and top_p change nothing: the same text for the same prompt
+``abort_on_disconnect``  False: a request whose client went away runs to its end (keeps the server busy)
+``pinned_model``         any other model is answered 400 "Server is pinned to …"
+``vllm``                 also answers ``GET /version`` and lists its model ``owned_by: "vllm"``
+
+:meth:`FakeOpenAIServer.kill` stops it (clients get connection errors); :meth:`FakeOpenAIServer.start`
+again brings it back on the same port.
+
 Speed model (for the benchmark): at most ``capacity`` requests are served at once (more wait, as in
 vLLM's scheduler); each takes ``latency_s`` plus its completion tokens over ``tokens_per_s``.
 :meth:`FakeOpenAIServer.utilisation` is the fraction of that capacity that was busy.
@@ -36,6 +49,18 @@ from starlette.routing import Route
 
 from generators.backends.fake import fake_task_list
 
+STANDARD_FIELDS = {
+    "chat": {
+        "model", "messages", "n", "max_tokens", "max_completion_tokens", "temperature", "top_p", "stop",
+        "seed", "stream", "stream_options", "response_format", "logprobs", "top_logprobs", "user",
+        "presence_penalty", "frequency_penalty", "logit_bias", "tools", "tool_choice",
+    },
+    "completions": {
+        "model", "prompt", "n", "max_tokens", "temperature", "top_p", "stop", "seed", "stream",
+        "stream_options", "logprobs", "echo", "suffix", "user", "best_of", "presence_penalty",
+        "frequency_penalty", "logit_bias",
+    },
+}  # fmt: skip
 BEHAVIOURS = ("ok", "slow", "500", "429", "drop", "length", "malformed", "empty")
 
 
@@ -58,7 +83,21 @@ class FakeOpenAIServer:
         capacity: int = 1000,
         slow_s: float = 30.0,
         items_per_completion: int = 6,
+        strict_fields: bool = False,
+        ignore_n: bool = False,
+        ignore_sampling: bool = False,
+        abort_on_disconnect: bool = True,
+        pinned_model: str | None = None,
+        vllm: bool = False,
     ) -> None:
+        self.strict_fields = strict_fields
+        self.ignore_n = ignore_n
+        self.ignore_sampling = ignore_sampling
+        self.abort_on_disconnect = abort_on_disconnect
+        self.pinned_model = pinned_model
+        self.vllm = vllm
+        self.finished_after_disconnect = 0
+        self._port = 0
         self.default = default
         self.latency_s = latency_s
         self.tokens_per_s = tokens_per_s
@@ -78,6 +117,7 @@ class FakeOpenAIServer:
                 Route("/v1/chat/completions", self._chat, methods=["POST"]),
                 Route("/v1/completions", self._completions, methods=["POST"]),
                 Route("/v1/models", self._models, methods=["GET"]),
+                Route("/version", self._version, methods=["GET"]),
             ]
         )
         self._server: uvicorn.Server | None = None
@@ -116,7 +156,7 @@ class FakeOpenAIServer:
         config = uvicorn.Config(
             self.app,
             host="127.0.0.1",
-            port=0,
+            port=self._port,
             log_level="critical",
             lifespan="off",
             timeout_graceful_shutdown=1,
@@ -129,10 +169,20 @@ class FakeOpenAIServer:
             if not self._thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError("fake OpenAI server did not start")
             time.sleep(0.01)
+        self._port = self._server.servers[0].sockets[0].getsockname()[1]
+        self._slots = None  # a fresh event loop: slots are made again on it
         return self
 
     def stop(self) -> None:
         if self._server is not None:
+            self._server.should_exit = True
+            if self._thread is not None:
+                self._thread.join(10)
+
+    def kill(self) -> None:
+        """Stop at once, dropping the connections in flight (a crashed server); ``start`` revives it."""
+        if self._server is not None:
+            self._server.force_exit = True
             self._server.should_exit = True
             if self._thread is not None:
                 self._thread.join(10)
@@ -150,7 +200,14 @@ class FakeOpenAIServer:
             return self._script.popleft() if self._script else self.default
 
     async def _models(self, request: Request) -> Response:
-        return JSONResponse({"object": "list", "data": [{"id": "fake", "object": "model"}]})
+        owner = "vllm" if self.vllm else "fake"
+        model = {"id": self.pinned_model or "fake", "object": "model", "owned_by": owner}
+        return JSONResponse({"object": "list", "data": [model]})
+
+    async def _version(self, request: Request) -> Response:
+        if not self.vllm:
+            return JSONResponse({"detail": "Not Found"}, 404)
+        return JSONResponse({"version": "0.0.0-fake"})
 
     async def _chat(self, request: Request) -> Response:
         return await self._answer(request, chat=True)
@@ -161,6 +218,15 @@ class FakeOpenAIServer:
     async def _answer(self, request: Request, chat: bool) -> Response:
         body = await request.json()
         self.bodies.append(body)
+        if self.strict_fields:
+            unexpected = sorted(set(body) - STANDARD_FIELDS["chat" if chat else "completions"])
+            if unexpected:
+                return JSONResponse(
+                    {"detail": f"Unexpected fields in the request: {', '.join(unexpected)}"}, 422
+                )
+        if self.pinned_model and body.get("model") != self.pinned_model:
+            message = f"Server is pinned to {self.pinned_model!r}; requested {body.get('model')!r}"
+            return _error(400, message, kind="invalid_request_error")
         behaviour = self._next_behaviour()
         if behaviour == "500":
             return _error(500, "EngineDeadError: the engine loop has stopped")
@@ -169,6 +235,8 @@ class FakeOpenAIServer:
         if behaviour == "drop":
             return _DroppedResponse()
         n, max_tokens = int(body.get("n") or 1), int(body.get("max_tokens") or 16)
+        if self.ignore_n:
+            n = 1
         first = _next_item_number(body)
         texts = [self._text(behaviour, body, first, i, max_tokens) for i in range(n)]
         tokens = [min(len(t.split()), max_tokens) for t, _ in texts]
@@ -178,6 +246,11 @@ class FakeOpenAIServer:
         while not work.done():  # a client that went away aborts its request, as vLLM does
             await asyncio.wait([work], timeout=0.2)
             if not work.done() and await request.is_disconnected():
+                if not self.abort_on_disconnect:
+                    await work
+                    with self._lock:
+                        self.finished_after_disconnect += 1
+                    return Response(status_code=499)
                 work.cancel()
                 with self._lock:
                     self.cancelled += 1
@@ -237,7 +310,12 @@ class FakeOpenAIServer:
             return "", "stop"
         if behaviour == "malformed":
             return " }}{{ ### <<< \ufffd\ufffd ]] ;; --", "stop"
-        key = f"{self.stats.requests}|{index}|{body.get('seed')}|{body.get('messages') or body.get('prompt')}"
+        prompt = body.get("messages") or body.get("prompt")
+        key = (
+            f"{prompt}"
+            if self.ignore_sampling
+            else f"{self.stats.requests}|{index}|{body.get('seed')}|{prompt}"
+        )
         text = fake_task_list(key, first, self.items_per_completion)
         words = list(re.finditer(r"\S+", text))
         if behaviour == "length" or len(words) > max_tokens:
@@ -261,10 +339,10 @@ class _DroppedResponse(Response):
         raise ConnectionAbortedError("fake server dropped the connection")
 
 
-def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(
-        {"error": {"message": message, "type": "server_error", "code": status}}, status, headers=headers
-    )
+def _error(
+    status: int, message: str, headers: dict[str, str] | None = None, kind: str = "server_error"
+) -> JSONResponse:
+    return JSONResponse({"error": {"message": message, "type": kind, "code": status}}, status, headers=headers)
 
 
 def _next_item_number(body: dict) -> int:

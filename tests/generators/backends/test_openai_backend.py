@@ -28,11 +28,32 @@ def chat_response(texts: list[tuple[str, str]]) -> dict:
     }
 
 
-def make_backend(handler, endpoint="chat", max_retries=0) -> OpenAIBackend:
+def make_backend(handler, endpoint="chat", max_retries=0, extensions="none") -> OpenAIBackend:
     client = httpx.Client(transport=httpx.MockTransport(handler))
     return OpenAIBackend(
-        "http://vllm.test/v1", "m", endpoint=endpoint, max_retries=max_retries, http_client=client
+        "http://vllm.test/v1",
+        "m",
+        endpoint=endpoint,
+        max_retries=max_retries,
+        extensions=extensions,
+        http_client=client,
     )
+
+
+def test_a_standard_chat_request_asks_for_the_list_and_reads_the_reply_as_its_continuation():
+    seen = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(json.loads(request.content))
+        reply = "Sure! Here are new tasks:\n3. A new task.\n4. Another task."
+        return httpx.Response(200, json=chat_response([(reply, "stop"), ("3. Second sample.", "stop")]))
+
+    result = make_backend(handler).generate(build_prompt(EXAMPLES), SamplingParams(n=2))
+    body = seen[0]
+    assert [m["role"] for m in body["messages"]] == ["user"]
+    assert "numbered 3 to 10" in body["messages"][0]["content"]
+    assert "continue_final_message" not in body and "add_generation_prompt" not in body
+    assert [c.text for c in result.completions] == ["A new task.\n4. Another task.", "Second sample."]
 
 
 def test_chat_request_is_explicit_and_continues_the_list():
@@ -45,7 +66,7 @@ def test_chat_request_is_explicit_and_continues_the_list():
         )
 
     params = SamplingParams(n=2, max_tokens=128, temperature=0.5, top_p=0.9, stop=("\n\n",), seed=3)
-    result = make_backend(handler).generate(build_prompt(EXAMPLES), params)
+    result = make_backend(handler, extensions="vllm").generate(build_prompt(EXAMPLES), params)
     path, body = seen[0]
     assert path == "/v1/chat/completions"
     assert body["model"] == "m" and body["n"] == 2 and body["max_tokens"] == 128
@@ -93,7 +114,7 @@ def test_server_errors_are_retried_by_the_client_then_raised():
         return httpx.Response(200, json=chat_response([(" Fine task here.", "stop")]))
 
     result = make_backend(handler, max_retries=2).generate(build_prompt(EXAMPLES), SamplingParams(n=1))
-    assert len(calls) == 3 and result.completions[0].text == " Fine task here."
+    assert len(calls) == 3 and result.completions[0].text == "Fine task here."
 
     def always_500(request: httpx.Request) -> httpx.Response:
         return httpx.Response(500, json={"error": {"message": "engine dead"}})
@@ -129,10 +150,11 @@ def _check_against_openai_schema(body: dict, endpoint: str) -> None:
     TypeAdapter(typed).validate_python(request)
 
 
+@pytest.mark.parametrize("extensions", ["vllm", "none"])
 @pytest.mark.parametrize("endpoint", ["chat", "completions"])
 @pytest.mark.parametrize("schema", [None, {"type": "object", "properties": {"input": {"type": "string"}}}])
-def test_request_body_matches_the_openai_request_schema(endpoint, schema):
-    backend = OpenAIBackend("http://vllm.test/v1", "m", endpoint=endpoint)
+def test_request_body_matches_the_openai_request_schema(endpoint, schema, extensions):
+    backend = OpenAIBackend("http://vllm.test/v1", "m", endpoint=endpoint, extensions=extensions)
     params = SamplingParams(
         n=3, max_tokens=64, temperature=0.2, top_p=0.8, stop=("\n\n",), seed=7, json_schema=schema
     )
@@ -142,8 +164,10 @@ def test_request_body_matches_the_openai_request_schema(endpoint, schema):
     if schema is not None and endpoint == "chat":
         assert body["response_format"]["json_schema"]["schema"] == schema
         assert all(m["role"] != "assistant" for m in body["messages"])
-    if schema is not None and endpoint == "completions":
+    if schema is not None and endpoint == "completions" and extensions == "vllm":
         assert body["extra_body"]["response_format"]["type"] == "json_schema"
+    if extensions == "none":  # standard fields only: a strict server takes them
+        assert "extra_body" not in body
 
 
 def test_a_bad_request_body_fails_the_schema_check():
@@ -168,6 +192,6 @@ async def test_async_path_uses_the_async_client_and_closes_it():
         async_http_client=httpx.AsyncClient(transport=httpx.MockTransport(handler)),
     )
     result = await backend.agenerate(build_prompt(EXAMPLES), SamplingParams(n=1, max_tokens=9))
-    assert result.completions[0].text == " Async task." and seen[0]["max_tokens"] == 9
+    assert result.completions[0].text == "Async task." and seen[0]["max_tokens"] == 9
     await backend.aclose()
     assert backend._async_client is None
