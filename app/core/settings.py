@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     openai_max_retries: int = Field(3, ge=0, le=20)
     openai_extensions: Literal["auto", "vllm", "none"] = Field(
         "auto",
-        description="server-specific request fields: auto = vLLM's when the server is vLLM (asked at start-up)",
+        description="server-specific request fields: auto = vLLM's when the server says it is vLLM",
     )
     request_sizing: Literal["yield", "fixed"] = Field(
         "yield",

@@ -8,7 +8,9 @@ maps a key to how many times it happened:
   undecided because the job's target was reached);
 - ``classification``: answers of the classification stage, ``yes`` / ``no`` / ``unclear``;
 - ``instance_decisions``: instances by decision, ``accepted`` or the rejecting instance rule id;
-- ``instance_parse_dropped``: parts of instance completions the instance parser dropped, by reason.
+- ``instance_parse_dropped``: parts of instance completions the instance parser dropped, by reason;
+- ``requests``: requests by what happened to them beyond being stored: ``cancelled`` (outstanding when
+  the job ended), ``n_ignored``, ``identical_samples`` (see app/jobs/request_sizing.py).
 
 A stored value never changes in place (SQLAlchemy would not see it): writers count into a fresh
 ``JobCounts`` and assign ``job.counts = job.counts.merged(delta)``.
@@ -25,7 +27,7 @@ from sqlalchemy import JSON
 from sqlalchemy.types import TypeDecorator
 
 Group = Literal[
-    "decisions", "parse_dropped", "classification", "instance_decisions", "instance_parse_dropped"
+    "decisions", "parse_dropped", "classification", "instance_decisions", "instance_parse_dropped", "requests"
 ]
 GROUPS: tuple[Group, ...] = typing.get_args(Group)
 STAGE_GROUPS: tuple[Group, ...] = ("classification", "instance_decisions", "instance_parse_dropped")
@@ -51,6 +53,10 @@ class JobCounts(BaseModel):
     )
     instance_parse_dropped: dict[str, int] = Field(
         default_factory=dict, description="parts of instance completions the parser dropped, by reason"
+    )
+    requests: dict[str, int] = Field(
+        default_factory=dict,
+        description="requests: 'cancelled' (outstanding at the end), 'n_ignored', 'identical_samples'",
     )
 
     def add(self, group: Group, key: str, n: int = 1) -> None:

@@ -24,9 +24,11 @@ class RequestWindow:
     def __len__(self) -> int:
         return len(self._pending)
 
-    def fill(self, next_request: Callable[[], Request], budget: int) -> None:
-        """Submit requests until ``size`` are outstanding or ``budget`` more would overspend."""
-        while len(self._pending) < self.size and budget > 0:
+    def fill(self, next_request: Callable[[], Request], budget: int, wanted: int | None = None) -> None:
+        """Submit requests until ``wanted`` (at most ``size``) are outstanding or ``budget`` more would
+        overspend."""
+        limit = self.size if wanted is None else min(wanted, self.size)
+        while len(self._pending) < limit and budget > 0:
             prompt, params = next_request()
             self._pending[self.dispatcher.submit(prompt, params)] = params
             budget -= 1
@@ -44,10 +46,13 @@ class RequestWindow:
         return future, self._pending.pop(future)
 
     def cancel(self) -> int:
-        """Cancel every outstanding request (the backend aborts those already sent)."""
-        cancelled = sum(1 for future in self._pending if future.cancel())
+        """Drop every outstanding request, cancelling those not finished (the backend aborts those already
+        sent); how many were dropped, finished or not (their results are never stored)."""
+        dropped = len(self._pending)
+        for future in self._pending:
+            future.cancel()
         self._pending.clear()
-        return cancelled
+        return dropped
 
 
 def backend_failure_reason(exc: BaseException) -> str:

@@ -8,7 +8,8 @@ half-stored. Candidates are keyed ``job:<id>:<request>:<sample>:<item>`` (unique
 request replayed by a worker that lost its lease cannot store its candidates twice. Up to
 ``SI_MAX_IN_FLIGHT`` requests of a job are outstanding at once (``app/jobs/inflight.py``); their
 results are stored one at a time, as they arrive, and those still outstanding when the job ends are
-cancelled.
+cancelled and counted. How many are outstanding follows the remaining target and the measured yield
+(``app/jobs/request_sizing.py``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from app.jobs.accounting import completion_cost
 from app.jobs.counters import JobCounts
 from app.jobs.inflight import RequestWindow, backend_failure_reason
 from app.jobs.leases import Lease, LeaseLost, fence, release
+from app.jobs.request_sizing import cancelled_counts, request_notes, wanted_in_flight
 from app.jobs.service import get_job
 from app.models import Dataset, Job, stored_id, utcnow
 from app.pipeline.acceptor import Outcome, accepting, decide
@@ -110,7 +112,12 @@ class JobRunner:
             session.commit()  # no transaction stays open while the backend works
             state = self._next_state(job)
             if state == ("succeeded", None) and job.instances_per_task:
-                window.cancel()  # the target is reached: no more task requests are wanted
+                dropped = window.cancel()  # the target is reached: no more task requests are wanted
+                if dropped:
+                    job.counts = job.counts.merged(cancelled_counts(dropped))
+                    session.add(job)
+                    fence(session, lease, self.settings.job_lease_s)
+                    session.commit()
                 scope = job.id if job.target else None  # target 0: the dataset's waiting tasks
                 pending = pending_tasks(session, job.dataset_id, scope, limit=1)
                 if pending and self.stop_event.is_set():
@@ -123,16 +130,17 @@ class JobRunner:
                         )
                     except Exception as exc:
                         logger.exception("job %s: instance stage failed", job.id)
-                        return self._finish(session, job, lease, "failed", f"instance stage: {exc}")
+                        return self._finish(session, job, lease, "failed", f"instance stage: {exc}", window)
                     if on_progress is not None:
                         on_progress(job)
                     continue
             if state is not None:
-                return self._finish(session, job, lease, *state)
+                return self._finish(session, job, lease, *state, window)
             if self.stop_event.is_set():
                 return self._pause(session, job, lease)
             self._check_lease(job, lease)
-            window.fill(next_request, job.max_requests - job.requests - len(window))
+            wanted = wanted_in_flight(self.settings, job.target - job.accepted, job.accepted, job.requests)
+            window.fill(next_request, job.max_requests - job.requests - len(window), wanted)
             done = window.next_done(timeout=self.settings.worker_poll_s)
             if done is None:
                 continue
@@ -141,7 +149,7 @@ class JobRunner:
                 result = future.result()
             except Exception as exc:  # the backend's failure ends the job with its reason
                 logger.warning("job %s: backend failed: %s", job.id, exc)
-                return self._finish(session, job, lease, "failed", backend_failure_reason(exc))
+                return self._finish(session, job, lease, "failed", backend_failure_reason(exc), window)
             self._store(session, job, lease, self.registry.get(dataset), result, params)
             if on_progress is not None:
                 on_progress(job)
@@ -169,8 +177,17 @@ class JobRunner:
             )
         return None
 
-    def _finish(self, session: Session, job: Job, lease: Lease, status: str, error: str | None) -> Job:
-        if not release(session, lease, status=status, error=error, finished_at=utcnow()):
+    def _finish(
+        self,
+        session: Session,
+        job: Job,
+        lease: Lease,
+        status: str,
+        error: str | None,
+        window: RequestWindow | None = None,
+    ) -> Job:
+        counts = job.counts.merged(cancelled_counts(window.cancel() if window is not None else 0))
+        if not release(session, lease, status=status, error=error, finished_at=utcnow(), counts=counts):
             raise LeaseLost(f"job {job.id}: lease lost before it could be marked {status}")
         session.refresh(job)
         logger.info(
@@ -197,11 +214,12 @@ class JobRunner:
                 completion_cost(self.settings, i, result.prompt_tokens, c.completion_tokens)
                 for i, c in enumerate(result.completions)
             ]
-            ledger, candidates = record_task_completions(session, job, result, params.as_dict(), costs)
+            recorded = {**params.as_dict(), **result.extra}  # e.g. how a server that ignores n was made up
+            ledger, candidates = record_task_completions(session, job, result, recorded, costs)
             outcomes = decide(
                 session, self.registry, pool, candidates, limit_accepted=job.target - job.accepted
             )
-            self._account(session, job, result, ledger, outcomes)
+            self._account(session, job, result, ledger, outcomes, params)
             fence(session, lease, self.settings.job_lease_s)
 
     def _account(
@@ -211,8 +229,10 @@ class JobRunner:
         result: GenerationResult,
         ledger: list[LedgerEntry],
         outcomes: list[Outcome],
+        params: SamplingParams,
     ) -> None:
         counts = JobCounts()
+        counts.add_all("requests", request_notes(result, params))
         for outcome in outcomes:
             counts.add_decision(outcome.decision.rule)
         for entry in ledger:

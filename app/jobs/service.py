@@ -17,6 +17,7 @@ from sqlmodel import Session, col
 from app.core.errors import Conflict, get_or_not_found
 from app.core.settings import Settings
 from app.jobs.accounting import per_accepted
+from app.jobs.request_sizing import job_warnings
 from app.models import TERMINAL_STATES, Dataset, Job, JobCreate, JobPublic, stored_id, utcnow
 
 logger = logging.getLogger(__name__)
@@ -75,7 +76,8 @@ def cancel_job(session: Session, job: Job) -> Job:
 
 
 def job_public(job: Job, dataset_name: str) -> JobPublic:
-    return JobPublic.model_validate(job, update={"dataset": dataset_name, **per_accepted(job)})
+    update = {"dataset": dataset_name, "warnings": job_warnings(job.counts), **per_accepted(job)}
+    return JobPublic.model_validate(job, update=update)
 
 
 def read_job_public(session: Session, job_id: int) -> JobPublic:

@@ -73,6 +73,7 @@ class JobPublic(SQLModel):
     tokens_per_accepted: float | None = None
     cost_per_accepted: float | None = None
     error: str | None
+    warnings: list[str] = []
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None

@@ -87,5 +87,10 @@ class LLMBackend(ABC):
         awaiting task cancels the request itself (a blocking call in a thread runs to its end)."""
         return await asyncio.to_thread(self.generate, prompt, params)
 
+    def server_problem(self) -> str | None:
+        """What keeps a remote model server from serving this backend (unreachable, another model), or
+        None; backends in the process have none."""
+        return None
+
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release what :meth:`agenerate` opened on the event loop that ran it."""

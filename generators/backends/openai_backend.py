@@ -112,6 +112,9 @@ class OpenAIBackend(LLMBackend):
 
             self._client = OpenAI(**self._client_options(), http_client=self._http_client)
 
+    def server_problem(self) -> str | None:
+        return self.probe.problem()
+
     def unload(self) -> None:
         if self._client is not None:
             self._client.close()
@@ -204,7 +207,12 @@ class OpenAIBackend(LLMBackend):
         return sum(len(r.choices) for r in responses)
 
     def _result(
-        self, prompt: Prompt, params: SamplingParams, body: dict[str, Any], responses: list[Any], elapsed: float
+        self,
+        prompt: Prompt,
+        params: SamplingParams,
+        body: dict[str, Any],
+        responses: list[Any],
+        elapsed: float,
     ) -> GenerationResult:
         texts: list[tuple[str, str | None]] = []
         prompt_tokens = completion_tokens = 0

@@ -47,7 +47,8 @@ class ServerProbe:
         except httpx.HTTPError as exc:
             return f"model server {self.base_url} unreachable: {type(exc).__name__}: {exc}"
         if response.status_code != 200:
-            return f"model server {self.base_url} answered {response.status_code} to GET /models: {response.text[:300]}"
+            answer = f"{response.status_code} {response.text[:300]}"
+            return f"model server {self.base_url} answered GET /models with {answer}"
         try:
             served = [str(m.get("id")) for m in response.json().get("data", [])]
         except (ValueError, AttributeError):

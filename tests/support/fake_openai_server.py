@@ -342,7 +342,9 @@ class _DroppedResponse(Response):
 def _error(
     status: int, message: str, headers: dict[str, str] | None = None, kind: str = "server_error"
 ) -> JSONResponse:
-    return JSONResponse({"error": {"message": message, "type": kind, "code": status}}, status, headers=headers)
+    return JSONResponse(
+        {"error": {"message": message, "type": kind, "code": status}}, status, headers=headers
+    )
 
 
 def _next_item_number(body: dict) -> int:

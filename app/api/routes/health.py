@@ -21,11 +21,15 @@ def healthz() -> dict[str, str]:
 def readyz(
     settings: SettingsDep, backend: BackendDep, pools: PoolsServiceDep
 ) -> dict[str, object] | JSONResponse:
-    """Ready when the generation backend is loaded and every dataset's indexes are built."""
+    """Ready when the generation backend is loaded (its model server reachable and serving the configured
+    model) and every dataset's indexes are built."""
     if backend.error:
         return error_response(503, "not_ready", f"backend failed to load: {backend.error}")
     if not backend.ready.is_set():
         return error_response(503, "not_ready", "the generation backend is still loading")
+    problem = backend.backend.server_problem()
+    if problem:
+        return error_response(503, "not_ready", problem)
     if pools.error:
         return error_response(503, "not_ready", f"dataset indexes failed to build: {pools.error}")
     if not pools.ready.is_set():

@@ -42,6 +42,7 @@ def test_counting_fills_the_groups():
         "classification": {"yes": 2, "no": 3, "unclear": 1},
         "instance_decisions": {"accepted": 5, "copied_from_prompt": 4, "same_as_input": 1},
         "instance_parse_dropped": {"extra_pair": 2},
+        "requests": {},
     }
     assert list(counts.model_dump()) == list(GROUPS)
     assert counts.has_stage_counts() and not JobCounts().has_stage_counts()

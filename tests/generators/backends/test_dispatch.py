@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from generators.backends.base import GenerationResult, LLMBackend, SamplingParams
+from generators.backends.base import GenerationResult, LLMBackend, RequestRejected, SamplingParams
 from generators.backends.dispatch import RequestDispatcher
 from generators.backends.limits import CircuitBreaker, CircuitOpenError
 from generators.prompts import build_prompt
@@ -109,3 +109,53 @@ def test_close_cancels_what_is_still_running():
     assert future.cancelled() and backend.cancelled == 1
     with pytest.raises(RuntimeError, match="closed"):
         dispatcher.submit(PROMPT, SamplingParams(n=1))
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_half_open_lets_the_trial_finish_while_the_others_wait_then_all_go():
+    backend = GatedBackend(fail=True)
+    backend.gate.set()
+    clock = Clock()
+    breaker = CircuitBreaker(failure_threshold=1, cooldown_s=5, clock=clock)
+    dispatcher = RequestDispatcher(backend, 8, breaker).start()
+    try:
+        with pytest.raises(ConnectionError):
+            dispatcher.submit(PROMPT, SamplingParams(n=1)).result(30)
+        assert breaker.state == "open"
+        clock.now = 10.0  # the server is back and the cool-down is over
+        backend.fail = False
+        backend.gate.clear()
+        futures = [dispatcher.submit(PROMPT, SamplingParams(n=1)) for _ in range(6)]
+        wait_until(lambda: backend.active == 1)
+        assert backend.started == 2 and not any(f.done() for f in futures)  # one trial, five waiting
+        backend.gate.set()
+        results = [f.result(30) for f in futures]
+        assert len(results) == 6 and breaker.state == "closed" and backend.started == 7
+    finally:
+        dispatcher.close()
+
+
+class RejectingBackend(GatedBackend):
+    async def agenerate(self, prompt, params) -> GenerationResult:
+        self.started += 1
+        raise RequestRejected(400, "Server is pinned to 'a'; requested 'b'")
+
+
+def test_a_rejected_request_is_no_outage_and_never_opens_the_circuit():
+    backend = RejectingBackend()
+    breaker = CircuitBreaker(failure_threshold=1, cooldown_s=60)
+    dispatcher = RequestDispatcher(backend, 2, breaker).start()
+    try:
+        for _ in range(3):
+            with pytest.raises(RequestRejected, match="pinned"):
+                dispatcher.submit(PROMPT, SamplingParams(n=1)).result(30)
+        assert breaker.state == "closed" and backend.started == 3
+    finally:
+        dispatcher.close()
