@@ -3,8 +3,10 @@
 Sizing (``SI_REQUEST_SIZING=yield``): the requests worth having outstanding are the remaining target
 over the measured yield (accepted instructions per stored request), with half again as headroom, at
 most ``SI_MAX_IN_FLIGHT`` and at least one. The yield is smoothed by one imagined request that gave one
-accepted instruction, so a fresh job starts with a small window (``ceil(1.5 × remaining)``) and grows it
-when requests give nothing. ``fixed`` keeps ``SI_MAX_IN_FLIGHT`` outstanding until the job ends.
+accepted instruction. Before the yield is known the window starts small and doubles with each stored
+result (4, 8, 16, … — a slow start, so a small job does not send ``SI_MAX_IN_FLIGHT`` requests it will
+not use); a job whose requests give little reaches ``SI_MAX_IN_FLIGHT`` after a few results. ``fixed``
+keeps ``SI_MAX_IN_FLIGHT`` outstanding until the job ends.
 
 Requests still outstanding when a job ends are cancelled and counted (``counts.requests.cancelled``);
 ``n_ignored`` counts requests whose samples the backend made up with extra requests because the server
@@ -22,6 +24,7 @@ from app.jobs.counters import JobCounts
 from generators.backends.base import GenerationResult, SamplingParams
 
 HEADROOM = 1.5
+FIRST_WINDOW = 4
 
 
 def wanted_in_flight(settings: Settings, remaining: int, accepted: int, requests: int) -> int:
@@ -32,7 +35,8 @@ def wanted_in_flight(settings: Settings, remaining: int, accepted: int, requests
     if remaining <= 0:
         return 0
     measured_yield = (accepted + 1) / (requests + 1)
-    return max(1, min(limit, math.ceil(HEADROOM * remaining / measured_yield)))
+    slow_start = FIRST_WINDOW * 2 ** min(requests, 20)
+    return max(1, min(limit, slow_start, math.ceil(HEADROOM * remaining / measured_yield)))
 
 
 def request_notes(result: GenerationResult, params: SamplingParams) -> list[str]:

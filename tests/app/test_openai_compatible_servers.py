@@ -120,3 +120,18 @@ async def test_a_killed_server_fails_the_job_and_a_restarted_one_serves_the_next
             assert job["status"] == "succeeded" and job["accepted"] == 40, job
             assert breaker.state == "closed" and server.stats.served > served
             assert (await client.get("/readyz")).status_code == 200
+
+
+@pytest.mark.parametrize("sizing", ["fixed", "yield"])
+async def test_a_small_job_keeps_in_flight_what_it_can_use(client_for, tmp_path, sizing):
+    settings = server_settings(tmp_path, max_in_flight=32, request_sizing=sizing)
+    with FakeOpenAIServer(latency_s=0.3, pinned_model=MODEL, abort_on_disconnect=False) as server:
+        async with client_for(backend=backend_for(server), settings_=settings) as client:
+            job = await wait_for_job(client, await start_job(client, target=5))
+            assert job["status"] == "succeeded", job
+            cancelled = job["counts"]["requests"].get("cancelled", 0)
+            assert server.stats.requests <= job["requests"] + cancelled
+            if sizing == "fixed":  # the whole window went out, nearly all of it unused
+                assert cancelled >= 32 - job["requests"] and server.stats.requests > 20
+            else:
+                assert server.stats.requests <= 4 and cancelled <= 4 - job["requests"]
