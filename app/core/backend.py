@@ -17,6 +17,7 @@ from app.core.settings import Settings
 from generators.backends import LLMBackend, create_backend
 from generators.backends.dispatch import RequestDispatcher
 from generators.backends.limits import CircuitBreaker
+from generators.backends.server_pool import ServerPoolBackend
 
 logger = logging.getLogger(__name__)
 
@@ -27,9 +28,10 @@ class BackendService:
     ) -> None:
         self.name = settings.backend
         self.backend = backend
+        servers = len(backend.servers) if isinstance(backend, ServerPoolBackend) else 1
         self.dispatcher = RequestDispatcher(
             backend,
-            settings.resolved_max_in_flight(),
+            settings.resolved_max_in_flight() * servers,  # a pool limits each server itself
             CircuitBreaker(settings.breaker_failures, settings.breaker_cooldown_s),
         )
         self.ready = threading.Event()
@@ -44,6 +46,14 @@ class BackendService:
         before_load: Callable[[], None] | None = None,
     ) -> BackendService:
         """The configured backend (or ``backend``, injected by tests), not loaded yet."""
+        options, urls = settings.openai_options(), settings.openai_servers()
+        if backend is None and settings.backend == "openai" and options and len(urls) > 1:
+            backend = ServerPoolBackend(
+                [create_backend("openai", openai_options={**options, "base_url": url}) for url in urls],
+                settings.resolved_max_in_flight(),
+                settings.breaker_failures,
+                settings.breaker_cooldown_s,
+            )
         backend = backend or create_backend(
             settings.backend,
             settings.model_path,

@@ -23,6 +23,11 @@ class Settings(BaseSettings):
     model_path: str | None = Field(None, description="model dir or .gguf; default SmolLM2-135M")
     device: str | None = None
     openai_base_url: str | None = Field(None, description="e.g. http://vllm:8000/v1")
+    openai_base_urls: str | None = Field(
+        None,
+        description="several servers of the same model: comma-separated base URLs (instead of "
+        "SI_OPENAI_BASE_URL); each gets SI_MAX_IN_FLIGHT and its own breaker",
+    )
     openai_model: str | None = Field(None, description="model name the server serves")
     openai_api_key: str = "EMPTY"
     openai_endpoint: Literal["chat", "completions"] = "chat"
@@ -130,8 +135,10 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _openai_needs_server(self) -> Settings:
-        if self.backend == "openai" and not (self.openai_base_url and self.openai_model):
-            raise ValueError("SI_BACKEND=openai needs SI_OPENAI_BASE_URL and SI_OPENAI_MODEL")
+        if self.backend == "openai" and not (self.openai_servers() and self.openai_model):
+            raise ValueError(
+                "SI_BACKEND=openai needs SI_OPENAI_BASE_URL (or SI_OPENAI_BASE_URLS) and SI_OPENAI_MODEL"
+            )
         if self.backend == "vllm" and not self.model_path:
             raise ValueError("SI_BACKEND=vllm needs SI_MODEL_PATH (a Hugging Face model id or local folder)")
         return self
@@ -142,11 +149,18 @@ class Settings(BaseSettings):
             return self.max_in_flight
         return 1 if self.backend == "transformers" else 32
 
+    def openai_servers(self) -> list[str]:
+        """The model servers' base URLs: ``SI_OPENAI_BASE_URLS`` split on commas, else the one URL."""
+        if self.openai_base_urls:
+            return [url.strip() for url in self.openai_base_urls.split(",") if url.strip()]
+        return [self.openai_base_url] if self.openai_base_url else []
+
     def openai_options(self) -> OpenAIOptions | None:
-        if not (self.openai_base_url and self.openai_model):
+        servers = self.openai_servers()
+        if not (servers and self.openai_model):
             return None  # only the openai backend needs them, and it is validated to have them
         return {
-            "base_url": self.openai_base_url,
+            "base_url": servers[0],
             "model": self.openai_model,
             "api_key": self.openai_api_key,
             "endpoint": self.openai_endpoint,

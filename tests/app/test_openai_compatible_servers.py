@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from app.core.backend import BackendService
 from app.core.settings import Settings
 from generators.backends.openai_backend import OpenAIBackend
+from generators.backends.server_pool import ServerPoolBackend
 from tests.app.helpers import start_job, wait_for_job
 from tests.support.fake_openai_server import FakeOpenAIServer
 
@@ -135,3 +137,51 @@ async def test_a_small_job_keeps_in_flight_what_it_can_use(client_for, tmp_path,
                 assert cancelled >= 32 - job["requests"] and server.stats.requests > 20
             else:
                 assert server.stats.requests <= 4 and cancelled <= 4 - job["requests"]
+
+
+def pool_of(*servers: FakeOpenAIServer, limit: int = 4) -> ServerPoolBackend:
+    return ServerPoolBackend([backend_for(s) for s in servers], limit, failure_threshold=2, cooldown_s=60)
+
+
+async def test_a_job_spreads_over_two_servers_and_carries_on_when_one_is_killed(client_for, tmp_path):
+    settings = server_settings(tmp_path, max_in_flight=4)
+    with (
+        FakeOpenAIServer(latency_s=0.2, pinned_model=MODEL) as first,
+        FakeOpenAIServer(latency_s=0.2, pinned_model=MODEL) as second,
+    ):
+        async with client_for(backend=pool_of(first, second), settings_=settings) as client:
+            assert client.app_state.backend.dispatcher.max_in_flight == 8
+            job = await wait_for_job(client, await start_job(client, target=30))
+            assert job["status"] == "succeeded", job
+            assert first.stats.served > 0 and second.stats.served > 0
+            ready = (await client.get("/readyz")).json()
+            assert [s["circuit"] for s in ready["model_servers"]] == ["closed", "closed"]
+
+            before = (first.stats.served, second.stats.served)
+            location = await start_job(client, target=120, max_requests=2000)
+            await wait_for(
+                lambda: (first.stats.served, second.stats.served) >= (before[0] + 2, before[1] + 2)
+            )
+            first.kill()
+            served = second.stats.served
+            job = await wait_for_job(client, location)
+            assert job["status"] == "succeeded" and job["accepted"] == 120, job
+            assert second.stats.served > served
+            ready = (await client.get("/readyz")).json()  # ready: one server still serves the model
+            assert [s["circuit"] for s in ready["model_servers"]] == ["open", "closed"]
+
+
+def test_several_base_urls_build_a_pool_with_a_limit_and_breaker_each(tmp_path):
+    settings = server_settings(
+        tmp_path,
+        backend="openai",
+        openai_base_urls="http://a:8000/v1, http://b:8000/v1",
+        openai_model=MODEL,
+        max_in_flight=3,
+    )
+    service = BackendService.from_settings(settings)
+    pool = service.backend
+    assert isinstance(pool, ServerPoolBackend)
+    assert [s.name for s in pool.servers] == ["http://a:8000/v1", "http://b:8000/v1"]
+    assert [s.limit for s in pool.servers] == [3, 3] and service.dispatcher.max_in_flight == 6
+    assert pool.servers[0].breaker is not pool.servers[1].breaker

@@ -7,8 +7,15 @@ from fastapi.responses import JSONResponse
 
 from app.api.deps import BackendDep, PoolsServiceDep, SettingsDep
 from app.api.errors import error_response
+from generators.backends import LLMBackend
+from generators.backends.server_pool import ServerPoolBackend
 
 router = APIRouter(tags=["health"])
+
+
+def model_servers(backend: LLMBackend) -> dict[str, object]:
+    """Per model server, when several stand behind the backend."""
+    return {"model_servers": backend.status()} if isinstance(backend, ServerPoolBackend) else {}
 
 
 @router.get("/healthz")
@@ -43,4 +50,5 @@ def readyz(
         "requests_in_flight": backend.dispatcher.in_flight,
         "requests_waiting": backend.dispatcher.waiting,
         "indexes_building": pools.registry.building(),
+        **model_servers(backend.backend),
     }
