@@ -17,6 +17,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from app.core.db import create_tables, make_engine
 from app.core.migrations import alembic_config
+from app.jobs.counters import as_job_counts
 from app.jobs.leases import claim
 from app.models import Dataset, Instruction, Job, JobCounts
 from app.pipeline.instance_stage import pending_tasks
@@ -187,7 +188,10 @@ def test_a_previous_release_database_upgrades_and_keeps_its_data(database_url):
     create_tables(engine)
     assert schema_diff(engine) == []
     assert_old_data_converted(engine)
-    assert stored_counts(engine) == [TYPED_COUNTS, JobCounts().model_dump()]
+    # groups added after 0004 (``requests``) read as empty from the rows it wrote
+    read = [as_job_counts(c) for c in stored_counts(engine)]
+    assert read == [as_job_counts(TYPED_COUNTS), JobCounts()]
+    assert stored_counts(engine)[0] == TYPED_COUNTS
     # a job the old release left running has no lease: a worker takes it over and resumes it
     lease = claim(engine, "new-worker", 30.0)
     assert lease is not None and (lease.job_id, lease.attempt) == (1, 1)
