@@ -20,7 +20,8 @@ Server traits (set at construction, like the server one stands in for):
 ``ignore_n``             one choice whatever ``n`` asks for
 ``ignore_sampling``      seed, temperature and top_p change nothing: the same text for the same prompt
 ``abort_on_disconnect``  False: a request whose client went away runs to its end (keeps the server busy)
-``pinned_model``         any other model is answered 400 "Server is pinned to …"
+``pinned_model``         any other model is answered 400 "Server is pinned to …" (unpinned: any model
+                         is served, and ``/v1/models`` lists ``fake-model``)
 ``vllm``                 also answers ``GET /version`` and lists its model ``owned_by: "vllm"``
 
 :meth:`FakeOpenAIServer.kill` stops it (clients get connection errors); :meth:`FakeOpenAIServer.start`
@@ -201,7 +202,8 @@ class FakeOpenAIServer:
 
     async def _models(self, request: Request) -> Response:
         owner = "vllm" if self.vllm else "fake"
-        model = {"id": self.pinned_model or "fake", "object": "model", "owned_by": owner}
+        # unpinned, it answers for any model; it lists the name the tests and benchmarks use
+        model = {"id": self.pinned_model or "fake-model", "object": "model", "owned_by": owner}
         return JSONResponse({"object": "list", "data": [model]})
 
     async def _version(self, request: Request) -> Response:
