@@ -231,7 +231,9 @@ async def main() -> None:
     from filters.embedding import SentenceTransformerEmbedder
 
     settings = Settings(_env_file=None)
-    embedder = SentenceTransformerEmbedder(onnx_cache_dir=settings.onnx_cache_dir, threads=settings.torch_threads)
+    embedder = SentenceTransformerEmbedder(
+        onnx_cache_dir=settings.onnx_cache_dir, threads=settings.torch_threads
+    )
     embedder.embed(["warm up the model"])
     corpus = load_corpus(args.corpus)
     rows = []
