@@ -186,7 +186,7 @@ async def measure(args: argparse.Namespace, server: RealTextServer, embedder: ob
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
                 response = await client.post(
-                    "/v1/datasets/default/jobs", json={"target": 1000000, "max_requests": 10000000, "seed": 1}
+                    "/v1/datasets/default/jobs", json={"target": 100000, "max_requests": 1000000, "seed": 1}
                 )
                 location = response.headers["location"]
                 await asyncio.sleep(args.warmup)
