@@ -8,13 +8,15 @@ candidates came one by one.
 
 :meth:`DecisionChain.decide_batch` runs each stage once per candidate: stages that look at the text alone
 (``uses_pool = False``) run up front, and only the candidates that pass those before the first stage
-needing a vector are embedded, in one call.
+needing a vector are embedded, in one call. That work depends on the texts alone, never on the pool's
+items, so a service does it in :meth:`DecisionChain.prepare` before taking the dataset's lock and only
+:meth:`DecisionChain.decide_prepared` (the pool stages, in order) under it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -27,6 +29,24 @@ from filters.stages.base import ChainConfig, DecisionStage, StageInput, Verdict
 Embed = Callable[[list[str]], np.ndarray]
 # called for every decided candidate, in order; returns the pool id of an accepted one
 Record = Callable[[int, Decision, "np.ndarray | None"], "int | None"]
+
+
+@dataclass
+class Prepared:
+    """Candidates made ready for the pool stages: text-only verdicts, tokens and vectors computed."""
+
+    candidates: Sequence[CandidateText]
+    inputs: list[StageInput]
+    upfront: list[dict[str, Verdict]]
+
+    def __len__(self) -> int:
+        return len(self.inputs)
+
+    def part(self, start: int, stop: int, candidates: Sequence[CandidateText]) -> Prepared:
+        """Positions ``start:stop``, decided as ``candidates`` (the same texts, e.g. with their keys)."""
+        if [c.text for c in candidates] != [i.text for i in self.inputs[start:stop]]:
+            raise ValueError("candidates do not match the prepared texts")
+        return Prepared(candidates, self.inputs[start:stop], self.upfront[start:stop])
 
 
 def parse_stages(spec: str | Iterable[str] | None) -> tuple[str, ...] | None:
@@ -87,16 +107,42 @@ class DecisionChain:
         that were not embedded (no vector stage ran) are embedded afterwards, in one call, so the pool's
         vector index holds every item.
         """
+        prepared = self.prepare(pool, candidates, embed)
+        return self.decide_prepared(pool, prepared, embed, record, limit_accepted)
+
+    def prepare(
+        self, pool: NoveltyPool, candidates: Sequence[CandidateText], embed: Embed | None
+    ) -> Prepared:
+        """The work of :meth:`decide_batch` that needs no pool item: run it outside the pool's lock.
+
+        Text-only stages run, candidates reaching a pool stage are tokenised, and those reaching the first
+        vector stage are embedded in one call. ``pool`` is read only for which stages apply to it.
+        """
         inputs = [StageInput(c.text) for c in candidates]
         upfront = self._upfront(inputs, pool)
+        for item, verdicts in zip(inputs, upfront, strict=True):
+            if not any(v.rejects for v in verdicts.values()):
+                item.tokens(pool)  # the tokenizer is pure; an accepted item joins the index with them
         if embed is not None and self.needs_vectors(pool):
             wanted = [i for i in range(len(inputs)) if self._reaches_vectors(upfront[i])]
             if wanted:
                 for i, vector in zip(wanted, embed([inputs[i].text for i in wanted]), strict=True):
                     inputs[i].vector = vector
+        return Prepared(candidates, inputs, upfront)
+
+    def decide_prepared(
+        self,
+        pool: NoveltyPool,
+        prepared: Prepared,
+        embed: Embed | None,
+        record: Record,
+        limit_accepted: int | None = None,
+    ) -> list[Decided]:
+        """The pool stages of :meth:`decide_batch` for candidates :meth:`prepare` made ready."""
         decided: list[Decided] = []
         accepted = 0
-        for position, (candidate, item) in enumerate(zip(candidates, inputs, strict=True)):
+        inputs, upfront = prepared.inputs, prepared.upfront
+        for position, (candidate, item) in enumerate(zip(prepared.candidates, inputs, strict=True)):
             if limit_accepted is not None and accepted >= limit_accepted:
                 break
             decision = self._decide(item, pool, upfront[position])

@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
@@ -57,6 +58,22 @@ def pooled_dimension(path: Path) -> int | None:
     return None
 
 
+# texts per model call: a GPU wants large batches to be busy; on a CPU larger ones only add padding
+CUDA_BATCH_SIZE = 256
+CPU_BATCH_SIZE = 64
+
+
+def choose_device(requested: str | None, cuda_visible: Callable[[], bool] | None = None) -> str:
+    """The device the embedder runs on: ``requested``, else CUDA when a GPU is visible, else the CPU."""
+    if requested is not None:
+        return requested
+    return "cuda" if (cuda_visible or _cuda_available)() else "cpu"
+
+
+def batch_size_for(device: str) -> int:
+    return CUDA_BATCH_SIZE if device.startswith("cuda") else CPU_BATCH_SIZE
+
+
 class SentenceTransformerEmbedder:
     """all-MiniLM-L6-v2 (or any local sentence-transformers model directory), loaded offline.
 
@@ -73,7 +90,7 @@ class SentenceTransformerEmbedder:
         self,
         model_path: str | Path | None = None,
         device: str | None = None,
-        batch_size: int = 64,
+        batch_size: int | None = None,
         fast_queries: bool = True,
         background: bool = False,
         onnx_cache_dir: str | Path | None = None,
@@ -82,9 +99,9 @@ class SentenceTransformerEmbedder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         self.path = Path(model_path) if model_path else bundled_minilm_path()
         self.model_id = self.path.name if model_path else "all-MiniLM-L6-v2"
-        self.batch_size = batch_size
+        self._device = choose_device(device)
+        self.batch_size = batch_size or batch_size_for(self._device)
         self.fast_queries = fast_queries
-        self._device = device
         self._onnx_cache_dir = Path(onnx_cache_dir) if onnx_cache_dir else None
         self._threads = threads
         self._onnx: OnnxTextEncoder | None = None
@@ -110,7 +127,7 @@ class SentenceTransformerEmbedder:
             if self._onnx is None:
                 from sentence_transformers import SentenceTransformer
 
-                if self._device in (None, "cpu"):
+                if self._device == "cpu":
                     _set_torch_threads(self._threads)
                 model = self._model = SentenceTransformer(str(self.path), device=self._device)
                 self._onnx = self._onnx_encoder(model)
@@ -129,10 +146,8 @@ class SentenceTransformerEmbedder:
 
     def _cached_onnx_encoder(self) -> OnnxTextEncoder | None:
         """ONNX Runtime from an earlier export, without loading torch, when the model runs on the CPU."""
-        if self._onnx_cache_dir is None or self._device not in (None, "cpu"):
+        if self._onnx_cache_dir is None or self._device != "cpu":
             return None
-        if self._device is None and _cuda_visible():
-            return None  # sentence-transformers would pick the GPU
         try:
             from filters.onnx_encoder import OnnxTextEncoder
         except ImportError:
@@ -206,6 +221,15 @@ def _cuda_visible() -> bool:
     if os.environ.get("CUDA_VISIBLE_DEVICES", None) in ("", "-1"):
         return False
     return Path("/dev/nvidiactl").exists()
+
+
+def _cuda_available() -> bool:
+    """A GPU torch can use; torch is imported only when the driver's device node is there."""
+    if not _cuda_visible():
+        return False
+    import torch
+
+    return bool(torch.cuda.is_available())
 
 
 def _set_torch_threads(threads: int) -> None:

@@ -45,6 +45,11 @@ class RequestWindow:
         future = next(f for f in self._pending if f in done)
         return future, self._pending.pop(future)
 
+    def take_done(self) -> list[tuple[Pending, SamplingParams]]:
+        """Every other request that has finished by now, in submission order (no waiting)."""
+        done = [future for future in self._pending if future.done()]
+        return [(future, self._pending.pop(future)) for future in done]
+
     def cancel(self) -> int:
         """Drop every outstanding request, cancelling those not finished (the backend aborts those already
         sent); how many were dropped, finished or not (their results are never stored)."""

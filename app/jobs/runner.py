@@ -6,10 +6,12 @@ every decided candidate and the job's counters are committed together, fenced by
 (app/jobs/leases.py), so a job stopped at any point resumes from its stored progress and nothing is
 half-stored. Candidates are keyed ``job:<id>:<request>:<sample>:<item>`` (unique per dataset): a
 request replayed by a worker that lost its lease cannot store its candidates twice. Up to
-``SI_MAX_IN_FLIGHT`` requests of a job are outstanding at once (``app/jobs/inflight.py``); their
-results are stored one at a time, as they arrive, and those still outstanding when the job ends are
-cancelled and counted. How many are outstanding follows the remaining target and the measured yield
-(``app/jobs/request_sizing.py``).
+``SI_MAX_IN_FLIGHT`` requests of a job are outstanding at once (``app/jobs/inflight.py``); how many
+follows the remaining target and the measured yield (``app/jobs/request_sizing.py``). The results that
+have come back by the time the runner looks are parsed and embedded together outside the dataset's
+lock, then decided in submission order in one locked section and one transaction (so a batch is stored
+whole or not at all, and a cancel is seen between batches); those still outstanding when the job ends
+are cancelled and counted.
 """
 
 from __future__ import annotations
@@ -33,9 +35,14 @@ from app.jobs.leases import Lease, LeaseLost, fence, release
 from app.jobs.request_sizing import cancelled_counts, request_notes, wanted_in_flight
 from app.jobs.service import get_job
 from app.models import Dataset, Job, stored_id, utcnow
-from app.pipeline.acceptor import Outcome, accepting, decide
+from app.pipeline.acceptor import CandidateIn, Outcome, accepting, decide, prepare
 from app.pipeline.instance_stage import InstanceStage, pending_tasks
-from app.pipeline.ledger import LedgerEntry, note_undecided, record_task_completions
+from app.pipeline.ledger import (
+    LedgerEntry,
+    note_undecided,
+    parse_task_completions,
+    record_task_completions,
+)
 from app.pipeline.pools import DatasetPool, PoolRegistry
 from generators.backends.base import GenerationResult, SamplingParams
 from generators.backends.dispatch import RequestDispatcher
@@ -144,15 +151,21 @@ class JobRunner:
             done = window.next_done(timeout=self.settings.worker_poll_s)
             if done is None:
                 continue
-            future, params = done
-            try:
-                result = future.result()
-            except Exception as exc:  # the backend's failure ends the job with its reason
-                logger.warning("job %s: backend failed: %s", job.id, exc)
-                return self._finish(session, job, lease, "failed", backend_failure_reason(exc), window)
-            self._store(session, job, lease, self.registry.get(dataset), result, params)
-            if on_progress is not None:
-                on_progress(job)
+            results: list[tuple[GenerationResult, SamplingParams]] = []
+            failure: Exception | None = None
+            for future, params in [done, *window.take_done()]:
+                try:
+                    results.append((future.result(), params))
+                except Exception as exc:  # the backend's failure ends the job with its reason
+                    failure = exc
+                    break
+            if results:  # what came back before a failure is kept
+                self._store(session, job, lease, self.registry.get(dataset), results)
+                if on_progress is not None:
+                    on_progress(job)
+            if failure is not None:
+                logger.warning("job %s: backend failed: %s", job.id, failure)
+                return self._finish(session, job, lease, "failed", backend_failure_reason(failure), window)
 
     def _check_lease(self, job: Job, lease: Lease) -> None:
         if self.lease_lost(stored_id(job)):
@@ -206,21 +219,36 @@ class JobRunner:
         job: Job,
         lease: Lease,
         pool: DatasetPool,
-        result: GenerationResult,
-        params: SamplingParams,
+        results: list[tuple[GenerationResult, SamplingParams]],
     ) -> None:
+        """Store finished requests in order, in one transaction; embedding happens before the lock."""
+        parsed = [parse_task_completions(result) for result, _ in results]
+        texts = [text for request in parsed for completion in request for text in completion.instructions]
+        prepared = prepare(self.registry, pool, [CandidateIn(text, "generated") for text in texts])
         with accepting(session, self.registry, pool):
-            costs = [
-                completion_cost(self.settings, i, result.prompt_tokens, c.completion_tokens)
-                for i, c in enumerate(result.completions)
-            ]
-            recorded = {**params.as_dict(), **result.extra}  # e.g. how a server that ignores n was made up
-            ledger, candidates = record_task_completions(session, job, result, recorded, costs)
-            outcomes = decide(
-                session, self.registry, pool, candidates, limit_accepted=job.target - job.accepted
-            )
-            self._account(session, job, result, ledger, outcomes, params)
-            fence(session, lease, self.settings.job_lease_s)
+            fence(session, lease, self.settings.job_lease_s)  # a lost lease stops before any work
+            offset = 0
+            for (result, params), completions in zip(results, parsed, strict=True):
+                if job.accepted >= job.target:
+                    break  # the rest is not wanted, as if it had come back after the job ended
+                costs = [
+                    completion_cost(self.settings, i, result.prompt_tokens, c.completion_tokens)
+                    for i, c in enumerate(result.completions)
+                ]
+                ledger, candidates = record_task_completions(
+                    session, job, result, {**params.as_dict(), **result.extra}, costs, completions
+                )
+                own = prepared.part(offset, offset + len(candidates), candidates)
+                offset += len(candidates)
+                outcomes = decide(
+                    session,
+                    self.registry,
+                    pool,
+                    candidates,
+                    limit_accepted=job.target - job.accepted,
+                    prepared=own,
+                )
+                self._account(session, job, result, ledger, outcomes, params)
 
     def _account(
         self,

@@ -1,11 +1,15 @@
 """Deciding candidates and storing them, one acceptor per dataset at a time, across processes.
 
-Under the pool's lock (threads of this process) and the dataset's database lock (every process; see
-:func:`lock_dataset`): bring the pool up to date with rows other processes committed, embed, decide in
-arrival order (each accepted candidate joins the pool before the next is decided), insert every row with
-its decision, let the caller add its own rows (job counters, ledger) to the same transaction, commit —
-which releases the database lock. If anything fails the transaction rolls back and the pool is rebuilt
-from the database, so nothing is half-stored and memory never disagrees with storage.
+First, with no lock held, :func:`prepare`: the text-only stages, tokens and embeddings (none of them
+depends on the pool's items). Then under the pool's lock (threads of this process) and the dataset's
+database lock (every process; see :func:`lock_dataset`): bring the pool up to date with rows other
+processes committed, decide in arrival order (each accepted candidate joins the pool before the next is
+decided), insert every row with its decision, let the caller add its own rows (job counters, ledger) to
+the same transaction, commit — which releases the database lock. The thread lock is taken before the
+session touches the database, so a waiting acceptor holds no pooled connection. A caller may decide the
+candidates of many requests in one locked section and one transaction (the job runner does). If anything
+fails the transaction rolls back and the pool is rebuilt from the database, so nothing is half-stored and
+memory never disagrees with storage.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from sqlmodel import Session, col
 
 from app.models import Dataset, DecisionPublic, Instruction, initial_instance_stage
 from app.pipeline.pools import DatasetPool, PoolRegistry
+from filters.chain import Prepared
 from filters.decision import Decision
 from filters.embedding import to_bytes
 
@@ -81,9 +86,28 @@ def decide_and_store(
     candidates: Sequence[CandidateIn],
     stages: Iterable[str] | None = None,
 ) -> list[Outcome]:
-    """:func:`decide` as the dataset's one acceptor, committed."""
+    """:func:`decide` as the dataset's one acceptor, committed; embeds before taking the lock.
+
+    A session holding only reads ends its transaction first, so it waits for the lock without a
+    pooled connection.
+    """
+    prepared = prepare(registry, pool, candidates, stages)
+    if not (session.new or session.dirty or session.deleted):
+        session.commit()
     with accepting(session, registry, pool):
-        return decide(session, registry, pool, candidates, stages)
+        return decide(session, registry, pool, candidates, stages, prepared=prepared)
+
+
+def prepare(
+    registry: PoolRegistry,
+    pool: DatasetPool,
+    candidates: Sequence[CandidateIn],
+    stages: Iterable[str] | None = None,
+) -> Prepared:
+    """What deciding ``candidates`` needs that no pool item changes (embeddings above all): call it
+    before :func:`accepting`, so the locked section only decides and inserts."""
+    embed = registry.embedder.embed if registry.embedder is not None else None
+    return pool.chain.only(stages).prepare(pool.novelty, candidates, embed)
 
 
 def decide(
@@ -93,10 +117,12 @@ def decide(
     candidates: Sequence[CandidateIn],
     stages: Iterable[str] | None = None,
     limit_accepted: int | None = None,
+    prepared: Prepared | None = None,
 ) -> list[Outcome]:
     """Decide and insert (not commit) ``candidates`` in order; call inside :func:`accepting`.
 
-    ``stages`` restricts the dataset's chain to those stage ids (its order stays).
+    ``stages`` restricts the dataset's chain to those stage ids (its order stays). ``prepared`` is
+    :func:`prepare`'s result for the same candidates (made here when not given).
     """
     rows: list[Instruction] = []
 
@@ -117,12 +143,16 @@ def decide(
         rows.append(row)
         if not decision.accepted:
             return None
-        session.flush()  # the id is the pool's key
+        session.flush()  # the id is the pool's key; one INSERT for the rows added since the last one
         return row.id
 
     embed = registry.embedder.embed if registry.embedder is not None else None
     chain = pool.chain.only(stages)
-    decided = chain.decide_batch(pool.novelty, candidates, embed, record, limit_accepted)
+    if prepared is None:
+        prepared = chain.prepare(pool.novelty, candidates, embed)
+    decided = chain.decide_prepared(
+        pool.novelty, prepared.part(0, len(prepared), candidates), embed, record, limit_accepted
+    )
     for row, result in zip(rows, decided, strict=True):
         if result.decision.accepted and row.embedding is None and result.vector is not None:
             row.embedding = to_bytes(result.vector)  # embedded after the decision (no vector stage ran)

@@ -16,7 +16,7 @@ from sqlmodel import Session
 from app.models import Generation, Job
 from app.pipeline.acceptor import CandidateIn, Outcome
 from generators.backends.base import GenerationResult
-from generators.parsing import Dropped, parse_completion
+from generators.parsing import Dropped, ParseResult, parse_completion
 
 DROPPED_TEXT_CHARS = 500  # how much of a dropped item the ledger keeps
 
@@ -66,15 +66,23 @@ def record_task_completions(
     result: GenerationResult,
     params: dict[str, Any],
     costs: Sequence[float | None],
+    parsed_completions: Sequence[ParseResult] | None = None,
 ) -> tuple[list[LedgerEntry], list[CandidateIn]]:
-    """Ledger rows (flushed, for their ids) and the parsed candidates of one task request of ``job``."""
+    """Ledger rows (flushed, for their ids) and the parsed candidates of one task request of ``job``.
+
+    ``parsed_completions``: :func:`parse_task_completions` of ``result``, when the caller parsed it already.
+    """
     entries: list[LedgerEntry] = []
     candidates: list[CandidateIn] = []
-    for index, completion in enumerate(result.completions):
-        parsed = parse_completion(completion.text, completion.finish_reason)
-        generation = ledger_row(job.dataset_id, job.id, result, params, index, parsed.dropped, costs[index])
-        session.add(generation)
-        session.flush()
+    if parsed_completions is None:
+        parsed_completions = parse_task_completions(result)
+    generations = [
+        ledger_row(job.dataset_id, job.id, result, params, index, parsed.dropped, costs[index])
+        for index, parsed in enumerate(parsed_completions)
+    ]
+    session.add_all(generations)
+    session.flush()  # one INSERT for the request's rows, for their ids
+    for index, (parsed, generation) in enumerate(zip(parsed_completions, generations, strict=True)):
         key = f"job:{job.id}:{job.requests}:{index}"
         entries.append(LedgerEntry(generation, parsed.instructions, key))
         candidates += [
@@ -82,6 +90,11 @@ def record_task_completions(
             for i, text in enumerate(parsed.instructions)
         ]
     return entries, candidates
+
+
+def parse_task_completions(result: GenerationResult) -> list[ParseResult]:
+    """Each completion of ``result`` parsed into candidates (pure: no session, no lock)."""
+    return [parse_completion(c.text, c.finish_reason) for c in result.completions]
 
 
 def note_undecided(session: Session, entries: list[LedgerEntry], outcomes: list[Outcome]) -> int:

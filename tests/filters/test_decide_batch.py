@@ -185,3 +185,30 @@ def test_the_configured_order_is_the_order_that_decides():
 def test_unknown_stages_in_the_configuration_are_named():
     with pytest.raises(ValueError, match="bleu"):
         DecisionChain.from_config(ChainConfig(stages=("heuristics", "bleu")))
+
+
+def test_prepared_candidates_are_decided_like_a_batch_without_another_embedding_call():
+    """prepare() does every embedding up front; decide_prepared() (the locked part) embeds nothing."""
+    chain, pool = chain_and_pool()
+    expected = chain.decide_batch(pool, [Candidate(t) for t in TEXTS], Embedder(), Store())
+    chain, pool = chain_and_pool()
+    embedder = Embedder()
+    prepared = chain.prepare(pool, [Candidate(t) for t in TEXTS], embedder)
+    assert len(embedder.calls) == 1 and len(pool) == 1  # the pool is untouched by prepare
+    decided = chain.decide_prepared(pool, prepared, embedder, Store())
+    assert len(embedder.calls) == 1
+    assert [d.decision for d in decided] == [d.decision for d in expected]
+
+
+def test_a_prepared_batch_decided_in_parts_sees_the_earlier_parts_acceptances():
+    chain, pool = chain_and_pool()
+    candidates = [Candidate(t) for t in TEXTS]
+    prepared = chain.prepare(pool, candidates, Embedder())
+    store = Store()
+    first = chain.decide_prepared(pool, prepared.part(0, 1, candidates[:1]), None, store)
+    second = chain.decide_prepared(pool, prepared.part(1, 5, candidates[1:]), None, store)
+    rules = [d.decision.rule for d in first + second]
+    assert rules == [None, "rouge_l", "too_short", None, "exact_duplicate"]
+    assert second[0].decision.rouge_neighbor_id == 101
+    with pytest.raises(ValueError, match="prepared texts"):
+        prepared.part(0, 1, candidates[1:2])

@@ -90,3 +90,13 @@ def test_from_bytes_wrong_dimension_raises(stored_dim):
     blob = to_bytes(np.zeros(stored_dim, dtype=np.float32))
     with pytest.raises(ValueError, match=str(stored_dim)):
         from_bytes(blob, DIM)
+
+
+def test_the_embedder_runs_on_cuda_when_a_gpu_is_visible_with_batches_sized_for_it():
+    from filters.embedding import CPU_BATCH_SIZE, CUDA_BATCH_SIZE, batch_size_for, choose_device
+
+    assert choose_device(None, cuda_visible=lambda: True) == "cuda"
+    assert choose_device(None, cuda_visible=lambda: False) == "cpu"
+    assert choose_device("cpu", cuda_visible=lambda: True) == "cpu"  # an explicit choice wins
+    assert batch_size_for("cuda") == CUDA_BATCH_SIZE > batch_size_for("cpu") == CPU_BATCH_SIZE
+    assert batch_size_for("cuda:1") == CUDA_BATCH_SIZE

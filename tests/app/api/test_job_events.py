@@ -21,7 +21,8 @@ def parse_events(body: str) -> list[tuple[str, dict]]:
 
 
 async def test_events_stream_progress_until_the_job_ends(client_for, settings):
-    fast_polls = settings.model_copy(update={"events_poll_s": 0.05})
+    # one request in flight: each result is its own locked section, so progress shows between them
+    fast_polls = settings.model_copy(update={"events_poll_s": 0.05, "max_in_flight": 1})
     async with client_for(backend=FakeBackend(delay_s=0.5), settings_=fast_polls) as client:
         location = await start_job(client, target=12)
         response = await client.get(f"{location}/events", timeout=120)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+
+import numpy as np
 from sqlmodel import Session, select
 
 from app.core.db import create_tables, make_engine
@@ -35,4 +38,36 @@ def test_heuristic_failures_are_never_embedded(tmp_path, embedder):
     with Session(engine) as session:
         rows = session.exec(select(Instruction).where(Instruction.origin == "submitted")).all()
     assert [row.embedding is not None for row in rows] == [True, False, False, True]
+    engine.dispose()
+
+
+def test_candidates_are_embedded_before_the_dataset_lock_is_taken(tmp_path, embedder):
+    """The embedder runs while the pool's lock is free, so other acceptors decide meanwhile."""
+    url = f"sqlite:///{tmp_path}/acceptance.db"
+    engine = make_engine(url)
+    create_tables(engine)
+    registry = PoolRegistry(engine, embedder, None)
+    with Session(engine, expire_on_commit=False) as session:
+        ensure_default_dataset(session, registry, Settings(database_url=url, _env_file=None))
+        pool = registry.get(get_dataset(session, "default"))
+        lock_free_while_embedding: list[bool] = []
+        inner_embed = embedder.embed
+
+        def embed(texts: list[str]) -> np.ndarray:
+            def try_the_lock() -> None:
+                free = pool.lock.acquire(blocking=False)
+                if free:
+                    pool.lock.release()
+                lock_free_while_embedding.append(free)
+
+            thread = threading.Thread(target=try_the_lock)
+            thread.start()
+            thread.join()
+            return inner_embed(texts)
+
+        embedder.embed = embed  # type: ignore[method-assign]
+        text = "Plan a weekend of indoor activities for two bored teenagers."
+        [outcome] = decide_and_store(session, registry, pool, [CandidateIn(text, "submitted")])
+    assert outcome.decision.accepted
+    assert lock_free_while_embedding == [True]
     engine.dispose()

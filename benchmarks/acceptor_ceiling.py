@@ -1,0 +1,268 @@
+"""The service's ceiling against an instant server whose completions are real texts: old path vs new.
+
+The fake OpenAI-compatible server (``tests/support/fake_openai_server.py``) answers at once, and its numbered
+lists are drawn from a corpus of real texts (``benchmarks/corpus.py``: the public Self-Instruct tasks
+in ../shared/data, then English sentences from installed packages' docstrings) with near-duplicates
+mixed in: of each completion's items about 60% are corpus texts not sent before, 25% an earlier item
+with one word dropped, swapped or replaced, 15% an earlier item repeated with its case changed. So the
+heuristics, exact, ROUGE-L and embedding gates see a realistic accept/reject mix.
+
+Both paths run in this process, one after the other, against the same server, with the same real
+MiniLM embedder (ONNX Runtime, as the service runs it), SQLite ledger and the default chain:
+
+* ``old``: every finished request stored alone, embedded inside the dataset's lock (the acceptor as it
+  was: ``decide`` prepares, i.e. embeds, inside ``accepting``);
+* ``new``: the job runner as shipped: the requests finished by then parsed and embedded together before
+  the lock, decided in one locked section and one transaction.
+
+Printed per path: requests/min, candidates decided/min, accepted/min, and the runner thread's CPU per
+candidate inside the dataset's lock and outside it (parse, heuristics, tokens, embedding), then the ratios.
+
+    python benchmarks/acceptor_ceiling.py [--seconds 30] [--warmup 8] [--in-flight 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from benchmarks.corpus import load_corpus  # noqa: E402
+from tests.support.fake_openai_server import FakeOpenAIServer  # noqa: E402
+
+
+class RealTextServer(FakeOpenAIServer):
+    """An instant fake server whose list items are real texts and near-duplicates of earlier ones."""
+
+    def __init__(self, corpus: list[str], seed: int = 0, **kwargs: object) -> None:
+        super().__init__(capacity=1000, **kwargs)  # type: ignore[arg-type]
+        self.corpus = corpus
+        self.rng = random.Random(seed)
+        self.next_fresh = 0
+        self.sent: list[str] = []
+        self.text_lock = threading.Lock()
+
+    def _item(self) -> str:
+        roll = self.rng.random()
+        if self.sent and roll < 0.15:
+            text = self.rng.choice(self.sent)
+            return text.lower() if text[0].isupper() else text.capitalize()
+        if self.sent and roll < 0.40:
+            words = self.rng.choice(self.sent).split()
+            i = self.rng.randrange(len(words))
+            kind = self.rng.randrange(3)
+            if kind == 0 and len(words) > 4:
+                del words[i]
+            elif kind == 1 and i + 1 < len(words):
+                words[i], words[i + 1] = words[i + 1], words[i]
+            else:
+                words[i] = self.rng.choice(self.rng.choice(self.corpus).split())
+            return " ".join(words)
+        text = self.corpus[self.next_fresh % len(self.corpus)]
+        self.next_fresh += 1
+        self.sent.append(text)
+        return text
+
+    def _text(self, behaviour: str, body: dict, first: int, index: int, max_tokens: int) -> tuple[str, str]:
+        with self.text_lock:
+            items = [self._item() for _ in range(self.items_per_completion)]
+        lines = [items[0]] + [f"{first + k}. {item}" for k, item in enumerate(items[1:], start=1)]
+        return " " + "\n".join(lines), "stop"
+
+
+class LockMeter:
+    """Thread CPU seconds spent in the runner's store path, and the part of it under the dataset lock."""
+
+    def __init__(self) -> None:
+        self.inside = 0.0
+        self.store = 0.0
+        self.sections = 0
+
+    def reset(self) -> None:
+        self.inside = self.store = 0.0
+        self.sections = 0
+
+    def install(self, old_path: bool) -> contextlib.ExitStack:
+        import app.jobs.runner as runner_module
+        from app.jobs.inflight import RequestWindow
+        from app.pipeline import acceptor
+
+        stack = contextlib.ExitStack()
+        original_accepting = acceptor.accepting
+        original_store = runner_module.JobRunner._store
+        meter = self
+
+        @contextlib.contextmanager
+        def timed_accepting(*args: object, **kwargs: object) -> Iterator[None]:
+            with original_accepting(*args, **kwargs):  # type: ignore[arg-type]
+                started = time.thread_time()
+                try:
+                    yield
+                finally:
+                    meter.inside += time.thread_time() - started
+                    meter.sections += 1
+
+        def timed_store(self: object, *args: object, **kwargs: object) -> None:
+            started = time.thread_time()
+            try:
+                original_store(self, *args, **kwargs)  # type: ignore[arg-type]
+            finally:
+                meter.store += time.thread_time() - started
+
+        def old_decide(*args: object, **kwargs: object) -> object:
+            kwargs.pop("prepared", None)  # decide() then embeds itself, inside the lock
+            return original_decide(*args, **kwargs)  # type: ignore[arg-type]
+
+        original_decide = runner_module.decide
+        stack.enter_context(_patched(runner_module, "accepting", timed_accepting))
+        stack.enter_context(_patched(runner_module.JobRunner, "_store", timed_store))
+        if old_path:
+            stack.enter_context(_patched(runner_module, "prepare", _nothing_prepared))
+            stack.enter_context(_patched(runner_module, "decide", old_decide))
+            stack.enter_context(_patched(RequestWindow, "take_done", lambda self: []))
+        return stack
+
+
+class _Unprepared:
+    """Stands in for a prepared batch in the old path: every part is 'not prepared'."""
+
+    def part(self, start: int, stop: int, candidates: object) -> None:
+        return None
+
+
+def _nothing_prepared(*args: object, **kwargs: object) -> _Unprepared:
+    return _Unprepared()
+
+
+@contextlib.contextmanager
+def _patched(owner: object, name: str, value: object) -> Iterator[None]:
+    original = getattr(owner, name)
+    setattr(owner, name, value)
+    try:
+        yield
+    finally:
+        setattr(owner, name, original)
+
+
+async def measure(args: argparse.Namespace, server: RealTextServer, embedder: object, old_path: bool) -> dict:
+    import httpx
+
+    from app.core.settings import Settings
+    from app.main import create_app
+    from generators.backends.openai_backend import OpenAIBackend
+
+    workdir = Path(tempfile.mkdtemp(prefix="acceptor-ceiling-"))
+    settings = Settings(
+        database_url=f"sqlite:///{workdir}/bench.db",
+        backend="openai",
+        openai_base_url=server.base_url,
+        openai_model="fake-model",
+        max_in_flight=args.in_flight,
+        workers=1,
+        worker_poll_s=0.05,
+        index_dir=workdir / "indexes",
+        _env_file=None,
+    )
+    backend = OpenAIBackend(server.base_url, "fake-model", timeout_s=120, max_retries=2)
+    meter = LockMeter()
+    app = create_app(settings, embedder=embedder, backend=backend)  # type: ignore[arg-type]
+    with meter.install(old_path):
+        async with app.router.lifespan_context(app):
+            await asyncio.to_thread(app.state.backend.ready.wait, 60)
+            await asyncio.to_thread(app.state.pools.ready.wait, 60)
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+                response = await client.post(
+                    "/v1/datasets/default/jobs", json={"target": 100000, "max_requests": 1000000, "seed": 1}
+                )
+                location = response.headers["location"]
+                await asyncio.sleep(args.warmup)
+                before = (await client.get(location)).json()
+                meter.reset()
+                started, cpu_started = time.monotonic(), time.process_time()
+                await asyncio.sleep(args.seconds)
+                after = (await client.get(location)).json()
+                elapsed, cpu = time.monotonic() - started, time.process_time() - cpu_started
+                inside, store, sections = meter.inside, meter.store, meter.sections
+                await client.post(f"{location}/cancel")
+                await asyncio.to_thread(app.state.jobs.worker.wait_for, after["id"], 120)
+    if after["status"] not in ("running", "queued", "cancelled"):
+        raise SystemExit(f"job ended early: {after['status']} {after['error']}")
+    minutes = elapsed / 60
+    decided = after["generated"] - before["generated"]
+    requests = after["requests"] - before["requests"]
+    return {
+        "path": "old" if old_path else "new",
+        "requests_per_min": requests / minutes,
+        "decided_per_min": decided / minutes,
+        "accepted_per_min": (after["accepted"] - before["accepted"]) / minutes,
+        "accept_rate": (after["accepted"] - before["accepted"]) / max(decided, 1),
+        "inside_ms": 1000 * inside / max(decided, 1),
+        "outside_ms": 1000 * (store - inside) / max(decided, 1),
+        "process_ms": 1000 * cpu / max(decided, 1),
+        "requests_per_section": requests / max(sections, 1),
+        "pool": after["accepted"],
+    }
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=30.0, help="measured window per path")
+    parser.add_argument("--warmup", type=float, default=8.0, help="seconds before measuring")
+    parser.add_argument("--in-flight", type=int, default=32, help="SI_MAX_IN_FLIGHT")
+    parser.add_argument("--corpus", type=int, default=120_000, help="corpus size (benchmarks/corpus.py)")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+
+    from app.core.settings import Settings
+    from filters.embedding import SentenceTransformerEmbedder
+
+    settings = Settings(_env_file=None)
+    embedder = SentenceTransformerEmbedder(
+        onnx_cache_dir=settings.onnx_cache_dir, threads=settings.torch_threads
+    )
+    embedder.embed(["warm up the model"])
+    corpus = load_corpus(args.corpus)
+    rows = []
+    for old_path in (True, False):
+        with RealTextServer(corpus) as server:  # the same stream of completions for both paths
+            rows.append(await measure(args, server, embedder, old_path))
+        print(f"  measured the {rows[-1]['path']} path", file=sys.stderr, flush=True)
+    print(
+        f"\ninstant server, {args.in_flight} requests in flight, 2 samples x 6 items per request, "
+        f"{args.seconds:.0f}s measured after {args.warmup:.0f}s; corpus of {len(corpus)} real texts"
+    )
+    print(
+        "| path | requests/min | candidates decided/min | accepted/min | accepted | "
+        "CPU/candidate in lock | outside lock | whole process | requests per locked section |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(
+            f"| {r['path']} | {r['requests_per_min']:.0f} | {r['decided_per_min']:.0f} "
+            f"| {r['accepted_per_min']:.0f} | {r['accept_rate']:.0%} | {r['inside_ms']:.2f} ms "
+            f"| {r['outside_ms']:.2f} ms | {r['process_ms']:.2f} ms | {r['requests_per_section']:.1f} |"
+        )
+    old, new = rows
+    print(
+        f"\nnew/old: requests/min {new['requests_per_min'] / old['requests_per_min']:.2f}x, "
+        f"accepted/min {new['accepted_per_min'] / max(old['accepted_per_min'], 1e-9):.2f}x, "
+        f"CPU per candidate in the lock {old['inside_ms'] / max(new['inside_ms'], 1e-9):.1f}x less"
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
