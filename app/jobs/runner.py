@@ -163,7 +163,7 @@ class JobRunner:
                 self._store(session, job, lease, self.registry.get(dataset), results)
                 if on_progress is not None:
                     on_progress(job)
-            if failure is not None:
+            if failure is not None and job.accepted < job.target:  # one not wanted any more is ignored
                 logger.warning("job %s: backend failed: %s", job.id, failure)
                 return self._finish(session, job, lease, "failed", backend_failure_reason(failure), window)
 
