@@ -34,7 +34,13 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = await run_in_threadpool(build_services, settings, embedder, backend, ensure_default=True)
         pools = services.require_pools()
-        similarity = SimilarityBatcher(pools.registry, settings.similar_max_batch, settings.similar_workers)
+        supervisor = services.require_jobs().supervisor
+        similarity = SimilarityBatcher(
+            pools.registry,
+            settings.similar_max_batch,
+            settings.similar_workers,
+            supervisor.loop("similarity-batcher"),
+        )
         # each service on its own, for the narrow dependencies of app/api/deps.py
         app.state.settings = settings
         app.state.engine = services.engine
@@ -42,6 +48,7 @@ def create_app(
         app.state.backend = services.backend
         app.state.similarity = similarity
         app.state.jobs = services.jobs
+        app.state.supervisor = supervisor
         services.require_backend().start()
         pools.start()
         if workers:

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.core.backend import BackendService
 from app.core.settings import Settings
+from app.core.supervision import Supervisor
 from app.datasets.service import get_dataset
 from app.jobs.processing import JobProcessing
 from app.models import Dataset
@@ -37,6 +38,7 @@ PoolsServiceDep = Annotated[PoolsService, Depends(_service("pools"))]
 SimilarityDep = Annotated[SimilarityBatcher, Depends(_service("similarity"))]
 BackendDep = Annotated[BackendService, Depends(_service("backend"))]
 JobsDep = Annotated[JobProcessing, Depends(_service("jobs"))]
+SupervisorDep = Annotated[Supervisor, Depends(_service("supervisor"))]
 
 
 def _session(engine: EngineDep) -> Iterator[Session]:

@@ -92,6 +92,14 @@ class Settings(BaseSettings):
     scheduler: bool = Field(True, description="run the schedule loop where job workers run")
     scheduler_poll_s: float = Field(5.0, gt=0, description="how often due schedules are looked for")
     events_poll_s: float = Field(0.5, gt=0, description="how often a job event stream reads the job")
+    loop_backoff_s: float = Field(0.5, gt=0, description="first pause of a loop after a failed pass")
+    loop_backoff_max_s: float = Field(30.0, gt=0, description="the longest pause between failed passes")
+    loop_unready_after: int = Field(
+        5, ge=1, le=10000, description="failed passes in a row of one loop before /readyz answers 503"
+    )
+    job_retries_on_database_error: int = Field(
+        10, ge=0, le=1000, description="times a job is resumed after losing the database before it fails"
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from app.api.deps import BackendDep, PoolsServiceDep, SettingsDep
+from app.api.deps import BackendDep, PoolsServiceDep, SettingsDep, SupervisorDep
 from app.api.errors import error_response
 
 router = APIRouter(tags=["health"])
@@ -19,9 +19,13 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz", response_model=None)
 def readyz(
-    settings: SettingsDep, backend: BackendDep, pools: PoolsServiceDep
+    settings: SettingsDep, backend: BackendDep, pools: PoolsServiceDep, supervisor: SupervisorDep
 ) -> dict[str, object] | JSONResponse:
-    """Ready when the generation backend is loaded and every dataset's indexes are built."""
+    """Ready when the backend is loaded, every dataset's indexes are built and no background loop is
+    dead or failing pass after pass."""
+    problems = supervisor.problems()
+    if problems:
+        return error_response(503, "not_ready", "; ".join(problems), problems)
     if backend.error:
         return error_response(503, "not_ready", f"backend failed to load: {backend.error}")
     if not backend.ready.is_set():
