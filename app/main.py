@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from app.api.errors import install_error_handlers
+from app.api.guard import RequestGuard
 from app.api.routes import datasets, exports, health, imports, instances, instructions, jobs, schedules
 from app.core.settings import Settings
 from app.retrieval.similarity import SimilarityBatcher
@@ -61,6 +62,7 @@ def create_app(
 
     app = FastAPI(title="Self-Instruct service", version="0.1.0", lifespan=lifespan)
     install_error_handlers(app)
+    app.add_middleware(RequestGuard, settings=settings)
     for module in (health, datasets, jobs, instructions, instances, exports, imports, schedules):
         app.include_router(module.router)
     return app

@@ -100,6 +100,13 @@ class Settings(BaseSettings):
     job_retries_on_database_error: int = Field(
         10, ge=0, le=1000, description="times a job is resumed after losing the database before it fails"
     )
+    max_body_bytes: int = Field(
+        10_000_000, ge=1024, description="largest request body of a write (imports: SI_MAX_IMPORT_BYTES)"
+    )
+    max_text_chars: int = Field(
+        20_000, ge=16, le=10_000_000, description="longest string in a request body or query parameter"
+    )
+    max_json_depth: int = Field(32, ge=4, le=1000, description="deepest nesting of a JSON request body")
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"

@@ -10,6 +10,7 @@ from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 
 from app.api.deps import DatasetDep, EngineDep, SessionDep
+from app.api.pagination import IdPath
 from app.exports import formats as exports
 from app.exports import snapshots
 from app.models import SnapshotCreate, SnapshotPublic
@@ -69,6 +70,6 @@ def list_snapshots(dataset: DatasetDep, session: SessionDep) -> list[SnapshotPub
 
 
 @router.get("/snapshots/{snapshot_id}", response_model=SnapshotPublic)
-def read_snapshot(snapshot_id: int, dataset: DatasetDep, session: SessionDep) -> SnapshotPublic:
+def read_snapshot(snapshot_id: IdPath, dataset: DatasetDep, session: SessionDep) -> SnapshotPublic:
     """One snapshot's counts."""
     return snapshots.snapshot_public(snapshots.get_snapshot(session, dataset, snapshot_id), dataset)

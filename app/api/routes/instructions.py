@@ -18,6 +18,7 @@ from app.models import (
     InstructionPublic,
     SimilarResult,
 )
+from app.models.instructions import MAX_INSTRUCTION_CHARS
 from app.pipeline.acceptor import CandidateIn, decide_and_store, decision_public
 from app.retrieval.similarity import MAX_K
 
@@ -69,7 +70,7 @@ def submit_candidates(
 async def similar_instructions(
     pool: PoolDep,
     similarity: SimilarityDep,
-    q: Annotated[str, Query(min_length=1, max_length=10000)],
+    q: Annotated[str, Query(min_length=1, max_length=MAX_INSTRUCTION_CHARS)],
     k: Annotated[int, Query(ge=1, le=MAX_K)] = 10,
 ) -> SimilarResult:
     """The ``k`` pool items (seeds and accepted) closest to ``q`` by cosine, best first."""
