@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api.errors import install_error_handlers
 from app.api.guard import RequestGuard
+from app.api.openapi import declare_errors, install_docs
 from app.api.routes import datasets, exports, health, imports, instances, instructions, jobs, schedules
 from app.core.settings import Settings
 from app.retrieval.similarity import SimilarityBatcher
@@ -60,9 +61,17 @@ def create_app(
             await similarity.close()
             await run_in_threadpool(services.stop)
 
-    app = FastAPI(title="Self-Instruct service", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="Self-Instruct service",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,  # served from installed assets by install_docs, not from a CDN
+        redoc_url=None,
+    )
     install_error_handlers(app)
     app.add_middleware(RequestGuard, settings=settings)
     for module in (health, datasets, jobs, instructions, instances, exports, imports, schedules):
         app.include_router(module.router)
+    declare_errors(app)
+    install_docs(app)
     return app

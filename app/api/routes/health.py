@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 
 from app.api.deps import BackendDep, PoolsServiceDep, SettingsDep, SupervisorDep
 from app.api.errors import error_response
+from app.api.openapi import error_responses
 
 router = APIRouter(tags=["health"])
 
@@ -17,7 +18,7 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", response_model=None)
+@router.get("/readyz", response_model=None, responses=error_responses(503))
 def readyz(
     settings: SettingsDep, backend: BackendDep, pools: PoolsServiceDep, supervisor: SupervisorDep
 ) -> dict[str, object] | JSONResponse:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from sqlmodel import select
 
 from app.api.deps import DatasetDep, PoolDep, PoolsDep, SessionDep, SimilarityDep
+from app.api.openapi import error_responses
 from app.api.pagination import DecisionParam, LimitParam, decision_filter, keyset_page
 from app.core.errors import InvalidInput
 from app.models import (
@@ -46,7 +47,7 @@ def list_instructions(
     return InstructionPage(items=items, next_cursor=next_cursor)
 
 
-@router.post("/candidates", response_model=CandidateResult)
+@router.post("/candidates", response_model=CandidateResult, responses=error_responses(503))
 def submit_candidates(
     data: CandidateSubmit, dataset: DatasetDep, session: SessionDep, pools: PoolsDep
 ) -> CandidateResult:
@@ -66,7 +67,7 @@ def submit_candidates(
     return CandidateResult(decisions=decisions, accepted=accepted, rejected=len(decisions) - accepted)
 
 
-@router.get("/similar", response_model=SimilarResult)
+@router.get("/similar", response_model=SimilarResult, responses=error_responses(503))
 async def similar_instructions(
     pool: PoolDep,
     similarity: SimilarityDep,

@@ -9,6 +9,7 @@ from sqlmodel import col, func, select
 from sse_starlette.sse import EventSourceResponse
 
 from app.api.deps import DatasetDep, EngineDep, JobsDep, SessionDep, SettingsDep
+from app.api.openapi import error_responses
 from app.api.pagination import CursorParam, IdPath, LimitParam, decode_cursor, set_next_cursor
 from app.core.errors import InvalidInput, get_or_not_found
 from app.jobs import service
@@ -27,7 +28,12 @@ from app.models import (
 router = APIRouter(tags=["jobs"])
 
 
-@router.post("/v1/datasets/{name}/jobs", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic)
+@router.post(
+    "/v1/datasets/{name}/jobs",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobPublic,
+    responses=error_responses(409, 429),
+)
 def start_job(
     data: JobCreate,
     dataset: DatasetDep,
@@ -83,7 +89,12 @@ def job_events(
     return EventSourceResponse(service.job_progress(engine, job_id, settings.events_poll_s), ping=15)
 
 
-@router.post("/v1/jobs/{job_id}/cancel", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic)
+@router.post(
+    "/v1/jobs/{job_id}/cancel",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobPublic,
+    responses=error_responses(409),
+)
 def cancel_job(job_id: IdPath, session: SessionDep) -> JobPublic:
     """Ask a queued or running job to stop; it keeps what it has stored."""
     job = service.cancel_job(session, service.get_job(session, job_id))
