@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
+from app.api.admission import Admission
 from app.api.errors import install_error_handlers
 from app.api.guard import RequestGuard
 from app.api.openapi import declare_errors, install_docs
@@ -51,6 +52,13 @@ def create_app(
         app.state.similarity = similarity
         app.state.jobs = services.jobs
         app.state.supervisor = supervisor
+        app.state.admission = {
+            kind: Admission(f"/{kind}", running, settings.admission_max_waiting, settings.admission_wait_s)
+            for kind, running in (
+                ("candidates", settings.candidates_max_running),
+                ("similar", settings.similar_max_running),
+            )
+        }
         services.require_backend().start()
         pools.start()
         if workers:

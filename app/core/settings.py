@@ -107,6 +107,12 @@ class Settings(BaseSettings):
         20_000, ge=16, le=10_000_000, description="longest string in a request body or query parameter"
     )
     max_json_depth: int = Field(32, ge=4, le=1000, description="deepest nesting of a JSON request body")
+    candidates_max_running: int = Field(4, ge=1, le=1024, description="/candidates requests run at once")
+    similar_max_running: int = Field(32, ge=1, le=4096, description="/similar requests run at once")
+    admission_max_waiting: int = Field(
+        64, ge=0, le=100_000, description="requests of one kind waiting for a slot before 429"
+    )
+    admission_wait_s: float = Field(10.0, gt=0, description="longest wait for a slot before 503")
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"

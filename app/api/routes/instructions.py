@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from sqlmodel import select
 
+from app.api.admission import admitted
 from app.api.deps import DatasetDep, PoolDep, PoolsDep, SessionDep, SimilarityDep
 from app.api.openapi import error_responses
 from app.api.pagination import DecisionParam, LimitParam, decision_filter, keyset_page
@@ -47,7 +48,12 @@ def list_instructions(
     return InstructionPage(items=items, next_cursor=next_cursor)
 
 
-@router.post("/candidates", response_model=CandidateResult, responses=error_responses(503))
+@router.post(
+    "/candidates",
+    response_model=CandidateResult,
+    responses=error_responses(429, 503),
+    dependencies=[Depends(admitted("candidates"))],
+)
 def submit_candidates(
     data: CandidateSubmit, dataset: DatasetDep, session: SessionDep, pools: PoolsDep
 ) -> CandidateResult:
@@ -67,7 +73,12 @@ def submit_candidates(
     return CandidateResult(decisions=decisions, accepted=accepted, rejected=len(decisions) - accepted)
 
 
-@router.get("/similar", response_model=SimilarResult, responses=error_responses(503))
+@router.get(
+    "/similar",
+    response_model=SimilarResult,
+    responses=error_responses(429, 503),
+    dependencies=[Depends(admitted("similar"))],
+)
 async def similar_instructions(
     pool: PoolDep,
     similarity: SimilarityDep,
