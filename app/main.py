@@ -57,6 +57,7 @@ def create_app(
             for kind, running in (
                 ("candidates", settings.candidates_max_running),
                 ("similar", settings.similar_max_running),
+                ("jobs", settings.job_posts_max_running),
             )
         }
         services.require_backend().start()

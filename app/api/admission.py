@@ -1,4 +1,4 @@
-"""Bounded admission for the expensive request routes (``/candidates``, ``/similar``), like the job queue.
+"""Bounded admission for the request routes that contend (``/candidates``, ``/similar``, job posts).
 
 At most ``limit`` requests of a kind run at once; up to ``waiting`` more wait for a slot for at most
 ``wait_s`` seconds. A request beyond those is refused at once with 429, one that waited too long with

@@ -109,6 +109,7 @@ class Settings(BaseSettings):
     max_json_depth: int = Field(32, ge=4, le=1000, description="deepest nesting of a JSON request body")
     candidates_max_running: int = Field(4, ge=1, le=1024, description="/candidates requests run at once")
     similar_max_running: int = Field(32, ge=1, le=4096, description="/similar requests run at once")
+    job_posts_max_running: int = Field(4, ge=1, le=1024, description="job submissions handled at once")
     admission_max_waiting: int = Field(
         64, ge=0, le=100_000, description="requests of one kind waiting for a slot before 429"
     )

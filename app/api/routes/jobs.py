@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 from sqlmodel import col, func, select
 from sse_starlette.sse import EventSourceResponse
 
+from app.api.admission import admitted
 from app.api.deps import DatasetDep, EngineDep, JobsDep, SessionDep, SettingsDep
 from app.api.openapi import error_responses
 from app.api.pagination import CursorParam, IdPath, LimitParam, decode_cursor, set_next_cursor
@@ -32,7 +33,8 @@ router = APIRouter(tags=["jobs"])
     "/v1/datasets/{name}/jobs",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=JobPublic,
-    responses=error_responses(409, 429),
+    responses=error_responses(409, 429, 503),
+    dependencies=[Depends(admitted("jobs"))],
 )
 def start_job(
     data: JobCreate,
