@@ -40,7 +40,11 @@ class Admission:
     async def enter(self) -> None:
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.limit)
-        if self._slots.locked() and self.waiting >= self.max_waiting:
+        if not self._slots.locked():
+            await self._slots.acquire()  # a free slot: taken at once, without yielding
+            self.running += 1
+            return
+        if self.waiting >= self.max_waiting:
             self.refused += 1
             raise Saturated(
                 f"{self.name}: {self.running} running and {self.waiting} waiting, "
