@@ -6,14 +6,16 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from app.api.admission import Admission
+from app.api.deps import require_api_key
 from app.api.errors import install_error_handlers
 from app.api.guard import RequestGuard
 from app.api.openapi import declare_errors, install_docs
 from app.api.routes import datasets, exports, health, imports, instances, instructions, jobs, schedules
+from app.core.auth import KeyChecker
 from app.core.settings import Settings
 from app.retrieval.similarity import SimilarityBatcher
 from app.services import build_services
@@ -52,6 +54,7 @@ def create_app(
         app.state.similarity = similarity
         app.state.jobs = services.jobs
         app.state.supervisor = supervisor
+        app.state.keys = KeyChecker(services.engine, settings.require_api_keys)
         app.state.admission = {
             kind: Admission(f"/{kind}", running, settings.admission_max_waiting, settings.admission_wait_s)
             for kind, running in (
@@ -76,6 +79,7 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,  # served from installed assets by install_docs, not from a CDN
         redoc_url=None,
+        dependencies=[Depends(require_api_key)],
     )
     install_error_handlers(app)
     app.add_middleware(RequestGuard, settings=settings)

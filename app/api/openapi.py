@@ -89,6 +89,8 @@ def _with_errors(document: dict[str, Any]) -> dict[str, Any]:
                 statuses |= {400, 413, 415}
             if "{" in path:
                 statuses.add(404)
+            if path.startswith("/v1"):
+                statuses |= {401, 403}  # once API keys are on
             responses = operation.setdefault("responses", {})
             statuses |= {int(code) for code in responses if code.isdigit() and int(code) >= 400}
             for status in sorted(statuses):

@@ -114,6 +114,9 @@ class Settings(BaseSettings):
         64, ge=0, le=100_000, description="requests of one kind waiting for a slot before 429"
     )
     admission_wait_s: float = Field(10.0, gt=0, description="longest wait for a slot before 503")
+    require_api_keys: bool = Field(
+        False, description="API keys on /v1 even before one exists (otherwise on once one is created)"
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"

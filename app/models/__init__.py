@@ -41,6 +41,7 @@ from app.models.schedules import Schedule, ScheduleBase, ScheduleCreate, Schedul
 from app.models.snapshots import Snapshot, SnapshotCreate, SnapshotPublic
 
 __all__ = [
+    "ApiKey",
     "DecisionFields",
     "NAME_PATTERN",
     "utcnow",
