@@ -16,6 +16,7 @@ from app.api.guard import RequestGuard
 from app.api.openapi import declare_errors, install_docs
 from app.api.routes import datasets, exports, health, imports, instances, instructions, jobs, schedules
 from app.core.auth import KeyChecker
+from app.core.metrics import HttpMetrics, new_registry
 from app.core.settings import Settings
 from app.retrieval.similarity import SimilarityBatcher
 from app.services import build_services
@@ -82,6 +83,9 @@ def create_app(
         dependencies=[Depends(require_api_key)],
     )
     install_error_handlers(app)
+    registry, latency = new_registry(app.state)
+    app.state.metrics = registry
+    app.add_middleware(HttpMetrics, latency=latency)
     app.add_middleware(RequestGuard, settings=settings)
     for module in (health, datasets, jobs, instructions, instances, exports, imports, schedules):
         app.include_router(module.router)

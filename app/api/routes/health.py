@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from app.api.deps import BackendDep, PoolsServiceDep, SettingsDep, SupervisorDep
 from app.api.errors import error_response
@@ -45,3 +46,14 @@ def readyz(
         "requests_waiting": backend.dispatcher.waiting,
         "indexes_building": pools.registry.building(),
     }
+
+
+@router.get(
+    "/metrics",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}}}},
+)
+def metrics(request: Request) -> PlainTextResponse:
+    """Prometheus metrics in the text exposition format (app/core/metrics.py)."""
+    body = generate_latest(request.app.state.metrics)
+    return PlainTextResponse(body, media_type=CONTENT_TYPE_LATEST)
