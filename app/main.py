@@ -6,11 +6,17 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.concurrency import run_in_threadpool
 
+from app.api.admission import Admission
+from app.api.deps import require_api_key
 from app.api.errors import install_error_handlers
+from app.api.guard import RequestGuard
+from app.api.openapi import declare_errors, install_docs
 from app.api.routes import datasets, exports, health, imports, instances, instructions, jobs, schedules
+from app.core.auth import KeyChecker
+from app.core.metrics import HttpMetrics, new_registry
 from app.core.settings import Settings
 from app.retrieval.similarity import SimilarityBatcher
 from app.services import build_services
@@ -34,7 +40,13 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = await run_in_threadpool(build_services, settings, embedder, backend, ensure_default=True)
         pools = services.require_pools()
-        similarity = SimilarityBatcher(pools.registry, settings.similar_max_batch, settings.similar_workers)
+        supervisor = services.require_jobs().supervisor
+        similarity = SimilarityBatcher(
+            pools.registry,
+            settings.similar_max_batch,
+            settings.similar_workers,
+            supervisor.loop("similarity-batcher"),
+        )
         # each service on its own, for the narrow dependencies of app/api/deps.py
         app.state.settings = settings
         app.state.engine = services.engine
@@ -42,6 +54,16 @@ def create_app(
         app.state.backend = services.backend
         app.state.similarity = similarity
         app.state.jobs = services.jobs
+        app.state.supervisor = supervisor
+        app.state.keys = KeyChecker(services.engine, settings.require_api_keys)
+        app.state.admission = {
+            kind: Admission(f"/{kind}", running, settings.admission_max_waiting, settings.admission_wait_s)
+            for kind, running in (
+                ("candidates", settings.candidates_max_running),
+                ("similar", settings.similar_max_running),
+                ("jobs", settings.job_posts_max_running),
+            )
+        }
         services.require_backend().start()
         pools.start()
         if workers:
@@ -52,8 +74,21 @@ def create_app(
             await similarity.close()
             await run_in_threadpool(services.stop)
 
-    app = FastAPI(title="Self-Instruct service", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="Self-Instruct service",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,  # served from installed assets by install_docs, not from a CDN
+        redoc_url=None,
+        dependencies=[Depends(require_api_key)],
+    )
     install_error_handlers(app)
+    registry, latency = new_registry(app.state)
+    app.state.metrics = registry
+    app.add_middleware(HttpMetrics, latency=latency)
+    app.add_middleware(RequestGuard, settings=settings)
     for module in (health, datasets, jobs, instructions, instances, exports, imports, schedules):
         app.include_router(module.router)
+    declare_errors(app)
+    install_docs(app)
     return app

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.core.backend import BackendService
 from app.core.settings import Settings
+from app.core.supervision import Supervisor
 from app.datasets.service import get_dataset
 from app.jobs.processing import JobProcessing
 from app.models import Dataset
@@ -37,6 +38,7 @@ PoolsServiceDep = Annotated[PoolsService, Depends(_service("pools"))]
 SimilarityDep = Annotated[SimilarityBatcher, Depends(_service("similarity"))]
 BackendDep = Annotated[BackendService, Depends(_service("backend"))]
 JobsDep = Annotated[JobProcessing, Depends(_service("jobs"))]
+SupervisorDep = Annotated[Supervisor, Depends(_service("supervisor"))]
 
 
 def _session(engine: EngineDep) -> Iterator[Session]:
@@ -75,3 +77,14 @@ async def _pool(pools: PoolsDep, engine: EngineDep, name: Annotated[str, Path(ma
 
 
 PoolDep = Annotated[DatasetPool, Depends(_pool)]
+
+
+def require_api_key(request: Request, engine: EngineDep) -> None:
+    """Every ``/v1`` route: a valid key with the scope, once keys are on (app/core/auth.py). Its own
+    short session, so no pooled connection is held while a request waits for admission."""
+    if not request.url.path.startswith("/v1"):
+        return
+    header = request.headers.get("authorization", "")
+    key = header[7:].strip() if header[:7].lower() == "bearer " else request.headers.get("x-api-key")
+    with Session(engine) as session:
+        request.app.state.keys.check(session, key, request.method, request.url.path)

@@ -8,9 +8,11 @@ from collections.abc import Mapping, Sequence
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.errors import ServiceError
+from app.core.supervision import is_transient_database_error
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +51,16 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return error_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
+
+    @app.exception_handler(SQLAlchemyError)
+    async def _database_error(_: Request, exc: SQLAlchemyError) -> JSONResponse:
+        if not is_transient_database_error(exc):
+            logger.exception("unhandled database error", exc_info=exc)
+            return error_response(500, "internal_error", "internal server error")
+        # busy, restarting, or out of pooled connections: the client may retry
+        logger.warning("database unavailable for a request: %s", exc.__class__.__name__)
+        message = "the database is busy or unavailable; retry"
+        return error_response(503, "database_unavailable", message, headers={"Retry-After": "2"})
 
     @app.exception_handler(Exception)
     async def _internal_error(_: Request, exc: Exception) -> JSONResponse:

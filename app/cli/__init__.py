@@ -10,6 +10,7 @@ import typer
 
 from app.cli import data, generate, ingest, instances, search, serve
 from app.cli.generate import server_sent_events
+from app.cli.keys import keys_app
 from app.cli.serve import run_worker
 
 __all__ = ["app", "main", "run_worker", "server_sent_events"]
@@ -21,6 +22,7 @@ app = typer.Typer(
 )
 seeds_app = typer.Typer(no_args_is_help=True, help="Check seed files and add them to datasets.")
 app.add_typer(seeds_app, name="seeds")
+app.add_typer(keys_app, name="keys")
 
 app.command()(serve.serve)
 app.command()(serve.worker)

@@ -106,6 +106,31 @@ class Settings(BaseSettings):
     scheduler: bool = Field(True, description="run the schedule loop where job workers run")
     scheduler_poll_s: float = Field(5.0, gt=0, description="how often due schedules are looked for")
     events_poll_s: float = Field(0.5, gt=0, description="how often a job event stream reads the job")
+    loop_backoff_s: float = Field(0.5, gt=0, description="first pause of a loop after a failed pass")
+    loop_backoff_max_s: float = Field(30.0, gt=0, description="the longest pause between failed passes")
+    loop_unready_after: int = Field(
+        5, ge=1, le=10000, description="failed passes in a row of one loop before /readyz answers 503"
+    )
+    job_retries_on_database_error: int = Field(
+        10, ge=0, le=1000, description="times a job is resumed after losing the database before it fails"
+    )
+    max_body_bytes: int = Field(
+        10_000_000, ge=1024, description="largest request body of a write (imports: SI_MAX_IMPORT_BYTES)"
+    )
+    max_text_chars: int = Field(
+        20_000, ge=16, le=10_000_000, description="longest string in a request body or query parameter"
+    )
+    max_json_depth: int = Field(32, ge=4, le=1000, description="deepest nesting of a JSON request body")
+    candidates_max_running: int = Field(4, ge=1, le=1024, description="/candidates requests run at once")
+    similar_max_running: int = Field(32, ge=1, le=4096, description="/similar requests run at once")
+    job_posts_max_running: int = Field(4, ge=1, le=1024, description="job submissions handled at once")
+    admission_max_waiting: int = Field(
+        64, ge=0, le=100_000, description="requests of one kind waiting for a slot before 429"
+    )
+    admission_wait_s: float = Field(10.0, gt=0, description="longest wait for a slot before 503")
+    require_api_keys: bool = Field(
+        False, description="API keys on /v1 even before one exists (otherwise on once one is created)"
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"

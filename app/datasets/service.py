@@ -35,15 +35,16 @@ logger = logging.getLogger(__name__)
 
 
 def get_dataset(session: Session, name: str) -> Dataset:
-    dataset = session.exec(select(Dataset).where(Dataset.name == name)).first()
+    dataset = session.exec(select(Dataset).where(func.lower(Dataset.name) == name.lower())).first()
     if dataset is None:
         raise NotFound(f"dataset {name!r} does not exist")
     return dataset
 
 
 def create_dataset(session: Session, data: DatasetCreate, settings: Settings) -> Dataset:
-    if session.exec(select(Dataset).where(Dataset.name == data.name)).first() is not None:
-        raise Conflict(f"dataset {data.name!r} already exists")
+    same = session.exec(select(Dataset).where(func.lower(Dataset.name) == data.name.lower())).first()
+    if same is not None:  # names compare case-insensitively: ``Mine`` is ``mine``
+        raise Conflict(f"dataset {same.name!r} already exists")
     values = data.model_dump(exclude_none=True)
     values.setdefault("rouge_threshold", settings.rouge_threshold)
     values.setdefault("embedding_threshold", settings.embedding_threshold)

@@ -19,9 +19,11 @@ from dataclasses import dataclass, field, replace
 from sqlmodel import Session
 
 from app.core.errors import InvalidInput
+from app.core.limits import forbidden_character
 from app.datasets.service import add_seeds
 from app.jobs.counters import JobCounts, accepted_and_rejections
 from app.models import INSTANCE_STAGE_DONE, Dataset
+from app.models.instructions import MAX_INSTRUCTION_CHARS
 from app.pipeline.acceptor import CandidateIn, Outcome, accepting, decide
 from app.pipeline.instance_stage import instance_row
 from app.pipeline.pools import PoolRegistry
@@ -54,10 +56,25 @@ def check_import_options(fmt: str, mode: str) -> None:
 def read_import(text: str, source: str, fmt: str, mode: str) -> list[Task]:
     """Parse and validate a whole file; raises :class:`InvalidInput` naming ``source:line``."""
     check_import_options(fmt, mode)
+    for number, line in enumerate(text.splitlines(), 1):
+        problem = forbidden_character(line)
+        if problem:
+            raise InvalidInput(f"{source}:{number}: {problem}")
     try:
-        return group_by_instruction(parse_import(text, source, fmt))
+        tasks = group_by_instruction(parse_import(text, source, fmt))
     except TaskFileError as exc:
         raise InvalidInput(str(exc)) from None
+    except RecursionError:
+        raise InvalidInput(f"{source}: the JSON nests too deep to read") from None
+    for number, task in enumerate(tasks, 1):
+        texts = [task.instruction, task.name or ""]
+        texts += [part for instance in task.instances for part in (instance.input, instance.output)]
+        problem = next((p for p in map(forbidden_character, texts) if p), None)
+        if problem is None and len(task.instruction) > MAX_INSTRUCTION_CHARS:
+            problem = f"instruction is longer than {MAX_INSTRUCTION_CHARS} characters"
+        if problem:
+            raise InvalidInput(f"{source}: task {number} ({task.instruction[:40]!r}): {problem}")
+    return tasks
 
 
 def group_by_instruction(tasks: Sequence[Task]) -> list[Task]:

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from app.core.backend import BackendService
 from app.core.settings import Settings
+from app.core.supervision import Supervisor, supervisor_from
 from app.jobs.runner import JobRunner
 from app.jobs.schedules import ScheduleLoop
 from app.jobs.worker import JobWorker
@@ -20,12 +21,18 @@ from app.pipeline.pools import PoolRegistry
 
 class JobProcessing:
     def __init__(
-        self, engine: Engine, registry: PoolRegistry, settings: Settings, backend: BackendService
+        self,
+        engine: Engine,
+        registry: PoolRegistry,
+        settings: Settings,
+        backend: BackendService,
+        supervisor: Supervisor | None = None,
     ) -> None:
         self.engine = engine
         self.registry = registry
         self.settings = settings
         self.backend = backend
+        self.supervisor = supervisor or supervisor_from(settings)
         self.worker: JobWorker | None = None
         self.scheduler: ScheduleLoop | None = None
 
@@ -59,11 +66,13 @@ class JobProcessing:
                 self.backend.ready.is_set,
                 self.settings.job_lease_s,
                 self.settings.job_heartbeat_s,
+                self.supervisor,
+                self.settings.job_retries_on_database_error,
             )
             self.worker.start()
         if scheduler and self.settings.scheduler:
             # enqueue the jobs of due schedules (one per tick, whatever other processes do too)
-            self.scheduler = ScheduleLoop(self.engine, self.settings, self.notify_new_job)
+            self.scheduler = ScheduleLoop(self.engine, self.settings, self.notify_new_job, self.supervisor)
             self.scheduler.start()
 
     def notify_new_job(self) -> None:

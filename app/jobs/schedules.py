@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 
 from app.core.errors import InvalidInput, get_or_not_found
 from app.core.settings import Settings
+from app.core.supervision import Supervisor, run_supervised
 from app.jobs.cron import as_utc, latest_fire_at_or_before, next_fire_after
 from app.jobs.service import new_job
 from app.models import Dataset, Job, Schedule, ScheduleCreate, SchedulePublic, id_col, utcnow
@@ -128,7 +129,14 @@ def _fire(engine: Engine, settings: Settings, schedule_id: int, now: datetime) -
 class ScheduleLoop:
     """A thread that calls :func:`fire_due` every ``scheduler_poll_s``."""
 
-    def __init__(self, engine: Engine, settings: Settings, on_enqueued: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        on_enqueued: Callable[[], None],
+        supervisor: Supervisor | None = None,
+    ) -> None:
+        self._health = (supervisor or Supervisor()).loop("scheduler")
         self._engine = engine
         self._settings = settings
         self._on_enqueued = on_enqueued
@@ -144,10 +152,9 @@ class ScheduleLoop:
             self._thread.join(timeout)
 
     def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                if fire_due(self._engine, self._settings):
-                    self._on_enqueued()
-            except Exception:  # a database hiccup must not end the loop
-                logger.exception("scheduler pass failed")
-            self._stop.wait(self._settings.scheduler_poll_s)
+        run_supervised(self._health, self._stop, self._pass)  # a database hiccup must not end the loop
+
+    def _pass(self) -> None:
+        if fire_due(self._engine, self._settings):
+            self._on_enqueued()
+        self._stop.wait(self._settings.scheduler_poll_s)

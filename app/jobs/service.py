@@ -12,13 +12,13 @@ from typing import Any
 
 from sqlalchemy import case, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from app.core.errors import Conflict, get_or_not_found
 from app.core.settings import Settings
 from app.jobs.accounting import per_accepted
 from app.jobs.request_sizing import job_warnings
-from app.models import TERMINAL_STATES, Dataset, Job, JobCreate, JobPublic, stored_id, utcnow
+from app.models import TERMINAL_STATES, Dataset, Instruction, Job, JobCreate, JobPublic, stored_id, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +38,20 @@ def new_job(settings: Settings, dataset_id: int, target: int, max_requests: int 
     )
 
 
+def ensure_job_can_run(session: Session, dataset: Dataset) -> None:
+    """A job needs at least one seed task to build its prompts: refuse it now rather than fail later."""
+    seed = session.exec(
+        select(Instruction.id).where(col(Instruction.dataset_id) == dataset.id, Instruction.origin == "seed")
+    ).first()
+    if seed is None:
+        raise Conflict(
+            f"dataset {dataset.name!r} has no seed tasks, so a job cannot build its prompts; "
+            f"add seeds with POST /v1/datasets/{dataset.name}/seeds first"
+        )
+
+
 def create_job(session: Session, dataset: Dataset, data: JobCreate, settings: Settings) -> Job:
+    ensure_job_can_run(session, dataset)
     job = new_job(
         settings,
         stored_id(dataset),

@@ -4,6 +4,11 @@ Any number of worker processes (``selfinstruct worker``, or ``serve`` unless ``-
 one database. A heartbeat thread renews the leases of the jobs this process runs every
 ``job_heartbeat_s``; a process that dies stops renewing, and once ``job_lease_s`` has passed another
 worker claims the job and resumes it from its stored progress.
+
+Every thread runs supervised (app/core/supervision.py): an error in ``claim`` or in the heartbeat is
+logged, counted and backed off, never the end of the thread. A job whose run loses the database
+(connection terminated, database restarting) keeps its lease and is resumed from its stored progress
+after a back-off, up to ``SI_JOB_RETRIES_ON_DATABASE_ERROR`` times; any other crash fails the job.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from collections.abc import Callable
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from app.core.supervision import LoopHealth, Supervisor, is_transient_database_error, run_supervised
 from app.jobs.leases import Lease, claim, release, renew, worker_identity
 from app.jobs.runner import JobRunner
 from app.models import TERMINAL_STATES, Job, utcnow
@@ -35,6 +41,8 @@ class JobWorker:
         ready: Callable[[], bool],
         lease_s: float,
         heartbeat_s: float,
+        supervisor: Supervisor | None = None,
+        database_retries: int = 10,
     ) -> None:
         self._runner_factory = runner_factory
         self._engine = engine
@@ -42,6 +50,8 @@ class JobWorker:
         self._ready = ready
         self.lease_s = lease_s
         self._heartbeat_s = heartbeat_s
+        self.supervisor = supervisor or Supervisor()
+        self._database_retries = database_retries
         self.owner = worker_identity()
         self.stop_event = threading.Event()
         self.wakeup = threading.Event()
@@ -73,28 +83,32 @@ class JobWorker:
             return job_id in self._lost
 
     def _beat(self) -> None:
-        while not self.stop_event.wait(self._heartbeat_s):
+        health = self.supervisor.loop("job-heartbeat")
+        run_supervised(health, self.stop_event, self._beat_once)
+
+    def _beat_once(self) -> None:
+        if self.stop_event.wait(self._heartbeat_s):
+            return
+        with self._held_lock:
+            held = list(self._held.values())
+        if not held:
+            return
+        lost = renew(self._engine, held, self.lease_s)  # an error: logged, retried after a back-off
+        if lost:
             with self._held_lock:
-                held = list(self._held.values())
-            if not held:
-                continue
-            try:
-                lost = renew(self._engine, held, self.lease_s)
-            except Exception:  # the database is unreachable: retry at the next beat
-                logger.exception("heartbeat could not renew %d lease(s)", len(held))
-                continue
-            if lost:
-                with self._held_lock:
-                    self._lost.update(lease.job_id for lease in lost)
+                self._lost.update(lease.job_id for lease in lost)
 
     def _loop(self) -> None:
-        while not self.stop_event.is_set():
-            lease = claim(self._engine, self.owner, self.lease_s) if self._ready() else None
-            if lease is None:
-                self.wakeup.wait(self._poll_s)
-                self.wakeup.clear()
-                continue
-            self._run(lease)
+        health = self.supervisor.loop(threading.current_thread().name)
+        run_supervised(health, self.stop_event, lambda: self._claim_and_run(health))
+
+    def _claim_and_run(self, health: LoopHealth) -> None:
+        lease = claim(self._engine, self.owner, self.lease_s) if self._ready() else None
+        if lease is None:
+            self.wakeup.wait(self._poll_s)
+            self.wakeup.clear()
+            return
+        self._run(lease, health=health)
 
     def run_one(self, job_id: int, on_progress: Callable[[Job], None] | None = None) -> Job | None:
         """Claim ``job_id`` and run it in the calling thread (the CLI); ``None`` if it is not claimable."""
@@ -105,14 +119,35 @@ class JobWorker:
             self._heartbeat.start()
         return self._run(lease, on_progress)
 
-    def _run(self, lease: Lease, on_progress: Callable[[Job], None] | None = None) -> Job | None:
+    def _run(
+        self,
+        lease: Lease,
+        on_progress: Callable[[Job], None] | None = None,
+        health: LoopHealth | None = None,
+    ) -> Job | None:
         with self._held_lock:
             self._held[lease.job_id] = lease
         try:
-            job = self._runner_factory().run(lease, on_progress)
-            if job.status in TERMINAL_STATES:
-                self._mark_finished(lease.job_id)
-            return job
+            for retry in range(self._database_retries + 1):
+                try:
+                    job = self._runner_factory().run(lease, on_progress)
+                except Exception as exc:
+                    if not is_transient_database_error(exc) or retry == self._database_retries:
+                        raise
+                    delay = (health or self.supervisor.loop("job-run")).failed(exc)
+                    logger.warning(
+                        "job %s: lost the database (%s); resuming from stored progress in %.1fs",
+                        lease.job_id,
+                        exc.__class__.__name__,
+                        delay,
+                    )
+                    if self.stop_event.wait(delay):
+                        return None  # shutting down: the lease expires and the job is resumed later
+                    continue
+                if job.status in TERMINAL_STATES:
+                    self._mark_finished(lease.job_id)
+                return job
+            return None
         except Exception:
             logger.exception("job %s crashed", lease.job_id)
             self._fail(lease)
@@ -144,8 +179,13 @@ class JobWorker:
         def finished() -> bool:
             if job_id in self._finished_ids:
                 return True
-            with Session(self._engine) as session:
-                status = session.exec(select(Job.status).where(Job.id == job_id)).first()
+            try:
+                with Session(self._engine) as session:
+                    status = session.exec(select(Job.status).where(Job.id == job_id)).first()
+            except Exception as exc:  # the database is away for a moment: ask again at the next poll
+                if not is_transient_database_error(exc):
+                    raise
+                return False
             return status in TERMINAL_STATES
 
         deadline = time.monotonic() + timeout

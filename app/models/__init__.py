@@ -6,6 +6,7 @@ and every candidate (origin ``generated``, ``submitted`` or ``ingested``) with i
 pool of a dataset is its seeds plus its accepted candidates; their ids are the FAISS ids.
 """
 
+from app.models.api_keys import ApiKey
 from app.models.common import NAME_PATTERN, id_col, stored_id, utcnow
 from app.models.datasets import Dataset, DatasetBase, DatasetCreate, DatasetPublic
 from app.models.decisions import DecisionFields
@@ -40,6 +41,7 @@ from app.models.schedules import Schedule, ScheduleBase, ScheduleCreate, Schedul
 from app.models.snapshots import Snapshot, SnapshotCreate, SnapshotPublic
 
 __all__ = [
+    "ApiKey",
     "DecisionFields",
     "NAME_PATTERN",
     "utcnow",

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
+from pydantic import StringConstraints
 from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -65,16 +67,19 @@ class InstructionPage(SQLModel):
     next_cursor: str | None
 
 
+MAX_INSTRUCTION_CHARS = 10_000  # one instruction: a seed, a candidate or a /similar query
+
+
 class InstanceIn(SQLModel):
     input: str = Field(default="", max_length=20000)
     output: str = Field(min_length=1, max_length=20000)
 
 
 class SeedIn(SQLModel):
-    instruction: str = Field(min_length=1, max_length=10000)
-    instances: list[InstanceIn] = Field(min_length=1)
+    instruction: str = Field(min_length=1, max_length=MAX_INSTRUCTION_CHARS)
+    instances: list[InstanceIn] = Field(min_length=1, max_length=100)
     is_classification: bool = False
-    name: str | None = None
+    name: str | None = Field(default=None, max_length=200)
 
 
 class SeedUpload(SQLModel):
@@ -88,7 +93,11 @@ class SeedUploadResult(SQLModel):
 
 
 class CandidateSubmit(SQLModel):
-    instructions: list[str] = Field(min_length=1, max_length=1000)
+    instructions: list[Annotated[str, StringConstraints(max_length=MAX_INSTRUCTION_CHARS)]] = Field(
+        min_length=1,
+        max_length=1000,
+        schema_extra={"examples": [["Suggest three names for a bakery that sells only sourdough bread."]]},
+    )
 
 
 class DecisionPublic(DecisionFields):

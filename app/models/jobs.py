@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import Column, Index
 from sqlmodel import Field, SQLModel
 
+from app.core.limits import INT4_MAX
 from app.jobs.counters import JobCounts, JobCountsJSON
 from app.models.common import utcnow
 
@@ -17,7 +18,7 @@ TERMINAL_STATES = ("succeeded", "failed", "cancelled")
 class JobCreate(SQLModel):
     target: int = Field(ge=1, le=100000, description="accepted instructions to add")
     max_requests: int | None = Field(default=None, ge=1, le=1000000)
-    seed: int | None = None
+    seed: int | None = Field(default=None, ge=0, le=INT4_MAX, description="repeat a run exactly")
     instances_per_task: int = Field(
         default=0, ge=0, le=20, description="then classify each accepted task and generate up to K instances"
     )
@@ -25,7 +26,10 @@ class JobCreate(SQLModel):
 
 class Job(SQLModel, table=True):
     # one job per tick of a schedule, however many schedulers run it
-    __table_args__ = (Index("uq_job_schedule_fire_time", "schedule_id", "fire_time", unique=True),)
+    __table_args__ = (
+        Index("uq_job_schedule_fire_time", "schedule_id", "fire_time", unique=True),
+        {"sqlite_autoincrement": True},  # ids are never reused (migration 0007)
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     dataset_id: int = Field(foreign_key="dataset.id", index=True)

@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import field_validator
 from sqlmodel import Field, SQLModel
 
+from app.core.limits import INT4_MAX
 from app.models.common import utcnow
 
 
@@ -15,10 +16,12 @@ class ScheduleBase(SQLModel):
     timezone: str = Field(default="UTC", max_length=64, description="IANA zone the cron is read in")
     target: int = Field(ge=1, le=100000, description="accepted instructions each run adds")
     max_requests: int | None = Field(default=None, ge=1, le=1000000)
-    seed: int | None = None
+    seed: int | None = Field(default=None, ge=0, le=INT4_MAX, description="repeat a run exactly")
 
 
 class Schedule(ScheduleBase, table=True):
+    __table_args__ = {"sqlite_autoincrement": True}  # ids are never reused (migration 0007)
+
     id: int | None = Field(default=None, primary_key=True)
     dataset_id: int = Field(foreign_key="dataset.id", index=True)
     paused: bool = False

@@ -15,6 +15,7 @@ import logging
 import numpy as np
 
 from app.core.errors import InvalidInput, NotReady
+from app.core.supervision import LoopHealth
 from app.models import SimilarItem
 from app.pipeline.pools import DatasetPool, PoolRegistry
 from filters.embedding import Embedder
@@ -58,7 +59,14 @@ def similar(registry: PoolRegistry, pool: DatasetPool, query: str, k: int) -> li
 class SimilarityBatcher:
     """Coalesces concurrent ``similar`` calls into one embedding batch and one FAISS search per pool."""
 
-    def __init__(self, registry: PoolRegistry, max_batch: int = 64, workers: int = 2) -> None:
+    def __init__(
+        self,
+        registry: PoolRegistry,
+        max_batch: int = 64,
+        workers: int = 2,
+        health: LoopHealth | None = None,
+    ) -> None:
+        self.health = health or LoopHealth("similarity-batcher")
         self.registry = registry
         self.max_batch = max_batch
         self.workers = workers
@@ -68,6 +76,9 @@ class SimilarityBatcher:
     async def similar(self, pool: DatasetPool, query: str, k: int) -> list[SimilarItem]:
         _validate(self.registry, pool, query, k)
         queue = self._queue
+        if self._tasks and all(task.done() for task in self._tasks):  # never left without a consumer
+            logger.error("similarity batchers had ended; starting them again")
+            self._tasks = []
         if queue is None or not self._tasks:  # (there is no queue only when there are no tasks)
             queue = self._queue = asyncio.Queue()
             self._tasks = [
@@ -91,12 +102,14 @@ class SimilarityBatcher:
                 batch.append(queue.get_nowait())
             try:
                 results = await asyncio.to_thread(self._embed_and_search, batch)
-            except Exception as exc:  # every waiter learns what went wrong
+            except Exception as exc:  # every waiter learns what went wrong; the loop goes on
+                self.health.failed(exc)
                 logger.exception("similarity batch failed")
                 for *_, future in batch:
                     if not future.done():
                         future.set_exception(exc)
                 continue
+            self.health.succeeded()
             for (*_, future), items in zip(batch, results, strict=True):
                 if not future.done():
                     future.set_result(items)

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response, status
 from sqlmodel import select
 
 from app.api.deps import DatasetDep, PoolsDep, SessionDep, SettingsDep
+from app.api.openapi import error_responses
 from app.datasets import service
 from app.models import (
     Dataset,
@@ -20,7 +21,9 @@ from generators.tasks import Instance, Task
 router = APIRouter(prefix="/v1/datasets", tags=["datasets"])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=DatasetPublic)
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, response_model=DatasetPublic, responses=error_responses(409)
+)
 def create_dataset(
     data: DatasetCreate, session: SessionDep, settings: SettingsDep, response: Response
 ) -> DatasetPublic:
@@ -44,7 +47,7 @@ def read_dataset(dataset: DatasetDep, session: SessionDep) -> DatasetPublic:
     return service.to_public(session, dataset)
 
 
-@router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(409))
 def delete_dataset(dataset: DatasetDep, session: SessionDep, pools: PoolsDep) -> Response:
     """Delete a dataset and everything stored for it."""
     service.delete_dataset(session, pools, dataset)

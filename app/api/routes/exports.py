@@ -10,6 +10,7 @@ from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 
 from app.api.deps import DatasetDep, EngineDep, SessionDep
+from app.api.pagination import IdPath, IdQuery
 from app.exports import formats as exports
 from app.exports import snapshots
 from app.models import SnapshotCreate, SnapshotPublic
@@ -19,17 +20,26 @@ router = APIRouter(prefix="/v1/datasets/{name}", tags=["exports"])
 Fraction = Annotated[float, Query(ge=0.0, le=1.0)]
 
 
-@router.get("/export")
+@router.get(
+    "/export",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The rows in the chosen format (NDJSON, a JSON array, or Parquet)",
+            "content": {media: {"schema": {"type": "string"}} for media, _ in exports.FORMATS.values()},
+        }
+    },
+)
 def export_dataset(
     dataset: DatasetDep,
     session: SessionDep,
     engine: EngineDep,
     format: Literal["alpaca", "sharegpt", "openai", "parquet", "jsonl"] = "jsonl",
     split: Literal["train", "validation", "test", "all"] = "all",
-    seed: int = 0,
+    seed: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
     validation: Fraction = 0.1,
     test: Fraction = 0.1,
-    snapshot: int | None = None,
+    snapshot: IdQuery = None,
     include_seeds: bool = False,
 ) -> StreamingResponse:
     """Stream the dataset's triplets in a training format, optionally one split or one snapshot."""
@@ -69,6 +79,6 @@ def list_snapshots(dataset: DatasetDep, session: SessionDep) -> list[SnapshotPub
 
 
 @router.get("/snapshots/{snapshot_id}", response_model=SnapshotPublic)
-def read_snapshot(snapshot_id: int, dataset: DatasetDep, session: SessionDep) -> SnapshotPublic:
+def read_snapshot(snapshot_id: IdPath, dataset: DatasetDep, session: SessionDep) -> SnapshotPublic:
     """One snapshot's counts."""
     return snapshots.snapshot_public(snapshots.get_snapshot(session, dataset, snapshot_id), dataset)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response, status
 from sqlmodel import select
 
 from app.api.deps import DatasetDep, JobsDep, SessionDep, SettingsDep
-from app.api.pagination import DecisionParam, LimitParam, decision_filter, keyset_page
+from app.api.pagination import DecisionParam, IdQuery, LimitParam, decision_filter, keyset_page
 from app.jobs.service import job_public
 from app.models import InstanceJobCreate, JobPublic, TaskInstance, TaskInstancePage, TaskInstancePublic
 from app.pipeline.instance_stage import create_instance_job
@@ -20,7 +20,7 @@ def list_instances(
     session: SessionDep,
     decision: DecisionParam = "accepted",
     rule: str | None = None,
-    instruction_id: int | None = None,
+    instruction_id: IdQuery = None,
     limit: LimitParam = 100,
     cursor: str | None = None,
 ) -> TaskInstancePage:

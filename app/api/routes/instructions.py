@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from sqlmodel import select
 
+from app.api.admission import admitted
 from app.api.deps import DatasetDep, PoolDep, PoolsDep, SessionDep, SimilarityDep
+from app.api.openapi import error_responses
 from app.api.pagination import DecisionParam, LimitParam, decision_filter, keyset_page
 from app.core.errors import InvalidInput
 from app.models import (
@@ -18,6 +20,7 @@ from app.models import (
     InstructionPublic,
     SimilarResult,
 )
+from app.models.instructions import MAX_INSTRUCTION_CHARS
 from app.pipeline.acceptor import CandidateIn, decide_and_store, decision_public
 from app.retrieval.similarity import MAX_K
 
@@ -45,7 +48,12 @@ def list_instructions(
     return InstructionPage(items=items, next_cursor=next_cursor)
 
 
-@router.post("/candidates", response_model=CandidateResult)
+@router.post(
+    "/candidates",
+    response_model=CandidateResult,
+    responses=error_responses(429, 503),
+    dependencies=[Depends(admitted("candidates"))],
+)
 def submit_candidates(
     data: CandidateSubmit, dataset: DatasetDep, session: SessionDep, pools: PoolsDep
 ) -> CandidateResult:
@@ -65,11 +73,16 @@ def submit_candidates(
     return CandidateResult(decisions=decisions, accepted=accepted, rejected=len(decisions) - accepted)
 
 
-@router.get("/similar", response_model=SimilarResult)
+@router.get(
+    "/similar",
+    response_model=SimilarResult,
+    responses=error_responses(429, 503),
+    dependencies=[Depends(admitted("similar"))],
+)
 async def similar_instructions(
     pool: PoolDep,
     similarity: SimilarityDep,
-    q: Annotated[str, Query(min_length=1, max_length=10000)],
+    q: Annotated[str, Query(min_length=1, max_length=MAX_INSTRUCTION_CHARS)],
     k: Annotated[int, Query(ge=1, le=MAX_K)] = 10,
 ) -> SimilarResult:
     """The ``k`` pool items (seeds and accepted) closest to ``q`` by cosine, best first."""

@@ -4,20 +4,38 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
-from sqlmodel import col, select
+from fastapi import APIRouter, Depends, Query, Response, status
+from sqlmodel import col, func, select
 from sse_starlette.sse import EventSourceResponse
 
+from app.api.admission import admitted
 from app.api.deps import DatasetDep, EngineDep, JobsDep, SessionDep, SettingsDep
+from app.api.openapi import error_responses
+from app.api.pagination import CursorParam, IdPath, LimitParam, decode_cursor, set_next_cursor
 from app.core.errors import InvalidInput, get_or_not_found
 from app.jobs import service
 from app.jobs.backpressure import ensure_queue_has_room
-from app.models import JOB_STATES, Dataset, Generation, GenerationPublic, Job, JobCreate, JobPublic
+from app.models import (
+    JOB_STATES,
+    Dataset,
+    Generation,
+    GenerationPublic,
+    Job,
+    JobCreate,
+    JobPublic,
+    stored_id,
+)
 
 router = APIRouter(tags=["jobs"])
 
 
-@router.post("/v1/datasets/{name}/jobs", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic)
+@router.post(
+    "/v1/datasets/{name}/jobs",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobPublic,
+    responses=error_responses(409, 429, 503),
+    dependencies=[Depends(admitted("jobs"))],
+)
 def start_job(
     data: JobCreate,
     dataset: DatasetDep,
@@ -37,47 +55,68 @@ def start_job(
 @router.get("/v1/jobs", response_model=list[JobPublic])
 def list_jobs(
     session: SessionDep,
-    dataset: str | None = None,
+    response: Response,
+    dataset: Annotated[str | None, Query(max_length=64)] = None,
     state: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: CursorParam = None,
 ) -> list[JobPublic]:
-    """Jobs, newest first, optionally of one dataset or in one state."""
+    """Jobs, newest first, optionally of one dataset or in one state; more in ``X-Next-Cursor``."""
     if state is not None and state not in JOB_STATES:
         raise InvalidInput(f"unknown state {state!r}; states: {', '.join(JOB_STATES)}")
-    query = select(Job, Dataset.name).join(Dataset).order_by(col(Job.id).desc()).limit(limit)
+    query = select(Job, Dataset.name).join(Dataset).order_by(col(Job.id).desc()).limit(limit + 1)
     if dataset is not None:
-        query = query.where(Dataset.name == dataset)
+        query = query.where(func.lower(Dataset.name) == dataset.lower())
     if state is not None:
         query = query.where(Job.status == state)
-    return [service.job_public(job, name) for job, name in session.exec(query).all()]
+    if cursor is not None:
+        query = query.where(col(Job.id) < decode_cursor(cursor))
+    rows = session.exec(query).all()
+    set_next_cursor(response, [stored_id(job) for job, _ in rows], limit)
+    return [service.job_public(job, name) for job, name in rows[:limit]]
 
 
 @router.get("/v1/jobs/{job_id}", response_model=JobPublic)
-def read_job(job_id: int, session: SessionDep) -> JobPublic:
+def read_job(job_id: IdPath, session: SessionDep) -> JobPublic:
     """A job's state, progress and counts per decision reason."""
     return service.read_job_public(session, job_id)
 
 
 @router.get("/v1/jobs/{job_id}/events", response_class=EventSourceResponse)
 def job_events(
-    job_id: int, session: SessionDep, engine: EngineDep, settings: SettingsDep
+    job_id: IdPath, session: SessionDep, engine: EngineDep, settings: SettingsDep
 ) -> EventSourceResponse:
     """Progress as server-sent events (``progress`` on each change, then ``end``) until the job ends."""
     service.get_job(session, job_id)
     return EventSourceResponse(service.job_progress(engine, job_id, settings.events_poll_s), ping=15)
 
 
-@router.post("/v1/jobs/{job_id}/cancel", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic)
-def cancel_job(job_id: int, session: SessionDep) -> JobPublic:
+@router.post(
+    "/v1/jobs/{job_id}/cancel",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobPublic,
+    responses=error_responses(409),
+)
+def cancel_job(job_id: IdPath, session: SessionDep) -> JobPublic:
     """Ask a queued or running job to stop; it keeps what it has stored."""
     job = service.cancel_job(session, service.get_job(session, job_id))
     return service.job_public(job, get_or_not_found(session, Dataset, job.dataset_id, "dataset").name)
 
 
 @router.get("/v1/jobs/{job_id}/generations", response_model=list[GenerationPublic])
-def job_generations(job_id: int, session: SessionDep) -> list[Generation]:
-    """The job's generation ledger: prompt, parameters, raw completion, tokens and timings."""
+def job_generations(
+    job_id: IdPath,
+    session: SessionDep,
+    response: Response,
+    limit: LimitParam = 500,
+    cursor: CursorParam = None,
+) -> list[Generation]:
+    """The job's generation ledger in order (prompt, parameters, raw completion, tokens, timings);
+    more in ``X-Next-Cursor``."""
     service.get_job(session, job_id)
-    return list(
-        session.exec(select(Generation).where(col(Generation.job_id) == job_id).order_by(col(Generation.id)))
-    )
+    query = select(Generation).where(col(Generation.job_id) == job_id)
+    if cursor is not None:
+        query = query.where(col(Generation.id) > decode_cursor(cursor))
+    rows = list(session.exec(query.order_by(col(Generation.id)).limit(limit + 1)))
+    set_next_cursor(response, [stored_id(row) for row in rows], limit)
+    return rows[:limit]

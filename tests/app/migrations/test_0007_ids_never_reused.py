@@ -1,0 +1,82 @@
+"""Migration 0007: job and schedule ids are never handed out twice, on SQLite as on PostgreSQL, and
+the migration goes back to 0004's schema."""
+
+from __future__ import annotations
+
+import pytest
+from alembic import command
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, delete
+
+from app.core.db import create_tables, make_engine
+from app.core.migrations import alembic_config
+from app.models import Dataset, Job
+from tests.app.migrations.test_migrations import describe, schema_diff
+
+pytestmark = pytest.mark.both_databases
+
+
+def new_job_id(engine: Engine, dataset_id: int) -> int:
+    with Session(engine) as session:
+        job = Job(dataset_id=dataset_id, target=1, max_requests=1)
+        session.add(job)
+        session.commit()
+        assert job.id is not None
+        return job.id
+
+
+def delete_jobs(engine: Engine) -> None:
+    with Session(engine) as session:
+        session.exec(delete(Job).where(col(Job.id) > 0))  # type: ignore[call-overload]
+        session.commit()
+
+
+def add_dataset(engine: Engine) -> int:
+    with Session(engine) as session:
+        dataset = Dataset(name="ids")
+        session.add(dataset)
+        session.commit()
+        assert dataset.id is not None
+        return dataset.id
+
+
+def test_a_deleted_jobs_id_is_not_given_to_the_next_job(database_url):
+    engine = make_engine(database_url)
+    create_tables(engine)
+    assert schema_diff(engine) == []
+    dataset_id = add_dataset(engine)
+    first, second = new_job_id(engine, dataset_id), new_job_id(engine, dataset_id)
+    delete_jobs(engine)
+    assert new_job_id(engine, dataset_id) > second > first
+    engine.dispose()
+
+
+def test_0007_keeps_rows_and_ids_and_goes_back_to_0004(database_url):
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "0004")
+    before = describe(engine)
+    dataset_id = add_dataset(engine)
+    kept = [new_job_id(engine, dataset_id) for _ in range(3)]
+    create_tables(engine)  # 0004 → head
+    assert schema_diff(engine) == []
+    with Session(engine) as session:
+        assert [j.id for j in session.exec(Job.__table__.select()).all()] == kept  # type: ignore[attr-defined]
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            ddl = connection.execute(text("SELECT sql FROM sqlite_master WHERE name = 'job'")).scalar_one()
+        assert "AUTOINCREMENT" in ddl
+    delete_jobs(engine)
+    assert new_job_id(engine, dataset_id) > kept[-1]
+
+    with engine.begin() as connection:  # with foreign keys enforced, as an operator would run it
+        command.downgrade(alembic_config(connection), "0004")
+    assert describe(engine) == before
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            ddl = connection.execute(text("SELECT sql FROM sqlite_master WHERE name = 'job'")).scalar_one()
+        assert "AUTOINCREMENT" not in ddl
+    create_tables(engine)
+    assert schema_diff(engine) == []
+    engine.dispose()
