@@ -43,6 +43,9 @@ _ECHO_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 def prompt_echo(text: str, disabled: frozenset[str] = NONE_DISABLED) -> Failure:
     if "prompt_echo" in disabled:
         return None
+    letters, digits = sum(c.isalpha() for c in text), sum(c.isdigit() for c in text)
+    if digits > letters:  # "[1] 11. [2] 12. [3] 13."
+        return ("prompt_echo", f"numbering only ({digits} digits, {letters} letters)")
     for pattern, label in _ECHO_PATTERNS:
         match = pattern.search(text)
         if match:
@@ -63,7 +66,7 @@ IMPERATIVE_VERBS = _words(
     implement improve include indicate infer input insert interpret introduce invent investigate judge
     justify keep label learn let link list locate look make map match measure mention merge modify name
     narrate note notify offer order organise organize outline output paraphrase parse pick plan point predict
-    prepare present pretend prioritise prioritize produce proofread propose prove provide put rank rate
+    prepare present pretend prioritise prioritize produce proofread propose prove provide put rank rate react
     read reason recall recommend reconstruct redact reduce refactor reformat reformulate rephrase
     replace reply report represent request research resolve respond restate restructure retrieve
     return reverse review
@@ -79,14 +82,11 @@ _REQUEST_OPENERS = _words(
     starting describing converting choosing solving following according
     """
 )
-_QUESTION_WORDS = _words(
-    """
-    what which who whom whose why how where when is are was were do does did can could would will should
-    shall may might must have has had am
-    """
-)
+_WH_WORDS = _words("what which who whom whose why how where")
 _REQUEST_PHRASES = re.compile(
-    r"\b(you|your|yourself|me|my|i'd like|i would like|i want|i need|we need|help|let's|let us)\b"
+    r"\byou\s+(are|will|should|must|need|have\s+to|may|want|were|could|wrote)\b|\byou\s+can(?!['’]t)\b|\b(can|could|would|will)\s+you\b"
+    r"|\byour\s+(task|job|goal|answer|output|response|own)\b|\b(me|my|yourself)\b"
+    r"|\b(i'd like|i would like|i would appreciate|i want|i need|we need|help|let's|let us|here (is|are))\b"
     r"|\b(should|must|needs? to|has to|have to) be\b",
     re.IGNORECASE,
 )
@@ -122,7 +122,7 @@ def is_request(text: str) -> bool:
         return True
     for sentence in _SENTENCE_SPLIT.split(text):
         words = _WORD.findall(sentence)
-        if words and words[0].lower() in _QUESTION_WORDS and sentence.rstrip().endswith("?"):
+        if words and words[0].lower() in _WH_WORDS:  # "How many days are between the two dates."
             return True
         if any(_opens_request(clause) for clause in _CLAUSE_SPLIT.split(sentence)):
             return True
