@@ -60,7 +60,7 @@ IMPERATIVE_VERBS = _words(
     brainstorm break build calculate categorise categorize change check choose cite clarify classify clean
     combine come compare compile complete compose compute condense consider construct continue convert
     correct count craft create critique curate debug decide decode define delete derive describe design
-    detect determine develop devise diagnose discover discuss distinguish divide do draft edit elaborate
+    detect determine develop devise diagnose discover discuss distinguish divide do draft draw edit elaborate
     eliminate encode enter estimate evaluate examine expand explain explore express extract fill find fix
     flag form format formulate generate get give group guess help highlight identify illustrate imagine
     implement improve include indicate infer input insert interpret introduce invent investigate judge
@@ -86,7 +86,8 @@ _WH_WORDS = _words("what which who whom whose why how where")
 _REQUEST_PHRASES = re.compile(
     r"\byou\s+(are|will|should|must|need|have\s+to|may|want|were|could|wrote)\b|\byou\s+can(?!['’]t)\b|\b(can|could|would|will)\s+you\b"
     r"|\byour\s+(task|job|goal|answer|output|response|own)\b|\b(me|my|yourself)\b"
-    r"|\b(i'd like|i would like|i would appreciate|i want|i need|we need|help|let's|let us|here (is|are))\b"
+    r"|\b(please|i'd like|i would like|i would appreciate|i want|i need|we need|help|let's|let us)\b"
+    r"|\bhere (is|are)\b"
     r"|\b(should|must|needs? to|has to|have to) be\b",
     re.IGNORECASE,
 )
