@@ -9,7 +9,7 @@ writes when it continues the generation prompt instead of proposing a task:
   only: a text whose letters are mostly outside the Latin script (Chinese, Japanese, Russian …) is never
   rejected by this rule, since its grammar is not checked.
 - cut-off: ``ends_with_colon`` (a colon that introduces nothing a request asked for), ``unclosed_quote``
-  (an open quotation mark or bracket), ``dangling_word`` (ends on a conjunction, article or preposition).
+  (an open quotation mark or bracket), ``dangling_word`` (ends on a conjunction or an article).
 - leftover template: ``placeholder`` (``{name}``, ``<noinput>``, ``[insert …]``), ``markup`` (chat-template
   tokens, code fences, "Instruction:" / "Output:" labels).
 """
@@ -139,10 +139,10 @@ def statement(text: str, disabled: frozenset[str] = NONE_DISABLED) -> Failure:
 
 
 _OPENING_PAIRS: tuple[tuple[str, str], ...] = tuple(zip("([{“‘«「（【《『", ")]}”’»」）】》』", strict=True))
+# a sentence may end on a preposition ("… written in"), never on a conjunction or an article
 DANGLING_WORDS = _words(
     """
-    and or but nor so because although though while whereas if unless that which who whose whom
-    the a an of to for with from into onto by at in on as than then like such including e.g. i.e.
+    and or but nor because although though whereas unless that which whose the a an than including e.g. i.e.
     """
 )
 _REFERS_TO_INPUT = re.compile(
