@@ -29,7 +29,7 @@ def ingest(
     filters: Annotated[
         str | None,
         typer.Option(
-            help="comma-separated stages: heuristics,exact,rouge,embedding (default: the whole chain)"
+            help="comma-separated stage ids, e.g. heuristics,exact,rouge (default: the whole chain)"
         ),
     ] = None,
     decisions_out: Annotated[Path | None, typer.Option(help="write one JSON line per input")] = None,

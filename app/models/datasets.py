@@ -61,7 +61,7 @@ class DatasetCreate(SQLModel):
     @field_validator("disabled_rules")
     @classmethod
     def _known_rules(cls, value: list[str]) -> list[str]:
-        from filters.heuristics import RULE_IDS
+        from filters.stages import RULE_IDS
 
         unknown = sorted(set(value) - set(RULE_IDS))
         if unknown:

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, or_, select
 from app.models import Dataset, Instruction, id_col, stored_id
 from filters.chain import DecisionChain
 from filters.embedding import Embedder, to_bytes, vectors_from_bytes
+from filters.heuristics import RULE_IDS as HEURISTIC_RULE_IDS
 from filters.heuristics import preset
 from filters.index import DEFAULT_ANN_MIN_SIZE, VectorIndex
 from filters.novelty_pool import NoveltyPool
@@ -36,8 +37,11 @@ CATCH_UP_IN_BULK = 256
 
 def chain_config(dataset: Dataset, stages: tuple[str, ...]) -> ChainConfig:
     return ChainConfig(
-        heuristics=preset(dataset.heuristics_preset, dataset.disabled_rules),
+        heuristics=preset(
+            dataset.heuristics_preset, [r for r in dataset.disabled_rules if r in HEURISTIC_RULE_IDS]
+        ),
         stages=stages,
+        disabled_rules=frozenset(dataset.disabled_rules),
         rouge_threshold=dataset.rouge_threshold,
         embedding_threshold=dataset.embedding_threshold,
     )

@@ -21,7 +21,9 @@ from filters.rouge import DEFAULT_THRESHOLD as DEFAULT_ROUGE_THRESHOLD
 
 # measured on the shipped seed sets (benchmarks/embedding_threshold.py; README "Embedding threshold")
 DEFAULT_EMBEDDING_THRESHOLD = 0.85
-DEFAULT_STAGE_ORDER: tuple[str, ...] = ("heuristics", "exact", "rouge", "embedding")
+# the quality rules (filters/quality_rules.py) look at the text alone, so they run before the novelty stages
+QUALITY_RULE_STAGES: tuple[str, ...] = ("prompt_echo", "statement", "cut_off", "leftover_template")
+DEFAULT_STAGE_ORDER: tuple[str, ...] = ("heuristics", *QUALITY_RULE_STAGES, "exact", "rouge", "embedding")
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class ChainConfig:
     stages: tuple[str, ...] = DEFAULT_STAGE_ORDER
     rouge_threshold: float = DEFAULT_ROUGE_THRESHOLD
     embedding_threshold: float = DEFAULT_EMBEDDING_THRESHOLD
+    disabled_rules: frozenset[str] = frozenset()  # rule ids switched off (the heuristics' are in there too)
 
 
 @dataclass
@@ -100,3 +103,24 @@ class ThresholdStage(DecisionStage):
         if score is None or not score > self.threshold:
             return None
         return f"{label} {score:.3f} > {self.threshold} with item {neighbor}"
+
+
+class TextRuleStage(DecisionStage):
+    """A stage whose rules look at the text alone; the dataset's ``disabled_rules`` switch them off."""
+
+    uses_pool = False
+
+    def __init__(self, disabled: frozenset[str] = frozenset()) -> None:
+        self.disabled = disabled
+
+    @classmethod
+    def from_config(cls, config: ChainConfig) -> TextRuleStage:
+        return cls(config.disabled_rules)
+
+    def check(self, candidate: StageInput, pool: NoveltyPool) -> Verdict:
+        failed = self.failure(candidate.text)
+        return Verdict(*failed) if failed else PASS
+
+    @abstractmethod
+    def failure(self, text: str) -> tuple[str, str] | None:
+        """``(rule_id, detail)`` of the first enabled rule the text fails, or None."""
