@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api.errors import install_error_handlers
 from app.api.routes import datasets, exports, health, imports, instances, instructions, jobs, schedules
+from app.api.routes import templates as template_routes
 from app.core.settings import Settings
 from app.retrieval.similarity import SimilarityBatcher
 from app.services import build_services
@@ -56,4 +57,5 @@ def create_app(
     install_error_handlers(app)
     for module in (health, datasets, jobs, instructions, instances, exports, imports, schedules):
         app.include_router(module.router)
+    app.include_router(template_routes.router)
     return app

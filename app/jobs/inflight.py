@@ -20,6 +20,7 @@ class RequestWindow:
         self.dispatcher = dispatcher
         self.size = size
         self._pending: dict[Pending, SamplingParams] = {}
+        self._prompts: dict[Pending, Prompt] = {}
 
     def __len__(self) -> int:
         return len(self._pending)
@@ -28,8 +29,15 @@ class RequestWindow:
         """Submit requests until ``size`` are outstanding or ``budget`` more would overspend."""
         while len(self._pending) < self.size and budget > 0:
             prompt, params = next_request()
-            self._pending[self.dispatcher.submit(prompt, params)] = params
+            future = self.dispatcher.submit(prompt, params)
+            self._pending[future] = params
+            self._prompts[future] = prompt
             budget -= 1
+
+    def next_done_request(self, timeout: float) -> tuple[Pending, Prompt, SamplingParams] | None:
+        """:meth:`next_done` with the request's prompt."""
+        done = self.next_done(timeout)
+        return None if done is None else (done[0], self._prompts.pop(done[0]), done[1])
 
     def next_done(self, timeout: float) -> tuple[Pending, SamplingParams] | None:
         """The earliest-submitted finished request, or None when none finished within ``timeout``."""
@@ -47,6 +55,7 @@ class RequestWindow:
         """Cancel every outstanding request (the backend aborts those already sent)."""
         cancelled = sum(1 for future in self._pending if future.cancel())
         self._pending.clear()
+        self._prompts.clear()
         return cancelled
 
 

@@ -29,16 +29,18 @@ from app.jobs.accounting import completion_cost
 from app.jobs.counters import JobCounts
 from app.jobs.inflight import RequestWindow, backend_failure_reason
 from app.jobs.leases import Lease, LeaseLost, fence, release
+from app.jobs.saturation import auto_stop_reason
 from app.jobs.service import get_job
 from app.models import Dataset, Job, stored_id, utcnow
 from app.pipeline.acceptor import Outcome, accepting, decide
 from app.pipeline.instance_stage import InstanceStage, pending_tasks
 from app.pipeline.ledger import LedgerEntry, note_undecided, record_task_completions
 from app.pipeline.pools import DatasetPool, PoolRegistry
-from generators.backends.base import GenerationResult, SamplingParams
+from app.strategies.context import PoolItems, build_strategy
+from generators.backends.base import Completion, GenerationResult, SamplingParams
 from generators.backends.dispatch import RequestDispatcher
 from generators.prompts import Prompt
-from generators.strategies import SelfInstructStrategy
+from generators.strategies import GenerationStrategy, StrategyError, StrategyExhausted
 
 logger = logging.getLogger(__name__)
 
@@ -99,10 +101,23 @@ class JobRunner:
         window: RequestWindow,
         on_progress: ProgressCallback | None,
     ) -> Job:
-        strategy = SelfInstructStrategy(dataset.num_human_examples, dataset.num_machine_examples)
+        try:
+            strategy = build_strategy(
+                session,
+                self.registry,
+                self.dispatcher.backend,
+                self.settings,
+                dataset,
+                job.strategy,
+                job.strategy_settings,
+                job.requests,
+            )
+        except StrategyError as exc:
+            return self._finish(session, job, lease, "failed", f"strategy: {exc}")
+        exhausted: list[str] = []
 
         def next_request() -> tuple[Prompt, SamplingParams]:
-            prompt = strategy.next_prompt(self.registry.get(dataset).novelty, rng)
+            prompt = strategy.next_prompt(PoolItems(self.registry.get(dataset).novelty), rng)
             return prompt, sampling_params(self.settings, rng.randrange(2**31))
 
         while True:
@@ -132,19 +147,52 @@ class JobRunner:
             if self.stop_event.is_set():
                 return self._pause(session, job, lease)
             self._check_lease(job, lease)
-            window.fill(next_request, job.max_requests - job.requests - len(window))
-            done = window.next_done(timeout=self.settings.worker_poll_s)
+            if exhausted and not len(window):
+                return self._finish(session, job, lease, "succeeded", None, stop_reason=exhausted[0])
+            if not strategy.calls_model:  # the prompt is the candidate: stored at once, no request
+                try:
+                    prompt, params = next_request()
+                except StrategyExhausted as exc:
+                    exhausted.append(f"strategy exhausted: {exc}")
+                    continue
+                literal = GenerationResult(
+                    prompt.text, [Completion(prompt.text, "stop", 0)], 0, strategy.id, 0.0
+                )
+                self._store(
+                    session, job, lease, self.registry.get(dataset), literal, params, strategy, prompt
+                )
+                if self._auto_stopped(session, job, lease):
+                    return job
+                continue
+            if not exhausted:
+                try:
+                    window.fill(next_request, job.max_requests - job.requests - len(window))
+                except StrategyExhausted as exc:
+                    exhausted.append(f"strategy exhausted: {exc}")
+            done = window.next_done_request(timeout=self.settings.worker_poll_s)
             if done is None:
                 continue
-            future, params = done
+            future, prompt, params = done
             try:
                 result = future.result()
             except Exception as exc:  # the backend's failure ends the job with its reason
                 logger.warning("job %s: backend failed: %s", job.id, exc)
                 return self._finish(session, job, lease, "failed", backend_failure_reason(exc))
-            self._store(session, job, lease, self.registry.get(dataset), result, params)
+            self._store(session, job, lease, self.registry.get(dataset), result, params, strategy, prompt)
+            if self._auto_stopped(session, job, lease):
+                return job
             if on_progress is not None:
                 on_progress(job)
+
+    def _auto_stopped(self, session: Session, job: Job, lease: Lease) -> bool:
+        """End the job when its auto-stop rule fires (after the target check: a reached target wins)."""
+        reason = (
+            None if job.accepted >= job.target else auto_stop_reason(session, stored_id(job), job.auto_stop)
+        )
+        if reason is None:
+            return False
+        self._finish(session, job, lease, "succeeded", None, stop_reason=reason)
+        return True
 
     def _check_lease(self, job: Job, lease: Lease) -> None:
         if self.lease_lost(stored_id(job)):
@@ -169,8 +217,10 @@ class JobRunner:
             )
         return None
 
-    def _finish(self, session: Session, job: Job, lease: Lease, status: str, error: str | None) -> Job:
-        if not release(session, lease, status=status, error=error, finished_at=utcnow()):
+    def _finish(
+        self, session: Session, job: Job, lease: Lease, status: str, error: str | None, **values: object
+    ) -> Job:
+        if not release(session, lease, status=status, error=error, finished_at=utcnow(), **values):
             raise LeaseLost(f"job {job.id}: lease lost before it could be marked {status}")
         session.refresh(job)
         logger.info(
@@ -191,16 +241,29 @@ class JobRunner:
         pool: DatasetPool,
         result: GenerationResult,
         params: SamplingParams,
+        strategy: GenerationStrategy,
+        prompt: Prompt,
     ) -> None:
         with accepting(session, self.registry, pool):
             costs = [
                 completion_cost(self.settings, i, result.prompt_tokens, c.completion_tokens)
                 for i, c in enumerate(result.completions)
             ]
-            ledger, candidates = record_task_completions(session, job, result, params.as_dict(), costs)
+            ledger, candidates = record_task_completions(
+                session,
+                job,
+                result,
+                {**params.as_dict(), "strategy": strategy.id},
+                costs,
+                parse=lambda text, finish: strategy.parse(prompt, text, finish),
+            )
             outcomes = decide(
                 session, self.registry, pool, candidates, limit_accepted=job.target - job.accepted
             )
+            lineage = dict(prompt.lineage or {"strategy": strategy.id})
+            for outcome in outcomes:  # each candidate names how its prompt was built
+                outcome.row.strategy = strategy.id
+                outcome.row.lineage = lineage
             self._account(session, job, result, ledger, outcomes)
             fence(session, lease, self.settings.job_lease_s)
 

@@ -7,7 +7,7 @@ lease cannot store its candidates twice. The instance stage writes its rows thro
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +16,7 @@ from sqlmodel import Session
 from app.models import Generation, Job
 from app.pipeline.acceptor import CandidateIn, Outcome
 from generators.backends.base import GenerationResult
-from generators.parsing import Dropped, parse_completion
+from generators.parsing import Dropped, ParseResult, parse_completion
 
 DROPPED_TEXT_CHARS = 500  # how much of a dropped item the ledger keeps
 
@@ -66,12 +66,15 @@ def record_task_completions(
     result: GenerationResult,
     params: dict[str, Any],
     costs: Sequence[float | None],
+    parse: Callable[[str | None, str | None], ParseResult] = parse_completion,
 ) -> tuple[list[LedgerEntry], list[CandidateIn]]:
-    """Ledger rows (flushed, for their ids) and the parsed candidates of one task request of ``job``."""
+    """Ledger rows (flushed, for their ids) and the parsed candidates of one task request of ``job``.
+
+    ``parse`` reads one completion (its text and finish reason); the job's strategy says how."""
     entries: list[LedgerEntry] = []
     candidates: list[CandidateIn] = []
     for index, completion in enumerate(result.completions):
-        parsed = parse_completion(completion.text, completion.finish_reason)
+        parsed = parse(completion.text, completion.finish_reason)
         generation = ledger_row(job.dataset_id, job.id, result, params, index, parsed.dropped, costs[index])
         session.add(generation)
         session.flush()

@@ -52,7 +52,7 @@ class ItemSource(ExampleSource, Protocol):
 # (query, k) → the k stored instructions nearest to the query, best first (the service's /similar search)
 NearestExamples = Callable[[str, int], list[Example]]
 # texts → their normalised vectors (rows), for diversity-aware example choice
-EmbedTexts = Callable[[Sequence[str]], Any]
+EmbedTexts = Callable[[list[str]], Any]
 
 
 @dataclass(frozen=True)

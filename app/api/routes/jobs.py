@@ -13,6 +13,7 @@ from app.core.errors import InvalidInput, get_or_not_found
 from app.jobs import service
 from app.jobs.backpressure import ensure_queue_has_room
 from app.models import JOB_STATES, Dataset, Generation, GenerationPublic, Job, JobCreate, JobPublic
+from app.strategies.context import validated_strategy
 
 router = APIRouter(tags=["jobs"])
 
@@ -28,6 +29,9 @@ def start_job(
 ) -> JobPublic:
     """Queue a job that generates until ``target`` instructions are accepted (429 when the queue is full)."""
     ensure_queue_has_room(session, settings)
+    validated_strategy(
+        session, jobs.registry, jobs.backend.backend, settings, dataset, data.strategy, data.strategy_settings
+    )
     job = service.create_job(session, dataset, data, settings)
     jobs.notify_new_job()
     response.headers["Location"] = f"/v1/jobs/{job.id}"
