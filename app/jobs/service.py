@@ -17,7 +17,7 @@ from sqlmodel import Session, col
 from app.core.errors import Conflict, get_or_not_found
 from app.core.settings import Settings
 from app.jobs.accounting import per_accepted
-from app.jobs.saturation import accepted_flags, novelty_curve
+from app.jobs.saturation import DEFAULT_CURVE_WINDOW, accepted_flags, novelty_curve
 from app.models import TERMINAL_STATES, Dataset, Job, JobCreate, JobPublic, stored_id, utcnow
 
 logger = logging.getLogger(__name__)
@@ -86,7 +86,8 @@ def read_job_public(session: Session, job_id: int) -> JobPublic:
     """One job's view, with its novelty curve."""
     job = get_job(session, job_id)
     public = job_public(job, get_or_not_found(session, Dataset, job.dataset_id, "dataset").name)
-    public.novelty_curve = novelty_curve(accepted_flags(session, job_id=job_id))
+    window = int((job.auto_stop or {}).get("window", DEFAULT_CURVE_WINDOW))  # the stop rule's own window
+    public.novelty_curve = novelty_curve(accepted_flags(session, job_id=job_id), window)
     return public
 
 
