@@ -35,15 +35,13 @@ def upgrade() -> None:
     with op.batch_alter_table("template") as batch_op:
         batch_op.create_index("ix_template_dataset_id", ["dataset_id"], unique=False)
     with op.batch_alter_table("job") as batch_op:
+        # the server defaults fill existing rows (they were self_instruct jobs with no settings)
         batch_op.add_column(
             sa.Column("strategy", sa.String(length=32), nullable=False, server_default="self_instruct")
         )
         batch_op.add_column(sa.Column("strategy_settings", sa.JSON(), nullable=False, server_default="{}"))
         batch_op.add_column(sa.Column("auto_stop", sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column("stop_reason", sa.Text(), nullable=True))
-    with op.batch_alter_table("job") as batch_op:  # the model declares no server defaults
-        batch_op.alter_column("strategy", server_default=None)
-        batch_op.alter_column("strategy_settings", server_default=None)
     with op.batch_alter_table("instruction") as batch_op:
         batch_op.add_column(sa.Column("strategy", sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column("lineage", sa.JSON(), nullable=True))
@@ -53,11 +51,10 @@ def downgrade() -> None:
     with op.batch_alter_table("instruction") as batch_op:
         batch_op.drop_column("lineage")
         batch_op.drop_column("strategy")
-    with op.batch_alter_table("job") as batch_op:
-        batch_op.drop_column("stop_reason")
-        batch_op.drop_column("auto_stop")
-        batch_op.drop_column("strategy_settings")
-        batch_op.drop_column("strategy")
+    # dropped in place (SQLite >= 3.35 has DROP COLUMN): rebuilding ``job`` would break the references
+    # of stored instructions and generations to it
+    for column in ("stop_reason", "auto_stop", "strategy_settings", "strategy"):
+        op.drop_column("job", column)
     with op.batch_alter_table("template") as batch_op:
         batch_op.drop_index("ix_template_dataset_id")
     op.drop_table("template")

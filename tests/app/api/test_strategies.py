@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from generators.backends.fake import FakeBackend
@@ -247,3 +249,20 @@ async def test_auto_stop_ends_a_saturating_job_with_its_reason_and_the_curve_sho
         assert len(curve) >= 2 and curve[-1] < 0.1
         stats = (await client.get("/v1/datasets/default/stats", params={"window": 20})).json()
         assert stats["novelty_curve"] == curve
+
+
+async def test_the_jsonl_export_carries_each_task_strategy_and_lineage(client):
+    body = {
+        "name": "t",
+        "text": "Describe {thing} in detail for a museum guide.",
+        "slots": {"thing": ["a violin", "an old steam engine"]},
+    }
+    assert (await post_template(client, body)).status_code == 201
+    job = await wait_for_job(
+        client, await start_job(client, target=2, strategy="template", instances_per_task=2)
+    )
+    assert job["accepted"] == 2
+    response = await client.get("/v1/datasets/default/export", params={"format": "jsonl", "split": "all"})
+    rows = [json.loads(line) for line in response.text.splitlines() if line.strip()]
+    assert rows and {r["task"]["strategy"] for r in rows} == {"template"}
+    assert {r["task"]["lineage"]["slots"]["thing"] for r in rows} <= {"a violin", "an old steam engine"}
