@@ -254,8 +254,10 @@ async def test_auto_stop_ends_a_saturating_job_with_its_reason_and_the_curve_sho
 async def test_the_jsonl_export_carries_each_task_strategy_and_lineage(client):
     body = {
         "name": "t",
-        "text": "Describe {thing} in detail for a museum guide.",
-        "slots": {"thing": ["a violin", "an old steam engine"]},
+        "text": "Describe {thing}.",
+        "slots": {
+            "thing": ["the inner workings of a violin bow", "how steam engines powered early factories"]
+        },
     }
     assert (await post_template(client, body)).status_code == 201
     job = await wait_for_job(
@@ -265,4 +267,17 @@ async def test_the_jsonl_export_carries_each_task_strategy_and_lineage(client):
     response = await client.get("/v1/datasets/default/export", params={"format": "jsonl", "split": "all"})
     rows = [json.loads(line) for line in response.text.splitlines() if line.strip()]
     assert rows and {r["task"]["strategy"] for r in rows} == {"template"}
-    assert {r["task"]["lineage"]["slots"]["thing"] for r in rows} <= {"a violin", "an old steam engine"}
+    assert {r["task"]["lineage"]["slots"]["thing"] for r in rows} <= {
+        "the inner workings of a violin bow",
+        "how steam engines powered early factories",
+    }
+
+
+async def test_dataset_stats_give_diversity_and_the_verb_object_breakdown(client):
+    await wait_for_job(client, await start_job(client, target=5))
+    stats = (await client.get("/v1/datasets/default/stats", params={"breakdown": "true"})).json()
+    assert stats["diversity"]["accepted"] == 5 and 0 < stats["diversity"]["distinct_2"] <= 1
+    assert 0 < stats["diversity"]["mean_nn_similarity"] < 1
+    breakdown = stats["verb_object"]
+    assert breakdown["parser"].startswith("spacy") and breakdown["parsed"] == 5
+    assert breakdown["verbs"] and all(v["count"] >= 1 for v in breakdown["verbs"])
