@@ -15,6 +15,7 @@ from app.api.errors import install_error_handlers
 from app.api.guard import RequestGuard
 from app.api.openapi import declare_errors, install_docs
 from app.api.routes import datasets, exports, health, imports, instances, instructions, jobs, schedules
+from app.api.routes import templates as template_routes
 from app.core.auth import KeyChecker
 from app.core.metrics import HttpMetrics, new_registry
 from app.core.settings import Settings
@@ -89,6 +90,7 @@ def create_app(
     app.add_middleware(RequestGuard, settings=settings)
     for module in (health, datasets, jobs, instructions, instances, exports, imports, schedules):
         app.include_router(module.router)
+    app.include_router(template_routes.router)
     declare_errors(app)
     install_docs(app)
     return app

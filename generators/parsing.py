@@ -66,3 +66,19 @@ def _first_paragraph(raw: str) -> str:
     head = re.split(r"\n\s*\n", raw.strip(), maxsplit=1)[0]
     head = _PREFIX.sub("", re.sub(r"\s+", " ", head).strip())
     return head.strip().strip('"').strip()
+
+
+def parse_single(text: str | None, finish_reason: str | None = None) -> ParseResult:
+    """One instruction from a completion that is a single task (its first paragraph); never raises."""
+    result = ParseResult()
+    if not isinstance(text, str) or not text.strip():
+        result.dropped.append(Dropped(text or "", "empty_completion"))
+        return result
+    item = _first_paragraph(re.sub(r"^\s*(?:\d{1,3}[.)]\s*)", "", text))
+    if finish_reason == "length" and item == re.sub(r"\s+", " ", text).strip():
+        result.dropped.append(Dropped(item, "truncated"))
+    elif item:
+        result.instructions.append(item)
+    else:
+        result.dropped.append(Dropped(text.strip(), "empty_item"))
+    return result

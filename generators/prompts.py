@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from importlib import resources
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 def template_text(name: str) -> str:
@@ -28,6 +31,9 @@ class Prompt:
     messages: tuple[dict[str, str], ...]
     first_number: int
     kind: str = "tasks"  # tasks | classification | instances_input_first | instances_output_first
+    # the strategy and the parents this prompt was built from (stored with each candidate it yields)
+    lineage: Mapping[str, Any] | None = field(default=None, compare=False, hash=False)
+    raw: bool = False  # send ``text`` as a plain completion, even to a chat model (no chat template)
 
 
 def clean_instruction(text: str) -> str:
@@ -35,12 +41,12 @@ def clean_instruction(text: str) -> str:
 
 
 def choose_examples(
-    human: Sequence[str],
-    machine: Sequence[str],
+    human: Sequence[T],
+    machine: Sequence[T],
     rng: random.Random,
     n_human: int,
     n_machine: int,
-) -> list[str]:
+) -> list[T]:
     """Self-Instruct's mix: ``n_human`` seeds and up to ``n_machine`` accepted machine tasks, shuffled.
 
     When fewer machine tasks exist, seeds fill their places so the prompt keeps its length.

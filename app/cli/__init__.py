@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from app.cli import data, generate, ingest, instances, search, serve
+from app.cli import templates as template_commands
 from app.cli.generate import server_sent_events
 from app.cli.keys import keys_app
 from app.cli.serve import run_worker
@@ -35,6 +36,13 @@ seeds_app.command("check")(data.seeds_check)
 seeds_app.command("add")(data.seeds_add)
 app.command()(data.export)
 app.command()(data.snapshot)
+templates_app = typer.Typer(
+    no_args_is_help=True, help="A dataset's prompt templates (the template strategy)."
+)
+app.add_typer(templates_app, name="templates")
+templates_app.command("add")(template_commands.add)
+templates_app.command("list")(template_commands.list_templates)
+templates_app.command("delete")(template_commands.delete)
 
 
 def main() -> None:

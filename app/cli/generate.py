@@ -18,7 +18,9 @@ from app.core.logging import configure_logging
 from app.core.settings import Settings
 from app.datasets import service as datasets_service
 from app.jobs.service import create_job, job_public
-from app.models import JobCreate, stored_id
+from app.models import AutoStop, JobCreate, stored_id
+from app.strategies.context import build_strategy
+from generators.strategies import DEFAULT_STRATEGY, StrategyError
 
 if TYPE_CHECKING:
     import httpx
@@ -38,10 +40,35 @@ def generate(
         str | None,
         typer.Option(help="queue the job on a running service (http://HOST:PORT) and follow its events"),
     ] = None,
+    strategy: Annotated[
+        str, typer.Option(help="self_instruct, template, retrieval, evol or magpie")
+    ] = DEFAULT_STRATEGY,
+    strategy_settings: Annotated[
+        str, typer.Option(help='the strategy\'s settings as JSON, e.g. \'{"mode": "sample"}\'')
+    ] = "{}",
+    auto_stop: Annotated[
+        str | None, typer.Option(help="WINDOW:MIN_YIELD, e.g. 50:0.05 — stop when the yield flattens")
+    ] = None,
     database_url: DatabaseOpt = None,
 ) -> None:
     """Generate until TARGET new instructions are accepted into DATASET."""
-    body = JobCreate(target=target, max_requests=max_requests, seed=seed, instances_per_task=instances)
+    try:
+        options = json.loads(strategy_settings)
+        stop = None
+        if auto_stop is not None:
+            window, share = auto_stop.split(":", 1)
+            stop = AutoStop(window=int(window), min_yield=float(share))
+        body = JobCreate(
+            target=target,
+            max_requests=max_requests,
+            seed=seed,
+            instances_per_task=instances,
+            strategy=strategy,
+            strategy_settings=options,
+            auto_stop=stop,
+        )
+    except ValueError as exc:  # bad JSON, a malformed --auto-stop or a value out of range
+        raise fail(f"invalid option: {exc}") from None
     started = time.perf_counter()
     if server:
         job = _generate_on_server(server, dataset, body)
@@ -67,11 +94,16 @@ def _show_progress(bar: tqdm, job: dict[str, Any]) -> None:
 def _generate_here(settings: Settings, dataset: str, body: JobCreate) -> dict[str, Any]:
     configure_logging("WARNING")
     with command_services(settings, model=True, ensure_default=True) as services:
-        with Session(services.engine, expire_on_commit=False) as session:
-            ds = datasets_service.get_dataset(session, dataset)
-            job = create_job(session, ds, body, settings)
         typer.echo(f"loading {settings.backend} backend …", err=True)
         load_model(services)
+        with Session(services.engine, expire_on_commit=False) as session:
+            ds = datasets_service.get_dataset(session, dataset)
+            registry, model = services.require_pools().registry, services.require_backend().backend
+            try:
+                build_strategy(session, registry, model, settings, ds, body.strategy, body.strategy_settings)
+            except StrategyError as exc:
+                raise fail(str(exc)) from None
+            job = create_job(session, ds, body, settings)
         jobs = services.require_jobs()
         with _progress_bar(stored_id(job), body.target) as bar:
             jobs.start(threads=0, scheduler=False)

@@ -22,6 +22,7 @@ from app.models import (
     Schedule,
     Snapshot,
     TaskInstance,
+    Template,
     initial_instance_stage,
     stored_id,
 )
@@ -145,7 +146,7 @@ def delete_dataset(session: Session, registry: PoolRegistry, dataset: Dataset) -
     ).first()
     if active is not None:
         raise Conflict(f"dataset {dataset.name!r} has an active job ({active.id}); cancel it first")
-    for table in (TaskInstance, Snapshot, Instruction, Generation, Job, Schedule):
+    for table in (TaskInstance, Snapshot, Template, Instruction, Generation, Job, Schedule):
         session.exec(delete(table).where(col(table.dataset_id) == dataset.id))
     session.delete(dataset)
     session.commit()

@@ -186,6 +186,8 @@ def _row(
             "cosine_neighbor_id": task.cosine_neighbor_id,
             "job_id": task.job_id,
             "generation_id": task.generation_id,
+            "strategy": task.strategy,
+            "lineage": task.lineage,
         },
         "instance": {
             "origin": instance.origin if instance else "seed",

@@ -20,6 +20,7 @@ class RequestWindow:
         self.dispatcher = dispatcher
         self.size = size
         self._pending: dict[Pending, SamplingParams] = {}
+        self._prompts: dict[Pending, Prompt] = {}
 
     def __len__(self) -> int:
         return len(self._pending)
@@ -30,8 +31,15 @@ class RequestWindow:
         limit = self.size if wanted is None else min(wanted, self.size)
         while len(self._pending) < limit and budget > 0:
             prompt, params = next_request()
-            self._pending[self.dispatcher.submit(prompt, params)] = params
+            future = self.dispatcher.submit(prompt, params)
+            self._pending[future] = params
+            self._prompts[future] = prompt
             budget -= 1
+
+    def next_done_request(self, timeout: float) -> tuple[Pending, Prompt, SamplingParams] | None:
+        """:meth:`next_done` with the request's prompt."""
+        done = self.next_done(timeout)
+        return None if done is None else (done[0], self._prompts.pop(done[0]), done[1])
 
     def next_done(self, timeout: float) -> tuple[Pending, SamplingParams] | None:
         """The earliest-submitted finished request, or None when none finished within ``timeout``."""
@@ -45,10 +53,10 @@ class RequestWindow:
         future = next(f for f in self._pending if f in done)
         return future, self._pending.pop(future)
 
-    def take_done(self) -> list[tuple[Pending, SamplingParams]]:
-        """Every other request that has finished by now, in submission order (no waiting)."""
+    def take_done(self) -> list[tuple[Pending, Prompt, SamplingParams]]:
+        """Every other request that has finished by now, with its prompt, in submission order (no waiting)."""
         done = [future for future in self._pending if future.done()]
-        return [(future, self._pending.pop(future)) for future in done]
+        return [(future, self._prompts.pop(future), self._pending.pop(future)) for future in done]
 
     def cancel(self) -> int:
         """Drop every outstanding request, cancelling those not finished (the backend aborts those already
@@ -57,6 +65,7 @@ class RequestWindow:
         for future in self._pending:
             future.cancel()
         self._pending.clear()
+        self._prompts.clear()
         return dropped
 
 

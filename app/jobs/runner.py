@@ -21,6 +21,7 @@ import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -33,6 +34,7 @@ from app.jobs.counters import JobCounts
 from app.jobs.inflight import RequestWindow, backend_failure_reason
 from app.jobs.leases import Lease, LeaseLost, fence, release
 from app.jobs.request_sizing import cancelled_counts, request_notes, wanted_in_flight
+from app.jobs.saturation import auto_stop_reason
 from app.jobs.service import get_job
 from app.models import Dataset, Job, stored_id, utcnow
 from app.pipeline.acceptor import CandidateIn, Outcome, accepting, decide, prepare
@@ -44,10 +46,13 @@ from app.pipeline.ledger import (
     record_task_completions,
 )
 from app.pipeline.pools import DatasetPool, PoolRegistry
-from generators.backends.base import GenerationResult, SamplingParams
+from app.strategies.context import PoolItems, build_strategy
+from generators.backends.base import Completion, GenerationResult, SamplingParams
 from generators.backends.dispatch import RequestDispatcher
 from generators.prompts import Prompt
-from generators.strategies import SelfInstructStrategy
+from generators.strategies import GenerationStrategy, StrategyError, StrategyExhausted
+
+Finished = tuple[GenerationResult, SamplingParams, Prompt]  # a request's result, params and prompt
 
 logger = logging.getLogger(__name__)
 
@@ -108,10 +113,23 @@ class JobRunner:
         window: RequestWindow,
         on_progress: ProgressCallback | None,
     ) -> Job:
-        strategy = SelfInstructStrategy(dataset.num_human_examples, dataset.num_machine_examples)
+        try:
+            strategy = build_strategy(
+                session,
+                self.registry,
+                self.dispatcher.backend,
+                self.settings,
+                dataset,
+                job.strategy,
+                job.strategy_settings,
+                job.requests,
+            )
+        except StrategyError as exc:
+            return self._finish(session, job, lease, "failed", f"strategy: {exc}")
+        exhausted: list[str] = []
 
         def next_request() -> tuple[Prompt, SamplingParams]:
-            prompt = strategy.next_prompt(self.registry.get(dataset).novelty, rng)
+            prompt = strategy.next_prompt(PoolItems(self.registry.get(dataset).novelty), rng)
             return prompt, sampling_params(self.settings, rng.randrange(2**31))
 
         while True:
@@ -146,26 +164,61 @@ class JobRunner:
             if self.stop_event.is_set():
                 return self._pause(session, job, lease)
             self._check_lease(job, lease)
-            wanted = wanted_in_flight(self.settings, job.target - job.accepted, job.accepted, job.requests)
-            window.fill(next_request, job.max_requests - job.requests - len(window), wanted)
-            done = window.next_done(timeout=self.settings.worker_poll_s)
+            if exhausted and not len(window):
+                return self._finish(session, job, lease, "succeeded", None, window, stop_reason=exhausted[0])
+            if not strategy.calls_model:  # the prompt is the candidate: stored at once, no request
+                try:
+                    prompt, params = next_request()
+                except StrategyExhausted as exc:
+                    exhausted.append(f"strategy exhausted: {exc}")
+                    continue
+                literal = GenerationResult(
+                    prompt.text, [Completion(prompt.text, "stop", 0)], 0, strategy.id, 0.0
+                )
+                self._store(
+                    session, job, lease, self.registry.get(dataset), [(literal, params, prompt)], strategy
+                )
+                if self._auto_stopped(session, job, lease, window):
+                    return job
+                continue
+            if not exhausted:
+                wanted = wanted_in_flight(
+                    self.settings, job.target - job.accepted, job.accepted, job.requests
+                )
+                try:
+                    window.fill(next_request, job.max_requests - job.requests - len(window), wanted)
+                except StrategyExhausted as exc:
+                    exhausted.append(f"strategy exhausted: {exc}")
+            done = window.next_done_request(timeout=self.settings.worker_poll_s)
             if done is None:
                 continue
-            results: list[tuple[GenerationResult, SamplingParams]] = []
+            results: list[Finished] = []
             failure: Exception | None = None
-            for future, params in [done, *window.take_done()]:
+            for future, prompt, params in [done, *window.take_done()]:
                 try:
-                    results.append((future.result(), params))
+                    results.append((future.result(), params, prompt))
                 except Exception as exc:  # the backend's failure ends the job with its reason
                     failure = exc
                     break
             if results:  # what came back before a failure is kept
-                self._store(session, job, lease, self.registry.get(dataset), results)
+                self._store(session, job, lease, self.registry.get(dataset), results, strategy)
+                if self._auto_stopped(session, job, lease, window):
+                    return job
                 if on_progress is not None:
                     on_progress(job)
             if failure is not None and job.accepted < job.target:  # one not wanted any more is ignored
                 logger.warning("job %s: backend failed: %s", job.id, failure)
                 return self._finish(session, job, lease, "failed", backend_failure_reason(failure), window)
+
+    def _auto_stopped(self, session: Session, job: Job, lease: Lease, window: RequestWindow) -> bool:
+        """End the job when its auto-stop rule fires (after the target check: a reached target wins)."""
+        reason = (
+            None if job.accepted >= job.target else auto_stop_reason(session, stored_id(job), job.auto_stop)
+        )
+        if reason is None:
+            return False
+        self._finish(session, job, lease, "succeeded", None, window, stop_reason=reason)
+        return True
 
     def _check_lease(self, job: Job, lease: Lease) -> None:
         if self.lease_lost(stored_id(job)):
@@ -198,9 +251,12 @@ class JobRunner:
         status: str,
         error: str | None,
         window: RequestWindow | None = None,
+        **values: object,
     ) -> Job:
         counts = job.counts.merged(cancelled_counts(window.cancel() if window is not None else 0))
-        if not release(session, lease, status=status, error=error, finished_at=utcnow(), counts=counts):
+        if not release(
+            session, lease, status=status, error=error, finished_at=utcnow(), counts=counts, **values
+        ):
             raise LeaseLost(f"job {job.id}: lease lost before it could be marked {status}")
         session.refresh(job)
         logger.info(
@@ -219,24 +275,28 @@ class JobRunner:
         job: Job,
         lease: Lease,
         pool: DatasetPool,
-        results: list[tuple[GenerationResult, SamplingParams]],
+        results: list[Finished],
+        strategy: GenerationStrategy,
     ) -> None:
         """Store finished requests in order, in one transaction; embedding happens before the lock."""
-        parsed = [parse_task_completions(result) for result, _ in results]
+        parsed = [
+            parse_task_completions(result, partial(strategy.parse, prompt)) for result, _, prompt in results
+        ]
         texts = [text for request in parsed for completion in request for text in completion.instructions]
         prepared = prepare(self.registry, pool, [CandidateIn(text, "generated") for text in texts])
         with accepting(session, self.registry, pool):
             fence(session, lease, self.settings.job_lease_s)  # a lost lease stops before any work
             offset = 0
-            for (result, params), completions in zip(results, parsed, strict=True):
+            for (result, params, prompt), completions in zip(results, parsed, strict=True):
                 if job.accepted >= job.target:
                     break  # the rest is not wanted, as if it had come back after the job ended
                 costs = [
                     completion_cost(self.settings, i, result.prompt_tokens, c.completion_tokens)
                     for i, c in enumerate(result.completions)
                 ]
+                recorded = {**params.as_dict(), **result.extra, "strategy": strategy.id}
                 ledger, candidates = record_task_completions(
-                    session, job, result, {**params.as_dict(), **result.extra}, costs, completions
+                    session, job, result, recorded, costs, completions
                 )
                 own = prepared.part(offset, offset + len(candidates), candidates)
                 offset += len(candidates)
@@ -248,6 +308,10 @@ class JobRunner:
                     limit_accepted=job.target - job.accepted,
                     prepared=own,
                 )
+                lineage = dict(prompt.lineage or {"strategy": strategy.id})
+                for outcome in outcomes:  # each candidate names how its prompt was built
+                    outcome.row.strategy = strategy.id
+                    outcome.row.lineage = lineage
                 self._account(session, job, result, ledger, outcomes, params)
 
     def _account(

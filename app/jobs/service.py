@@ -18,6 +18,7 @@ from app.core.errors import Conflict, get_or_not_found
 from app.core.settings import Settings
 from app.jobs.accounting import per_accepted
 from app.jobs.request_sizing import job_warnings
+from app.jobs.saturation import DEFAULT_CURVE_WINDOW, accepted_flags, novelty_curve
 from app.models import TERMINAL_STATES, Dataset, Instruction, Job, JobCreate, JobPublic, stored_id, utcnow
 
 logger = logging.getLogger(__name__)
@@ -59,6 +60,9 @@ def create_job(session: Session, dataset: Dataset, data: JobCreate, settings: Se
         data.max_requests,
         seed=data.seed,
         instances_per_task=data.instances_per_task,
+        strategy=data.strategy,
+        strategy_settings=data.strategy_settings,
+        auto_stop=data.auto_stop.model_dump() if data.auto_stop is not None else None,
     )
     session.add(job)
     session.commit()
@@ -94,8 +98,12 @@ def job_public(job: Job, dataset_name: str) -> JobPublic:
 
 
 def read_job_public(session: Session, job_id: int) -> JobPublic:
+    """One job's view, with its novelty curve."""
     job = get_job(session, job_id)
-    return job_public(job, get_or_not_found(session, Dataset, job.dataset_id, "dataset").name)
+    public = job_public(job, get_or_not_found(session, Dataset, job.dataset_id, "dataset").name)
+    window = int((job.auto_stop or {}).get("window", DEFAULT_CURVE_WINDOW))  # the stop rule's own window
+    public.novelty_curve = novelty_curve(accepted_flags(session, job_id=job_id), window)
+    return public
 
 
 async def job_progress(engine: Engine, job_id: int, poll_s: float) -> AsyncIterator[dict[str, str]]:

@@ -36,12 +36,18 @@ from app.models.instructions import (
     SimilarResult,
     initial_instance_stage,
 )
-from app.models.jobs import JOB_STATES, TERMINAL_STATES, Job, JobCounts, JobCreate, JobPublic
+from app.models.jobs import JOB_STATES, TERMINAL_STATES, AutoStop, Job, JobCounts, JobCreate, JobPublic
 from app.models.schedules import Schedule, ScheduleBase, ScheduleCreate, SchedulePublic
 from app.models.snapshots import Snapshot, SnapshotCreate, SnapshotPublic
+from app.models.templates import StoredValues, Template, TemplateCreate, TemplatePublic
 
 __all__ = [
     "ApiKey",
+    "AutoStop",
+    "StoredValues",
+    "Template",
+    "TemplateCreate",
+    "TemplatePublic",
     "DecisionFields",
     "NAME_PATTERN",
     "utcnow",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import StringConstraints
 from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint
@@ -46,6 +46,8 @@ class Instruction(DecisionFields, table=True):
     embedding: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
     job_id: int | None = Field(default=None, foreign_key="job.id", index=True)
     generation_id: int | None = Field(default=None, foreign_key="generation.id")
+    strategy: str | None = Field(default=None, max_length=32)  # how the prompt was built
+    lineage: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))  # the prompt's parents
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -59,6 +61,8 @@ class InstructionPublic(DecisionFields):
     instance_stage: str | None = None
     job_id: int | None = None
     generation_id: int | None = None
+    strategy: str | None = None
+    lineage: dict[str, Any] | None = None
     created_at: datetime
 
 

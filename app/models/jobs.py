@@ -3,20 +3,33 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Column, Index
+from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from app.core.limits import INT4_MAX
 from app.jobs.counters import JobCounts, JobCountsJSON
 from app.models.common import utcnow
+from generators.strategies import DEFAULT_STRATEGY
 
 JOB_STATES = ("queued", "running", "succeeded", "failed", "cancelled")
 TERMINAL_STATES = ("succeeded", "failed", "cancelled")
 
 
+class AutoStop(SQLModel):
+    """Stop the job (``succeeded``, with ``stop_reason``) when the share of accepted candidates among the
+    last ``window`` decided falls below ``min_yield``."""
+
+    window: int = Field(default=50, ge=5, le=100000)
+    min_yield: float = Field(gt=0.0, le=1.0)
+
+
 class JobCreate(SQLModel):
     target: int = Field(ge=1, le=100000, description="accepted instructions to add")
+    strategy: str = Field(default=DEFAULT_STRATEGY, description="how prompts are built (see README)")
+    strategy_settings: dict[str, Any] = Field(default_factory=dict, description="the strategy's own settings")
+    auto_stop: AutoStop | None = None
     max_requests: int | None = Field(default=None, ge=1, le=1000000)
     seed: int | None = Field(default=None, ge=0, le=INT4_MAX, description="repeat a run exactly")
     instances_per_task: int = Field(
@@ -38,6 +51,10 @@ class Job(SQLModel, table=True):
     max_requests: int
     seed: int | None = None
     instances_per_task: int = 0
+    strategy: str = Field(default=DEFAULT_STRATEGY, max_length=32)
+    strategy_settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    auto_stop: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    stop_reason: str | None = Field(default=None, sa_column=Column(Text))
     requests: int = 0
     generated: int = 0
     accepted: int = 0
@@ -66,6 +83,13 @@ class JobPublic(SQLModel):
     target: int
     max_requests: int
     instances_per_task: int = 0
+    strategy: str = DEFAULT_STRATEGY
+    strategy_settings: dict[str, Any] = {}
+    auto_stop: dict[str, Any] | None = None
+    stop_reason: str | None = None
+    novelty_curve: list[float] | None = Field(
+        default=None, description="share accepted per window of decided candidates (the job's own view)"
+    )
     requests: int
     generated: int
     accepted: int

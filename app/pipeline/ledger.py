@@ -7,7 +7,7 @@ lease cannot store its candidates twice. The instance stage writes its rows thro
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,15 +67,17 @@ def record_task_completions(
     params: dict[str, Any],
     costs: Sequence[float | None],
     parsed_completions: Sequence[ParseResult] | None = None,
+    parse: Callable[[str | None, str | None], ParseResult] = parse_completion,
 ) -> tuple[list[LedgerEntry], list[CandidateIn]]:
     """Ledger rows (flushed, for their ids) and the parsed candidates of one task request of ``job``.
 
-    ``parsed_completions``: :func:`parse_task_completions` of ``result``, when the caller parsed it already.
+    ``parsed_completions``: :func:`parse_task_completions` of ``result``, when the caller parsed it already;
+    ``parse`` reads one completion (its text and finish reason) otherwise: the job's strategy says how.
     """
     entries: list[LedgerEntry] = []
     candidates: list[CandidateIn] = []
     if parsed_completions is None:
-        parsed_completions = parse_task_completions(result)
+        parsed_completions = parse_task_completions(result, parse)
     generations = [
         ledger_row(job.dataset_id, job.id, result, params, index, parsed.dropped, costs[index])
         for index, parsed in enumerate(parsed_completions)
@@ -92,9 +94,12 @@ def record_task_completions(
     return entries, candidates
 
 
-def parse_task_completions(result: GenerationResult) -> list[ParseResult]:
-    """Each completion of ``result`` parsed into candidates (pure: no session, no lock)."""
-    return [parse_completion(c.text, c.finish_reason) for c in result.completions]
+def parse_task_completions(
+    result: GenerationResult,
+    parse: Callable[[str | None, str | None], ParseResult] = parse_completion,
+) -> list[ParseResult]:
+    """Each completion of ``result`` parsed into candidates by ``parse`` (pure: no session, no lock)."""
+    return [parse(c.text, c.finish_reason) for c in result.completions]
 
 
 def note_undecided(session: Session, entries: list[LedgerEntry], outcomes: list[Outcome]) -> int:

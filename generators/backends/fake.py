@@ -92,12 +92,14 @@ class FakeBackend(LLMBackend):
         items_per_completion: int = 6,
         delay_s: float = 0.0,
         fail_every: int = 0,
+        vocabulary: int = 0,
     ) -> None:
         self.script = list(script) if script else None
         self.seed = seed
         self.items_per_completion = items_per_completion
         self.delay_s = delay_s
         self.fail_every = fail_every
+        self.vocabulary = vocabulary  # > 0: each word list cut to its first N entries (a saturating source)
         self.calls = 0
         self._lock = threading.Lock()
 
@@ -132,7 +134,10 @@ class FakeBackend(LLMBackend):
         if prompt.kind.startswith("instances"):
             text = _fake_instances(_seeded(key), prompt.kind == "instances_output_first", _limit(params.stop))
             return Completion(text, "stop", len(text.split()))
-        text = fake_task_list(key, prompt.first_number, self.items_per_completion)
+        if prompt.kind in ("magpie", "evol", "template_phrase"):
+            text = fake_single_task(_seeded(key), prompt, self.vocabulary)
+            return Completion(text, "stop", len(text.split()))
+        text = fake_task_list(key, prompt.first_number, self.items_per_completion, self.vocabulary)
         words = text.split()
         if len(words) > params.max_tokens:
             return Completion(" ".join(words[: params.max_tokens]), "length", params.max_tokens)
@@ -145,14 +150,35 @@ def _seeded(key: str) -> random.Random:
     return random.Random(int.from_bytes(digest[:8], "big"))
 
 
-def fake_task_list(key: str, first_number: int, items: int) -> str:
+def fake_task_list(key: str, first_number: int, items: int, vocabulary: int = 0) -> str:
     """A continuation of a numbered list (`` task\\n10. task…``) drawn from a generator seeded by ``key``."""
     rng = _seeded(key)
     lines = []
     for offset in range(items):
-        task = f"{rng.choice(VERBS)} {rng.choice(OBJECTS)} {rng.choice(GOALS)} {rng.choice(AUDIENCES)}."
+        task = _fake_task(rng, vocabulary)
         lines.append(task if offset == 0 else f"{first_number + offset}. {task}")
     return " " + "\n".join(lines)
+
+
+def _fake_task(rng: random.Random, vocabulary: int = 0) -> str:
+    cut = vocabulary or None
+    words = [rng.choice(group[:cut]) for group in (VERBS, OBJECTS, GOALS, AUDIENCES)]
+    return " ".join(words) + "."
+
+
+CONSTRAINTS = ("Answer in exactly five bullet points", "Cite one example for each step", "Explain why")
+
+
+def fake_single_task(rng: random.Random, prompt: Prompt, vocabulary: int = 0) -> str:
+    """One task: a user turn (``magpie``), a rewrite of the prompt's instruction with one more constraint
+    (``evol``), or the prompt's filled template as a request (``template_phrase``)."""
+    if prompt.kind == "evol":
+        parent = prompt.text.rsplit("Instruction:", 1)[-1].split("\n", 1)[0].strip().rstrip(".")
+        return f" {parent}, and {rng.choice(CONSTRAINTS).lower()} ({rng.randrange(100)})."
+    if prompt.kind == "template_phrase":
+        task = prompt.text.rsplit("Task:", 1)[-1].split("\n", 1)[0].strip()
+        return f" Could you please {task[:1].lower()}{task[1:]}"
+    return " " + _fake_task(rng, vocabulary)
 
 
 def _limit(stop: tuple[str, ...]) -> int:

@@ -143,7 +143,7 @@ class OpenAIBackend(LLMBackend):
             if params.json_schema is not None:  # a fresh JSON answer, not a continued list
                 body["messages"] = [m for m in body["messages"] if m["role"] != "assistant"]
                 body["response_format"] = json_schema_format(params.json_schema)
-            elif self.vllm_extensions:
+            elif self.vllm_extensions and prompt.messages and prompt.messages[-1]["role"] == "assistant":
                 body["extra_body"] = {"continue_final_message": True, "add_generation_prompt": False}
             else:  # the user turn asks for the list; the reply is read as the continuation
                 body["messages"] = [m for m in body["messages"] if m["role"] != "assistant"]

@@ -96,10 +96,14 @@ class TransformersBackend(LLMBackend):
         """The exact text fed to the model."""
         if self._tokenizer is None:
             raise RuntimeError("backend not loaded")
-        if not self.uses_chat_template:
+        if not self.uses_chat_template or prompt.raw:
             return prompt.text
+        continues = bool(prompt.messages) and prompt.messages[-1]["role"] == "assistant"
         rendered = self._tokenizer.apply_chat_template(
-            list(prompt.messages), tokenize=False, continue_final_message=True
+            list(prompt.messages),
+            tokenize=False,
+            continue_final_message=continues,
+            add_generation_prompt=not continues,  # a prompt ending with the user turn gets a fresh reply
         )
         return _text(rendered, "the chat template")
 

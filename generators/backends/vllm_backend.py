@@ -113,9 +113,9 @@ class VLLMBackend(LLMBackend):
     def render(self, prompt: Prompt, structured: bool = False) -> str:
         """The exact text the engine gets: the chat template continuing the assistant turn, or the list.
         A structured (JSON) answer starts a fresh assistant turn instead of continuing the list."""
-        if not self.uses_chat_template:
+        if not self.uses_chat_template or prompt.raw:
             return prompt.text
-        if structured:
+        if structured or not prompt.messages or prompt.messages[-1]["role"] != "assistant":
             messages = [m for m in prompt.messages if m["role"] != "assistant"]
             return self._tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         return self._tokenizer.apply_chat_template(

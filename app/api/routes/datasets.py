@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
 from sqlmodel import select
 
 from app.api.deps import DatasetDep, PoolsDep, SessionDep, SettingsDep
 from app.api.openapi import error_responses
 from app.datasets import service
+from app.datasets.telemetry import dataset_telemetry
+from app.jobs.saturation import DEFAULT_CURVE_WINDOW
 from app.models import (
     Dataset,
     DatasetCreate,
@@ -55,12 +59,19 @@ def delete_dataset(dataset: DatasetDep, session: SessionDep, pools: PoolsDep) ->
 
 
 @router.get("/{name}/stats")
-def dataset_stats(dataset: DatasetDep, session: SessionDep) -> dict[str, object]:
-    """Counts per origin and decision, rejections per rule, and instances per decision."""
+def dataset_stats(
+    dataset: DatasetDep,
+    session: SessionDep,
+    window: Annotated[int, Query(ge=1, le=100000)] = DEFAULT_CURVE_WINDOW,
+    breakdown: bool = False,
+) -> dict[str, object]:
+    """Counts per origin and decision, rejections per rule, instances per decision; the novelty curve
+    (share accepted per ``window`` candidates), diversity, and with ``breakdown`` the verb–object pairs."""
     return {
         **service.dataset_counts(session, stored_id(dataset)),
         "rejections": service.rejection_counts(session, stored_id(dataset)),
         "instances": service.instance_counts(session, stored_id(dataset)),
+        **dataset_telemetry(session, stored_id(dataset), window, breakdown),
     }
 
 

@@ -25,6 +25,7 @@ from app.models import (
     JobPublic,
     stored_id,
 )
+from app.strategies.context import validated_strategy
 
 router = APIRouter(tags=["jobs"])
 
@@ -46,6 +47,9 @@ def start_job(
 ) -> JobPublic:
     """Queue a job that generates until ``target`` instructions are accepted (429 when the queue is full)."""
     ensure_queue_has_room(session, settings)
+    validated_strategy(
+        session, jobs.registry, jobs.backend.backend, settings, dataset, data.strategy, data.strategy_settings
+    )
     job = service.create_job(session, dataset, data, settings)
     jobs.notify_new_job()
     response.headers["Location"] = f"/v1/jobs/{job.id}"

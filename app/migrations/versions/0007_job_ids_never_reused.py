@@ -7,7 +7,7 @@ starts at the largest id). PostgreSQL's sequences never go back: nothing to do t
 ``api_key`` holds API keys as SHA-256 hashes with their scope (app/core/auth.py).
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007"
-down_revision: str | None = "0004"
+down_revision: str | None = "0006"
 branch_labels: str | None = None
 depends_on: str | None = None
 

