@@ -1,5 +1,5 @@
 """Migration 0007: job and schedule ids are never handed out twice, on SQLite as on PostgreSQL, and
-the migration goes back to 0004's schema."""
+the migration goes back to the schema before it (0006's)."""
 
 from __future__ import annotations
 
@@ -52,14 +52,14 @@ def test_a_deleted_jobs_id_is_not_given_to_the_next_job(database_url):
     engine.dispose()
 
 
-def test_0007_keeps_rows_and_ids_and_goes_back_to_0004(database_url):
+def test_0007_keeps_rows_and_ids_and_goes_back_to_0006(database_url):
     engine = make_engine(database_url)
     with engine.begin() as connection:
-        command.upgrade(alembic_config(connection), "0004")
+        command.upgrade(alembic_config(connection), "0006")
     before = describe(engine)
     dataset_id = add_dataset(engine)
     kept = [new_job_id(engine, dataset_id) for _ in range(3)]
-    create_tables(engine)  # 0004 → head
+    create_tables(engine)  # 0006 → head
     assert schema_diff(engine) == []
     with Session(engine) as session:
         assert [j.id for j in session.exec(Job.__table__.select()).all()] == kept  # type: ignore[attr-defined]
@@ -71,7 +71,7 @@ def test_0007_keeps_rows_and_ids_and_goes_back_to_0004(database_url):
     assert new_job_id(engine, dataset_id) > kept[-1]
 
     with engine.begin() as connection:  # with foreign keys enforced, as an operator would run it
-        command.downgrade(alembic_config(connection), "0004")
+        command.downgrade(alembic_config(connection), "0006")
     assert describe(engine) == before
     if engine.dialect.name == "sqlite":
         with engine.connect() as connection:
