@@ -287,9 +287,11 @@ class JobRunner:
         with accepting(session, self.registry, pool):
             fence(session, lease, self.settings.job_lease_s)  # a lost lease stops before any work
             offset = 0
-            for (result, params, prompt), completions in zip(results, parsed, strict=True):
-                if job.accepted >= job.target:
-                    break  # the rest is not wanted, as if it had come back after the job ended
+            for used, ((result, params, prompt), completions) in enumerate(zip(results, parsed, strict=True)):
+                if job.accepted >= job.target:  # the rest is not wanted: counted as cancelled, never stored
+                    job.counts = job.counts.merged(cancelled_counts(len(results) - used))
+                    session.add(job)
+                    break
                 costs = [
                     completion_cost(self.settings, i, result.prompt_tokens, c.completion_tokens)
                     for i, c in enumerate(result.completions)

@@ -20,6 +20,7 @@ from app.jobs.accounting import per_accepted
 from app.jobs.request_sizing import job_warnings
 from app.jobs.saturation import DEFAULT_CURVE_WINDOW, accepted_flags, novelty_curve
 from app.models import TERMINAL_STATES, Dataset, Instruction, Job, JobCreate, JobPublic, stored_id, utcnow
+from generators.strategies import STRATEGIES
 
 logger = logging.getLogger(__name__)
 
@@ -39,20 +40,24 @@ def new_job(settings: Settings, dataset_id: int, target: int, max_requests: int 
     )
 
 
-def ensure_job_can_run(session: Session, dataset: Dataset) -> None:
-    """A job needs at least one seed task to build its prompts: refuse it now rather than fail later."""
+def ensure_job_can_run(session: Session, dataset: Dataset, strategy: str) -> None:
+    """A job whose strategy builds its prompts from seed tasks needs one: refuse it now rather than fail
+    later (an unknown strategy is refused by the strategy's own validation)."""
+    known = STRATEGIES.get(strategy)
+    if known is None or not known.needs_seed_tasks:
+        return
     seed = session.exec(
         select(Instruction.id).where(col(Instruction.dataset_id) == dataset.id, Instruction.origin == "seed")
     ).first()
     if seed is None:
         raise Conflict(
-            f"dataset {dataset.name!r} has no seed tasks, so a job cannot build its prompts; "
+            f"dataset {dataset.name!r} has no seed tasks, so a {strategy} job cannot build its prompts; "
             f"add seeds with POST /v1/datasets/{dataset.name}/seeds first"
         )
 
 
 def create_job(session: Session, dataset: Dataset, data: JobCreate, settings: Settings) -> Job:
-    ensure_job_can_run(session, dataset)
+    ensure_job_can_run(session, dataset, data.strategy)
     job = new_job(
         settings,
         stored_id(dataset),

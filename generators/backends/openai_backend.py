@@ -30,6 +30,8 @@ import json
 import logging
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal, Required, TypedDict
 
 from generators.backends.base import (
@@ -166,16 +168,11 @@ class OpenAIBackend(LLMBackend):
         body = self.request_body(prompt, params)
         api = client.chat.completions if self.endpoint == "chat" else client.completions
         started = time.perf_counter()
-        try:
+        with server_rejections():
             responses = [api.create(**body)]
             missing = params.n - self._count(responses)
             for extra in self._single_bodies(body, max(missing, 0), params.seed):
                 responses.append(api.create(**extra))
-        except Exception as exc:
-            rejected = as_rejected(exc)
-            if rejected is None:
-                raise
-            raise rejected from exc
         return self._result(prompt, params, body, responses, time.perf_counter() - started)
 
     async def agenerate(self, prompt: Prompt, params: SamplingParams) -> GenerationResult:
@@ -187,7 +184,7 @@ class OpenAIBackend(LLMBackend):
         body = self.request_body(prompt, params)
         api = client.chat.completions if self.endpoint == "chat" else client.completions
         started = time.perf_counter()
-        try:
+        with server_rejections():
             if self.ignores_n and params.n > 1:
                 bodies = self._single_bodies(body, params.n, params.seed)
                 responses = list(await asyncio.gather(*(api.create(**b) for b in bodies)))
@@ -196,11 +193,6 @@ class OpenAIBackend(LLMBackend):
                 missing = params.n - self._count(responses)
                 extra = self._single_bodies(body, max(missing, 0), params.seed)
                 responses += await asyncio.gather(*(api.create(**b) for b in extra))
-        except Exception as exc:
-            rejected = as_rejected(exc)
-            if rejected is None:
-                raise
-            raise rejected from exc
         return self._result(prompt, params, body, responses, time.perf_counter() - started)
 
     def _count(self, responses: list[Any]) -> int:
@@ -266,6 +258,18 @@ def as_continuation(reply: str, prefix: str, kind: str) -> str:
         if match:
             return text[match.end() :]
     return text
+
+
+@contextmanager
+def server_rejections() -> Iterator[None]:
+    """Re-raise a 4xx that a retry cannot fix as :class:`RequestRejected`; anything else as it is."""
+    try:
+        yield
+    except Exception as exc:
+        rejected = as_rejected(exc)
+        if rejected is None:
+            raise
+        raise rejected from exc
 
 
 def as_rejected(exc: Exception) -> RequestRejected | None:

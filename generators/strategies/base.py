@@ -98,6 +98,7 @@ class GenerationStrategy(ABC):
     id: ClassVar[str]
     settings_model: ClassVar[type[StrategySettings]] = StrategySettings
     calls_model: bool = True  # False: the prompt's text is itself the candidate
+    needs_seed_tasks: ClassVar[bool] = False  # True: a dataset without seed tasks cannot run it
 
     @classmethod
     def build(cls, settings: StrategySettings, context: StrategyContext) -> GenerationStrategy:

@@ -38,6 +38,7 @@ class SelfInstructSettings(StrategySettings):
 class SelfInstructStrategy(GenerationStrategy):
     id = "self_instruct"
     settings_model = SelfInstructSettings
+    needs_seed_tasks = True  # its prompt shows human-written seed tasks
 
     def __init__(
         self,
