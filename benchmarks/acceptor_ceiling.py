@@ -158,47 +158,33 @@ def _patched(owner: object, name: str, value: object) -> Iterator[None]:
 
 
 async def measure(args: argparse.Namespace, server: RealTextServer, embedder: object, old_path: bool) -> dict:
-    import httpx
 
-    from app.core.settings import Settings
-    from app.main import create_app
-    from generators.backends.openai_backend import OpenAIBackend
+    from benchmarks.fake_service import service_client
 
     workdir = Path(tempfile.mkdtemp(prefix="acceptor-ceiling-"))
-    settings = Settings(
-        database_url=f"sqlite:///{workdir}/bench.db",
-        backend="openai",
-        openai_base_url=server.base_url,
-        openai_model="fake-model",
-        max_in_flight=args.in_flight,
-        workers=1,
-        worker_poll_s=0.05,
-        index_dir=workdir / "indexes",
-        _env_file=None,
-    )
-    backend = OpenAIBackend(server.base_url, "fake-model", timeout_s=120, max_retries=2)
     meter = LockMeter()
-    app = create_app(settings, embedder=embedder, backend=backend)  # type: ignore[arg-type]
     with meter.install(old_path):
-        async with app.router.lifespan_context(app):
-            await asyncio.to_thread(app.state.backend.ready.wait, 60)
-            await asyncio.to_thread(app.state.pools.ready.wait, 60)
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-                response = await client.post(
-                    "/v1/datasets/default/jobs", json={"target": 100000, "max_requests": 1000000, "seed": 1}
-                )
-                location = response.headers["location"]
-                await asyncio.sleep(args.warmup)
-                before = (await client.get(location)).json()
-                meter.reset()
-                started, cpu_started = time.monotonic(), time.process_time()
-                await asyncio.sleep(args.seconds)
-                after = (await client.get(location)).json()
-                elapsed, cpu = time.monotonic() - started, time.process_time() - cpu_started
-                inside, store, sections = meter.inside, meter.store, meter.sections
-                await client.post(f"{location}/cancel")
-                await asyncio.to_thread(app.state.jobs.worker.wait_for, after["id"], 120)
+        async with service_client(
+            server,
+            embedder,
+            f"sqlite:///{workdir}/bench.db",
+            max_in_flight=args.in_flight,
+            index_dir=workdir / "indexes",
+        ) as (app, client):
+            response = await client.post(
+                "/v1/datasets/default/jobs", json={"target": 100000, "max_requests": 1000000, "seed": 1}
+            )
+            location = response.headers["location"]
+            await asyncio.sleep(args.warmup)
+            before = (await client.get(location)).json()
+            meter.reset()
+            started, cpu_started = time.monotonic(), time.process_time()
+            await asyncio.sleep(args.seconds)
+            after = (await client.get(location)).json()
+            elapsed, cpu = time.monotonic() - started, time.process_time() - cpu_started
+            inside, store, sections = meter.inside, meter.store, meter.sections
+            await client.post(f"{location}/cancel")
+            await asyncio.to_thread(app.state.jobs.worker.wait_for, after["id"], 120)
     if after["status"] not in ("running", "queued", "cancelled"):
         raise SystemExit(f"job ended early: {after['status']} {after['error']}")
     minutes = elapsed / 60

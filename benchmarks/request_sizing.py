@@ -29,11 +29,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 async def run_job(args: argparse.Namespace, embedder, sizing: str, workdir: Path) -> dict:
-    import httpx
 
-    from app.core.settings import Settings
-    from app.main import create_app
-    from generators.backends.openai_backend import OpenAIBackend
+    from benchmarks.fake_service import service_client
     from tests.support.fake_openai_server import FakeOpenAIServer
 
     server = FakeOpenAIServer(
@@ -44,33 +41,20 @@ async def run_job(args: argparse.Namespace, embedder, sizing: str, workdir: Path
         items_per_completion=args.items,
     )
     with server:
-        settings = Settings(
-            database_url=f"sqlite:///{workdir}/sizing-{sizing}.db",
-            backend="openai",
-            openai_base_url=server.base_url,
-            openai_model="fake-model",
+        async with service_client(
+            server,
+            embedder,
+            f"sqlite:///{workdir}/sizing-{sizing}.db",
             max_in_flight=args.in_flight,
             request_sizing=sizing,
-            workers=1,
-            worker_poll_s=0.05,
-            _env_file=None,
-        )
-        backend = OpenAIBackend(server.base_url, "fake-model", timeout_s=120, max_retries=2)
-        app = create_app(settings, embedder=embedder, backend=backend)
-        async with app.router.lifespan_context(app):
-            await asyncio.to_thread(app.state.backend.ready.wait, 60)
-            await asyncio.to_thread(app.state.pools.ready.wait, 60)
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-                started = time.monotonic()
-                response = await client.post(
-                    "/v1/datasets/default/jobs", json={"target": args.target, "seed": 1}
-                )
-                location = response.headers["location"]
-                job_id = int(location.rsplit("/", 1)[1])
-                await asyncio.to_thread(app.state.jobs.worker.wait_for, job_id, 600)
-                wall = time.monotonic() - started
-                job = (await client.get(location)).json()
+        ) as (app, client):
+            started = time.monotonic()
+            response = await client.post("/v1/datasets/default/jobs", json={"target": args.target, "seed": 1})
+            location = response.headers["location"]
+            job_id = int(location.rsplit("/", 1)[1])
+            await asyncio.to_thread(app.state.jobs.worker.wait_for, job_id, 600)
+            wall = time.monotonic() - started
+            job = (await client.get(location)).json()
         ended = time.monotonic()
         while server.stats.served < server.stats.requests and time.monotonic() - ended < 120:
             await asyncio.sleep(0.05)  # the server works on what the job no longer wanted

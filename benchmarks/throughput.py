@@ -37,44 +37,27 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 async def measure(args: argparse.Namespace, server, embedder, concurrency: int, workdir: Path) -> dict:
-    import httpx
 
-    from app.core.settings import Settings
-    from app.main import create_app
-    from generators.backends.openai_backend import OpenAIBackend
+    from benchmarks.fake_service import service_client
 
-    settings = Settings(
-        database_url=f"sqlite:///{workdir}/bench-{concurrency}.db",
-        backend="openai",
-        openai_base_url=server.base_url,
-        openai_model="fake-model",
-        max_in_flight=concurrency,
-        workers=1,
-        worker_poll_s=0.05,
-        _env_file=None,
-    )
-    backend = OpenAIBackend(server.base_url, "fake-model", timeout_s=120, max_retries=2)
-    app = create_app(settings, embedder=embedder, backend=backend)
-    async with app.router.lifespan_context(app):
-        await asyncio.to_thread(app.state.backend.ready.wait, 60)
-        await asyncio.to_thread(app.state.pools.ready.wait, 60)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-            response = await client.post(
-                "/v1/datasets/default/jobs", json={"target": 100000, "max_requests": 1000000, "seed": 1}
-            )
-            location = response.headers["location"]
-            await asyncio.sleep(args.warmup)
-            server.reset_stats()
-            before = (await client.get(location)).json()
-            started = time.monotonic()
-            await asyncio.sleep(args.seconds)
-            after = (await client.get(location)).json()
-            elapsed = time.monotonic() - started
-            utilisation = server.utilisation()
-            peak = server.stats.max_concurrent
-            await client.post(f"{location}/cancel")
-            await asyncio.to_thread(app.state.jobs.worker.wait_for, after["id"], 120)
+    async with service_client(
+        server, embedder, f"sqlite:///{workdir}/bench-{concurrency}.db", max_in_flight=concurrency
+    ) as (app, client):
+        response = await client.post(
+            "/v1/datasets/default/jobs", json={"target": 100000, "max_requests": 1000000, "seed": 1}
+        )
+        location = response.headers["location"]
+        await asyncio.sleep(args.warmup)
+        server.reset_stats()
+        before = (await client.get(location)).json()
+        started = time.monotonic()
+        await asyncio.sleep(args.seconds)
+        after = (await client.get(location)).json()
+        elapsed = time.monotonic() - started
+        utilisation = server.utilisation()
+        peak = server.stats.max_concurrent
+        await client.post(f"{location}/cancel")
+        await asyncio.to_thread(app.state.jobs.worker.wait_for, after["id"], 120)
     if after["status"] not in ("running", "queued"):
         raise SystemExit(f"job ended early: {after['status']} {after['error']}")
     minutes = elapsed / 60
