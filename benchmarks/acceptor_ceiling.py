@@ -97,6 +97,7 @@ class LockMeter:
 
     def install(self, old_path: bool) -> contextlib.ExitStack:
         import app.jobs.runner as runner_module
+        import app.jobs.storing as storing_module
         from app.jobs.inflight import RequestWindow
         from app.pipeline import acceptor
 
@@ -126,12 +127,12 @@ class LockMeter:
             kwargs.pop("prepared", None)  # decide() then embeds itself, inside the lock
             return original_decide(*args, **kwargs)  # type: ignore[arg-type]
 
-        original_decide = runner_module.decide
-        stack.enter_context(_patched(runner_module, "accepting", timed_accepting))
+        original_decide = storing_module.decide
+        stack.enter_context(_patched(storing_module, "accepting", timed_accepting))
         stack.enter_context(_patched(runner_module.JobRunner, "_store", timed_store))
         if old_path:
-            stack.enter_context(_patched(runner_module, "prepare", _nothing_prepared))
-            stack.enter_context(_patched(runner_module, "decide", old_decide))
+            stack.enter_context(_patched(storing_module, "prepare", _nothing_prepared))
+            stack.enter_context(_patched(storing_module, "decide", old_decide))
             stack.enter_context(_patched(RequestWindow, "take_done", lambda self: []))
         return stack
 

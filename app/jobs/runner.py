@@ -1,17 +1,15 @@
 """Generation jobs: create, cancel, run (generate → parse → filter → store). Workers: worker.py.
 
-A job asks the backend for completions of Self-Instruct prompts until it has ``target`` accepted
-instructions or has spent ``max_requests`` requests. Every request is one transaction: the ledger rows,
-every decided candidate and the job's counters are committed together, fenced by the worker's lease
-(app/jobs/leases.py), so a job stopped at any point resumes from its stored progress and nothing is
-half-stored. Candidates are keyed ``job:<id>:<request>:<sample>:<item>`` (unique per dataset): a
+A job asks the backend for completions of its strategy's prompts until it has ``target`` accepted
+instructions or has spent ``max_requests`` requests. Every batch of finished requests is one transaction:
+the ledger rows, every decided candidate and the job's counters are committed together, fenced by the
+worker's lease (app/jobs/leases.py), so a job stopped at any point resumes from its stored progress and
+nothing is half-stored. Candidates are keyed ``job:<id>:<request>:<sample>:<item>`` (unique per dataset): a
 request replayed by a worker that lost its lease cannot store its candidates twice. Up to
 ``SI_MAX_IN_FLIGHT`` requests of a job are outstanding at once (``app/jobs/inflight.py``); how many
 follows the remaining target and the measured yield (``app/jobs/request_sizing.py``). The results that
-have come back by the time the runner looks are parsed and embedded together outside the dataset's
-lock, then decided in submission order in one locked section and one transaction (so a batch is stored
-whole or not at all, and a cancel is seen between batches); those still outstanding when the job ends
-are cancelled and counted.
+have come back by the time the runner looks are stored together, as one batch (``app/jobs/storing.py``),
+so a cancel is seen between batches; those still outstanding when the job ends are cancelled and counted.
 """
 
 from __future__ import annotations
@@ -21,7 +19,6 @@ import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -29,30 +26,20 @@ from sqlmodel import Session
 
 from app.core.errors import get_or_not_found
 from app.core.settings import Settings
-from app.jobs.accounting import completion_cost
-from app.jobs.counters import JobCounts
 from app.jobs.inflight import RequestWindow, backend_failure_reason
 from app.jobs.leases import Lease, LeaseLost, fence, release
-from app.jobs.request_sizing import cancelled_counts, request_notes, wanted_in_flight
+from app.jobs.request_sizing import cancelled_counts, wanted_in_flight
 from app.jobs.saturation import auto_stop_reason
 from app.jobs.service import get_job
+from app.jobs.storing import Finished, store_finished
 from app.models import Dataset, Job, stored_id, utcnow
-from app.pipeline.acceptor import CandidateIn, Outcome, accepting, decide, prepare
 from app.pipeline.instance_stage import InstanceStage, pending_tasks
-from app.pipeline.ledger import (
-    LedgerEntry,
-    note_undecided,
-    parse_task_completions,
-    record_task_completions,
-)
 from app.pipeline.pools import DatasetPool, PoolRegistry
 from app.strategies.context import PoolItems, build_strategy
 from generators.backends.base import Completion, GenerationResult, SamplingParams
 from generators.backends.dispatch import RequestDispatcher
 from generators.prompts import Prompt
 from generators.strategies import GenerationStrategy, StrategyError, StrategyExhausted
-
-Finished = tuple[GenerationResult, SamplingParams, Prompt]  # a request's result, params and prompt
 
 logger = logging.getLogger(__name__)
 
@@ -278,70 +265,4 @@ class JobRunner:
         results: list[Finished],
         strategy: GenerationStrategy,
     ) -> None:
-        """Store finished requests in order, in one transaction; embedding happens before the lock."""
-        parsed = [
-            parse_task_completions(result, partial(strategy.parse, prompt)) for result, _, prompt in results
-        ]
-        texts = [text for request in parsed for completion in request for text in completion.instructions]
-        prepared = prepare(self.registry, pool, [CandidateIn(text, "generated") for text in texts])
-        with accepting(session, self.registry, pool):
-            fence(session, lease, self.settings.job_lease_s)  # a lost lease stops before any work
-            offset = 0
-            for used, ((result, params, prompt), completions) in enumerate(zip(results, parsed, strict=True)):
-                if job.accepted >= job.target:  # the rest is not wanted: counted as cancelled, never stored
-                    job.counts = job.counts.merged(cancelled_counts(len(results) - used))
-                    session.add(job)
-                    break
-                costs = [
-                    completion_cost(self.settings, i, result.prompt_tokens, c.completion_tokens)
-                    for i, c in enumerate(result.completions)
-                ]
-                recorded = {**params.as_dict(), **result.extra, "strategy": strategy.id}
-                ledger, candidates = record_task_completions(
-                    session, job, result, recorded, costs, completions
-                )
-                own = prepared.part(offset, offset + len(candidates), candidates)
-                offset += len(candidates)
-                outcomes = decide(
-                    session,
-                    self.registry,
-                    pool,
-                    candidates,
-                    limit_accepted=job.target - job.accepted,
-                    prepared=own,
-                )
-                lineage = dict(prompt.lineage or {"strategy": strategy.id})
-                for outcome in outcomes:  # each candidate names how its prompt was built
-                    outcome.row.strategy = strategy.id
-                    outcome.row.lineage = lineage
-                self._account(session, job, result, ledger, outcomes, params)
-
-    def _account(
-        self,
-        session: Session,
-        job: Job,
-        result: GenerationResult,
-        ledger: list[LedgerEntry],
-        outcomes: list[Outcome],
-        params: SamplingParams,
-    ) -> None:
-        counts = JobCounts()
-        counts.add_all("requests", request_notes(result, params))
-        for outcome in outcomes:
-            counts.add_decision(outcome.decision.rule)
-        for entry in ledger:
-            counts.add_all("parse_dropped", (d["reason"] for d in entry.generation.parse_dropped))
-        undecided = note_undecided(session, ledger, outcomes)
-        if undecided:
-            counts.add("parse_dropped", "target_reached", undecided)
-        job.counts = job.counts.merged(counts)
-        job.requests += 1
-        job.generated += len(outcomes)
-        job.accepted += sum(1 for o in outcomes if o.decision.accepted)
-        job.rejected += sum(1 for o in outcomes if not o.decision.accepted)
-        job.prompt_tokens += result.prompt_tokens
-        job.completion_tokens += sum(c.completion_tokens for c in result.completions)
-        costs = [e.generation.cost for e in ledger if e.generation.cost is not None]
-        if costs:
-            job.cost = (job.cost or 0.0) + sum(costs)
-        session.add(job)
+        store_finished(session, self.registry, self.settings, job, lease, pool, results, strategy)

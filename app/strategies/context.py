@@ -12,7 +12,6 @@ from typing import Any
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
-from app.core.errors import InvalidInput
 from app.core.settings import Settings
 from app.models import Dataset, Instruction, TaskInstance, Template
 from app.pipeline.pools import PoolRegistry
@@ -153,19 +152,3 @@ def build_strategy(
         },
     )
     return cls.build(strategy_settings, context)
-
-
-def validated_strategy(
-    session: Session,
-    registry: PoolRegistry,
-    backend: LLMBackend,
-    settings: Settings,
-    dataset: Dataset,
-    name: str,
-    raw_settings: dict[str, Any],
-) -> GenerationStrategy:
-    """:func:`build_strategy` for a request: a problem is a 422 naming it."""
-    try:
-        return build_strategy(session, registry, backend, settings, dataset, name, raw_settings)
-    except StrategyError as exc:
-        raise InvalidInput(str(exc)) from None

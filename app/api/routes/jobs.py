@@ -25,7 +25,8 @@ from app.models import (
     JobPublic,
     stored_id,
 )
-from app.strategies.context import validated_strategy
+from app.strategies.context import build_strategy
+from generators.strategies import StrategyError
 
 router = APIRouter(tags=["jobs"])
 
@@ -47,9 +48,18 @@ def start_job(
 ) -> JobPublic:
     """Queue a job that generates until ``target`` instructions are accepted (429 when the queue is full)."""
     ensure_queue_has_room(session, settings)
-    validated_strategy(
-        session, jobs.registry, jobs.backend.backend, settings, dataset, data.strategy, data.strategy_settings
-    )
+    try:  # a strategy its settings or the dataset cannot serve is refused now, nothing stored
+        build_strategy(
+            session,
+            jobs.registry,
+            jobs.backend.backend,
+            settings,
+            dataset,
+            data.strategy,
+            data.strategy_settings,
+        )
+    except StrategyError as exc:
+        raise InvalidInput(str(exc)) from None
     job = service.create_job(session, dataset, data, settings)
     jobs.notify_new_job()
     response.headers["Location"] = f"/v1/jobs/{job.id}"

@@ -1,0 +1,110 @@
+"""Storing a job's finished task requests: ledger rows, decisions, lineage and the job's counters.
+
+The finished requests of one look at the window are parsed and embedded together outside the dataset's
+lock, then decided in submission order in one locked section and one transaction, fenced once by the
+worker's lease: a batch is stored whole or not at all. Results that came back after the target was
+reached are counted as cancelled and never stored.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from sqlmodel import Session
+
+from app.core.settings import Settings
+from app.jobs.accounting import completion_cost
+from app.jobs.counters import JobCounts
+from app.jobs.leases import Lease, fence
+from app.jobs.request_sizing import cancelled_counts, request_notes
+from app.models import Job
+from app.pipeline.acceptor import CandidateIn, Outcome, accepting, decide, prepare
+from app.pipeline.ledger import (
+    LedgerEntry,
+    note_undecided,
+    parse_task_completions,
+    record_task_completions,
+)
+from app.pipeline.pools import DatasetPool, PoolRegistry
+from generators.backends.base import GenerationResult, SamplingParams
+from generators.prompts import Prompt
+from generators.strategies import GenerationStrategy
+
+Finished = tuple[GenerationResult, SamplingParams, Prompt]  # a request's result, params and prompt
+
+
+def store_finished(
+    session: Session,
+    registry: PoolRegistry,
+    settings: Settings,
+    job: Job,
+    lease: Lease,
+    pool: DatasetPool,
+    results: list[Finished],
+    strategy: GenerationStrategy,
+) -> None:
+    """Store finished requests in order, in one transaction; embedding happens before the lock."""
+    parsed = [
+        parse_task_completions(result, partial(strategy.parse, prompt)) for result, _, prompt in results
+    ]
+    texts = [text for request in parsed for completion in request for text in completion.instructions]
+    prepared = prepare(registry, pool, [CandidateIn(text, "generated") for text in texts])
+    with accepting(session, registry, pool):
+        fence(session, lease, settings.job_lease_s)  # a lost lease stops before any work
+        offset = 0
+        for used, ((result, params, prompt), completions) in enumerate(zip(results, parsed, strict=True)):
+            if job.accepted >= job.target:  # the rest is not wanted: counted as cancelled, never stored
+                job.counts = job.counts.merged(cancelled_counts(len(results) - used))
+                session.add(job)
+                break
+            costs = [
+                completion_cost(settings, i, result.prompt_tokens, c.completion_tokens)
+                for i, c in enumerate(result.completions)
+            ]
+            recorded = {**params.as_dict(), **result.extra, "strategy": strategy.id}
+            ledger, candidates = record_task_completions(session, job, result, recorded, costs, completions)
+            own = prepared.part(offset, offset + len(candidates), candidates)
+            offset += len(candidates)
+            outcomes = decide(
+                session,
+                registry,
+                pool,
+                candidates,
+                limit_accepted=job.target - job.accepted,
+                prepared=own,
+            )
+            lineage = dict(prompt.lineage or {"strategy": strategy.id})
+            for outcome in outcomes:  # each candidate names how its prompt was built
+                outcome.row.strategy = strategy.id
+                outcome.row.lineage = lineage
+            account_request(session, job, result, ledger, outcomes, params)
+
+
+def account_request(
+    session: Session,
+    job: Job,
+    result: GenerationResult,
+    ledger: list[LedgerEntry],
+    outcomes: list[Outcome],
+    params: SamplingParams,
+) -> None:
+    counts = JobCounts()
+    counts.add_all("requests", request_notes(result, params))
+    for outcome in outcomes:
+        counts.add_decision(outcome.decision.rule)
+    for entry in ledger:
+        counts.add_all("parse_dropped", (d["reason"] for d in entry.generation.parse_dropped))
+    undecided = note_undecided(session, ledger, outcomes)
+    if undecided:
+        counts.add("parse_dropped", "target_reached", undecided)
+    job.counts = job.counts.merged(counts)
+    job.requests += 1
+    job.generated += len(outcomes)
+    job.accepted += sum(1 for o in outcomes if o.decision.accepted)
+    job.rejected += sum(1 for o in outcomes if not o.decision.accepted)
+    job.prompt_tokens += result.prompt_tokens
+    job.completion_tokens += sum(c.completion_tokens for c in result.completions)
+    costs = [e.generation.cost for e in ledger if e.generation.cost is not None]
+    if costs:
+        job.cost = (job.cost or 0.0) + sum(costs)
+    session.add(job)
