@@ -21,6 +21,9 @@ class Decision:
     rouge_neighbor_id: int | None = None
     max_cosine: float | None = None
     cosine_neighbor_id: int | None = None
+    relevance: float | None = None  # cosine to the dataset's domain (the relevance stage)
+    judge_score: float | None = None  # the judge's sampled overall score, 1-5
+    judge_expected: float | None = None  # the expected overall score over the score tokens' probabilities
 
 
 DECISION_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Decision))

@@ -22,9 +22,13 @@ RELEASE_0_1_0 = "0001"
 MIGRATION_LOCK_KEY = 7_305_202_601  # pg_advisory_xact_lock key of the schema upgrade
 
 
-def alembic_config(connection: Connection | None = None) -> Config:
+def alembic_config(connection: Connection | None = None, url: str | None = None) -> Config:
+    """Migrations on ``connection`` (inside its transaction), or as the ``alembic`` command runs them on
+    ``url`` (or ``SI_DATABASE_URL``): each run in its own transaction."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if url is not None:
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))  # ini interpolation
     config.attributes["connection"] = connection
     return config
 

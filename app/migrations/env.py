@@ -42,7 +42,22 @@ def run_online() -> None:
     engine = make_engine(config.get_main_option("sqlalchemy.url") or Settings().database_url)
     try:
         with engine.connect() as connection:
-            _configure(connection)
+            if connection.dialect.name != "sqlite":
+                _configure(connection)
+                return
+            # tables rebuilt in batch mode are dropped and re-created: references are not enforced while
+            # the migrations run (the pragma is ignored inside a transaction, hence before it) and are
+            # checked once they are done
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+            try:
+                _configure(connection)
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"the migrations left rows with broken references: {broken[:5]}")
+            finally:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
     finally:
         engine.dispose()
 

@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 
 from pydantic import field_validator
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, Text
 from sqlmodel import Field, SQLModel
 
 from app.models.common import NAME_PATTERN, utcnow
@@ -23,6 +23,9 @@ class DatasetBase(SQLModel):
     disabled_rules: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     num_human_examples: int = Field(default=DEFAULT_HUMAN_EXAMPLES, ge=1, le=32)
     num_machine_examples: int = Field(default=DEFAULT_MACHINE_EXAMPLES, ge=0, le=32)
+    domain: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    relevance_threshold: float | None = Field(default=None, ge=-1.0, le=1.0)
+    judge_threshold: float | None = Field(default=None, ge=1.0, le=5.0)
 
 
 class Dataset(DatasetBase, table=True):

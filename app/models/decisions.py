@@ -16,3 +16,8 @@ class DecisionFields(SQLModel):
     rouge_neighbor_id: int | None = None
     max_cosine: float | None = None
     cosine_neighbor_id: int | None = None
+    relevance: float | None = Field(default=None, description="cosine similarity to the dataset's domain")
+    judge_score: float | None = Field(default=None, description="the judge's overall score, 1-5")
+    judge_expected: float | None = Field(
+        default=None, description="the expected overall score over the score tokens' probabilities"
+    )

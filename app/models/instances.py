@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Column, Text
+from sqlalchemy import JSON, Column, Text
 from sqlmodel import Field, SQLModel
 
 from app.models.common import utcnow
@@ -32,6 +33,9 @@ class TaskInstance(SQLModel, table=True):
     detail: str | None = None
     job_id: int | None = Field(default=None, foreign_key="job.id", index=True)
     generation_id: int | None = Field(default=None, foreign_key="generation.id")
+    judge_score: float | None = None  # the judge's overall score of the triplet, 1-5
+    judge_expected: float | None = None  # the expected score over the score tokens' probabilities
+    judge: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))  # the judge's whole verdict
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -48,6 +48,8 @@ class Instruction(DecisionFields, table=True):
     generation_id: int | None = Field(default=None, foreign_key="generation.id")
     strategy: str | None = Field(default=None, max_length=32)  # how the prompt was built
     lineage: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))  # the prompt's parents
+    # the judge's whole verdict: criteria scores, rationale, judge model, its ledger row (issue: quality)
+    judge: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     created_at: datetime = Field(default_factory=utcnow)
 
 
