@@ -18,7 +18,7 @@ from app.core.errors import Conflict, get_or_not_found
 from app.core.settings import Settings
 from app.jobs.accounting import per_accepted
 from app.jobs.request_sizing import job_warnings
-from app.jobs.saturation import DEFAULT_CURVE_WINDOW, accepted_flags, novelty_curve
+from app.jobs.saturation import DEFAULT_CURVE_WINDOW, novelty_curve
 from app.models import TERMINAL_STATES, Dataset, Instruction, Job, JobCreate, JobPublic, stored_id, utcnow
 from generators.strategies import STRATEGIES
 
@@ -107,7 +107,7 @@ def read_job_public(session: Session, job_id: int) -> JobPublic:
     job = get_job(session, job_id)
     public = job_public(job, get_or_not_found(session, Dataset, job.dataset_id, "dataset").name)
     window = int((job.auto_stop or {}).get("window", DEFAULT_CURVE_WINDOW))  # the stop rule's own window
-    public.novelty_curve = novelty_curve(accepted_flags(session, job_id=job_id), window)
+    public.novelty_curve = novelty_curve(session, job_id=job_id, window=window)
     return public
 
 
