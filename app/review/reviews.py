@@ -157,7 +157,7 @@ def review_queue(
         return state is None or state_of(reviews.get(target_id)) == state
 
     if sample is not None:
-        ids = [i for i in session.exec(query.with_only_columns(col(table.id))).all() if wanted(i)]
+        ids = [row[0] for row in session.exec(query.with_only_columns(col(table.id))) if wanted(row[0])]
         chosen = random.Random(seed).sample(sorted(ids), min(sample, len(ids)))
         found = {stored_id(t): (t, task) for t, task in session.exec(query.where(col(table.id).in_(chosen)))}
         items = [_item(kind, *found[i], reviews.get(i)) for i in chosen]
