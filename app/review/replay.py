@@ -132,9 +132,18 @@ def _vector(blob: bytes | None, dimension: int | None) -> np.ndarray | None:
 
 
 def redecide(
-    session: Session, registry: PoolRegistry, dataset: Dataset, settings: ReplaySettings
+    session: Session,
+    registry: PoolRegistry,
+    dataset: Dataset,
+    settings: ReplaySettings,
+    embedded_now: dict[str, np.ndarray] | None = None,
 ) -> ReplayOutcome:
-    """Decide every stored candidate of ``dataset`` again with ``settings``; stores nothing."""
+    """Decide every stored candidate of ``dataset`` again with ``settings``; stores nothing.
+
+    ``embedded_now`` holds the vectors of texts stored without one, by text: those found there are not
+    embedded again, those embedded are added (so a second replay of the same rows embeds nothing).
+    """
+    cache = embedded_now if embedded_now is not None else {}
     embedder = registry.embedder
     dimension = embedder.dimension if embedder is not None else None
     rows = _rows(session, stored_id(dataset))
@@ -157,10 +166,11 @@ def redecide(
         nonlocal embedded
         if embedder is None:
             raise ValueError("no embedder")
-        stored = {c.text: c.vector for c in candidates if c.vector is not None}
+        stored = {**cache, **{c.text: c.vector for c in candidates if c.vector is not None}}
         missing = list(dict.fromkeys(t for t in texts if t not in stored))
         if missing:
-            stored.update(zip(missing, embedder.embed(missing), strict=True))
+            cache.update(zip(missing, embedder.embed(missing), strict=True))
+            stored.update(cache)
             embedded += len(missing)
         return np.stack([stored[t] for t in texts]) if texts else np.zeros((0, dimension or 0), np.float32)
 

@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import asdict
 from typing import Any
 
+import numpy as np
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
@@ -146,16 +147,22 @@ def _store(session: Session, dataset: Dataset, outcome: ReplayOutcome, replay: R
 def apply(
     session: Session, registry: PoolRegistry, dataset: Dataset, request: ReplayRequest
 ) -> tuple[Replay, ReplayReport]:
-    """Re-decide and store the new decisions, atomically, as the dataset's one acceptor."""
+    """Re-decide and store the new decisions, atomically, as the dataset's one acceptor.
+
+    A first pass without the lock embeds the candidates stored without a vector, so the locked pass
+    (which decides from what is stored once the lock is held) calls no model.
+    """
     pool = registry.get(dataset)
-    if not (session.new or session.dirty or session.deleted):
-        session.commit()  # wait for the lock holding no pooled connection
+    embedded_now: dict[str, np.ndarray] = {}
+    first = redecide(session, registry, dataset, ReplaySettings.of(dataset, request), embedded_now)
+    session.rollback()  # end the reading transaction: wait for the lock holding no pooled connection
     with pool.lock:
         try:
             lock_dataset(session, stored_id(dataset))
             session.refresh(dataset)
             settings = ReplaySettings.of(dataset, request)
-            outcome = redecide(session, registry, dataset, settings)
+            outcome = redecide(session, registry, dataset, settings, embedded_now)
+            outcome.embedded = first.embedded
             replay = Replay(
                 dataset_id=stored_id(dataset),
                 reason=_reason(dataset, settings, request.reason),

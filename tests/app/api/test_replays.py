@@ -86,9 +86,13 @@ async def test_stored_judge_scores_re_decide_novelty_in_the_original_order(clien
     assert flips == {("accepted", "judge"), ("rouge_l", "accepted")}
     assert stored_decisions(client)[C1] == (True, None)
 
+    embedder = client.app_state.pools.registry.embedder
+    embedded_before = embedder.texts_embedded
     applied = await client.post("/v1/datasets/replayed/replays", json=body)
     assert applied.status_code == 201, applied.text
     report = applied.json()
+    # C3 (stored without a vector) is embedded once, before the lock; the locked pass reuses it
+    assert report["embedded"] == 1 and embedder.texts_embedded == embedded_before + 1
     assert report["applied"] is True and report["flipped"] == 2
     assert applied.headers["location"] == f"/v1/datasets/replayed/replays/{report['replay_id']}"
     assert stored_decisions(client) == {C1: (False, "judge"), C2: (True, None), C3: (True, None)}
