@@ -175,6 +175,7 @@ def apply(
             _store(session, dataset, outcome, replay)
             for name, value in settings.as_dict().items():
                 setattr(dataset, name, value)
+            dataset.decisions_version += 1  # other processes' pools reload (app/pipeline/pool_reload.py)
             session.add(dataset)
             session.commit()
         except BaseException:
@@ -183,6 +184,7 @@ def apply(
             raise
         pool.novelty = outcome.pool
         pool.chain = DecisionChain.from_config(chain_config(dataset, registry.stages))
+        pool.decisions_version = dataset.decisions_version
     path = registry.index_path(stored_id(dataset))
     if path is not None:
         path.unlink(missing_ok=True)  # the saved index holds the old pool's vectors

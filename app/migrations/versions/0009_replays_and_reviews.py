@@ -1,8 +1,9 @@
 """Replays and reviews: the decision history a replay keeps (``replay``, ``decision_change``), reviewers'
-verdicts on instructions and instances (``review``), and the reviews a snapshot's edits come from.
+verdicts on instructions and instances (``review``), the reviews a snapshot's edits come from, and a
+dataset's ``decisions_version`` (bumped by every applied replay, so other processes reload their pools).
 
 Existing databases have no replays and no reviews (every item is unreviewed); existing snapshots recorded
-no reviews (NULL: their exports use the original texts).
+no reviews (NULL: their exports use the original texts); existing datasets are at version 0.
 
 Revision ID: 0009
 Revises: 0008
@@ -83,10 +84,13 @@ def upgrade() -> None:
     _indexes("review", ("dataset_id", "instruction_id", "instance_id"))
     with op.batch_alter_table("snapshot") as batch_op:
         batch_op.add_column(sa.Column("review_ids", sa.JSON(), nullable=True))
+    with op.batch_alter_table("dataset") as batch_op:
+        batch_op.add_column(sa.Column("decisions_version", sa.Integer(), nullable=False, server_default="0"))
 
 
 def downgrade() -> None:
     # dropped in place (SQLite >= 3.35 has DROP COLUMN): rebuilding would break references to the rows
+    op.drop_column("dataset", "decisions_version")
     op.drop_column("snapshot", "review_ids")
     for table in ("review", "decision_change", "replay"):
         op.drop_table(table)  # their indexes go with them
