@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, or_, select
 
 from app.models import Dataset, Instruction, id_col, stored_id
+from app.pipeline import pool_reload
 from filters.chain import DecisionChain
 from filters.embedding import Embedder, to_bytes, vectors_from_bytes
 from filters.heuristics import RULE_IDS as HEURISTIC_RULE_IDS
@@ -55,6 +56,7 @@ class DatasetPool:
         self.name = dataset.name
         self.chain = chain
         self.novelty = novelty
+        self.decisions_version = dataset.decisions_version  # see app/pipeline/pool_reload.py
         self.lock = threading.RLock()
 
 
@@ -138,7 +140,7 @@ class PoolRegistry:
                 return self._build_without_saved(dataset)
             fresh = [i for i, row in enumerate(rows) if row[0] > covered]
             blobs = (
-                self._embed_missing(
+                self.embed_missing(
                     session,
                     self.embedder,
                     [rows[i][0] for i in fresh],
@@ -178,6 +180,8 @@ class PoolRegistry:
 
         Call with the dataset's lock held; runs in the caller's transaction. Returns how many were added.
         """
+        if pool_reload.stored_version(session, pool.dataset_id) != pool.decisions_version:
+            return pool_reload.reload_in_place(session, self, pool)  # re-decided by another process
         rows = session.exec(
             select(id_col(Instruction.id), Instruction.origin, Instruction.instruction, Instruction.embedding)
             .where(col(Instruction.dataset_id) == pool.dataset_id, col(Instruction.id) > pool.novelty.last_id)
@@ -190,7 +194,7 @@ class PoolRegistry:
         texts = [row[2] for row in rows]
         vectors = None
         if self.embedder is not None:
-            blobs = self._embed_missing(
+            blobs = self.embed_missing(
                 session, self.embedder, ids, texts, [row[3] for row in rows], commit=False
             )
             vectors = vectors_from_bytes(blobs, self.embedder.dimension)
@@ -263,7 +267,7 @@ class PoolRegistry:
             if vectors is not None and len(vectors) >= SAVE_AFTER_ADDING and vectors.unsaved:
                 self._save(pool)
 
-    def _embed_missing(
+    def embed_missing(
         self,
         session: Session,
         embedder: Embedder,

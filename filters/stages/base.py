@@ -43,6 +43,10 @@ class StageInput:
 
     text: str
     vector: np.ndarray | None = None
+    # what a model measured when the candidate was first decided (relevance, judge scores), named after
+    # Decision fields: a re-decision from storage (replay) carries them, and a stage that measures with a
+    # model reads them instead of calling it again
+    stored: Mapping[str, float | None] = field(default_factory=dict)
     _tokens: list[str] | None = None
 
     def tokens(self, pool: NoveltyPool) -> list[str]:
