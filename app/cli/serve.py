@@ -26,17 +26,29 @@ def serve(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Run the HTTP service."""
+    settings = command_settings(database_url, host=host, port=port, backend=backend)
+    configure_logging(settings.log_level, settings.log_format)
+    run_server(settings, workers=worker)
+
+
+def run_server(settings: Settings, backend: LLMBackend | None = None, workers: bool = True) -> None:
+    """The ``serve`` command's body (``backend`` may be injected, as tests do with a slowed fake).
+
+    On SIGINT/SIGTERM open event streams end with an ``end`` event; connections still open after
+    ``SI_SHUTDOWN_GRACE_S`` are closed, so the process exits within a few seconds (app/main.py stops the
+    services within the same grace).
+    """
     import uvicorn
 
     from app.main import create_app
 
-    settings = command_settings(database_url, host=host, port=port, backend=backend)
-    configure_logging(settings.log_level)
     uvicorn.run(
-        create_app(settings, workers=worker),
+        create_app(settings, backend=backend, workers=workers),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
+        log_config=None,  # uvicorn's loggers write through the service's handler (text or JSON)
+        timeout_graceful_shutdown=max(1, round(settings.shutdown_grace_s)),
     )
 
 
@@ -47,7 +59,7 @@ def worker(
 ) -> None:
     """Run job workers and the scheduler in this process, until SIGTERM or Ctrl-C."""
     settings = command_settings(database_url, backend=backend, workers=threads)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     run_worker(settings)
 
 

@@ -36,6 +36,7 @@ class BackendService:
         )
         self.ready = threading.Event()
         self.error: str | None = None
+        self._stop_timeout_s = settings.shutdown_grace_s
         self._before_load = before_load
 
     @classmethod
@@ -82,5 +83,5 @@ class BackendService:
         self.ready.set()
 
     def stop(self) -> None:
-        self.dispatcher.close()
+        self.dispatcher.close(self._stop_timeout_s)
         self.backend.unload()
