@@ -13,6 +13,7 @@ import logging
 import threading
 from collections.abc import Callable
 
+from app.core.limits import clean_model_output
 from app.core.settings import Settings
 from generators.backends import LLMBackend, create_backend
 from generators.backends.dispatch import RequestDispatcher
@@ -33,6 +34,7 @@ class BackendService:
             backend,
             settings.resolved_max_in_flight() * servers,  # a pool limits each server itself
             CircuitBreaker(settings.breaker_failures, settings.breaker_cooldown_s),
+            output_rule=clean_model_output,  # the text rule, before anything parses or stores it
         )
         self.ready = threading.Event()
         self.error: str | None = None

@@ -8,8 +8,10 @@ async backend closes the HTTP request (vLLM aborts a request whose client went a
 engine request. Every request passes the :class:`CircuitBreaker` first: while its half-open trial is
 out, the others wait for the verdict (then go, or fail fast if the circuit opened again). Only outages
 count against the breaker; a :class:`RequestRejected` (a 4xx the server answered) is passed on as it is.
-``tallies`` (generators/backends/timings.py) keeps each answered request's latency and the failures by
-kind, for the service's metrics.
+``output_rule`` (the service's text rule, app/core/limits.py) is applied to every result before it is
+handed back, so no caller sees model text the database cannot store. ``tallies``
+(generators/backends/timings.py) keeps each answered request's latency and the failures by kind, for
+the service's metrics.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import concurrent.futures
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 from generators.backends.base import GenerationResult, LLMBackend, RequestRejected, SamplingParams
 from generators.backends.limits import CircuitBreaker, TrialRunning
@@ -34,12 +37,14 @@ class RequestDispatcher:
         backend: LLMBackend,
         max_in_flight: int,
         breaker: CircuitBreaker | None = None,
+        output_rule: Callable[[GenerationResult], GenerationResult] | None = None,
     ) -> None:
         if max_in_flight < 1:
             raise ValueError("max_in_flight must be at least 1")
         self.backend = backend
         self.max_in_flight = max_in_flight
         self.breaker = breaker or CircuitBreaker()
+        self.output_rule = output_rule
         self.in_flight = 0
         self.waiting = 0
         self.tallies = RequestTallies()
@@ -103,6 +108,8 @@ class RequestDispatcher:
             else:
                 self.tallies.latency.observe(time.perf_counter() - started)
                 self.breaker.record_success()
+                if self.output_rule is not None:
+                    result = self.output_rule(result)
             finally:
                 if trial:  # after the verdict is recorded, so the waiters see it
                     await self._trial_finished()
