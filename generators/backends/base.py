@@ -14,6 +14,15 @@ from typing import Any, TypeVar
 from generators.prompts import Prompt
 
 T = TypeVar("T")
+_running_calls = 0  # blocking model calls in daemon threads now (see running_model_calls)
+_running_lock = threading.Lock()
+
+
+def running_model_calls() -> int:
+    """How many blocking model calls :func:`in_daemon_thread` runs now, abandoned or not. A process that
+    exits while one runs must skip the interpreter's finalisation (``os._exit``): a native library (torch)
+    still computing in a daemon thread aborts the process when its runtime is torn down under it."""
+    return _running_calls
 
 
 async def in_daemon_thread(call: Callable[..., T], *args: object) -> T:
@@ -36,11 +45,17 @@ async def in_daemon_thread(call: Callable[..., T], *args: object) -> T:
             future.set_result(value)  # type: ignore[arg-type]
 
     def work() -> None:
+        global _running_calls
         value: object
+        with _running_lock:
+            _running_calls += 1
         try:
             value, failed = context.run(call, *args), False
         except BaseException as exc:  # handed to the awaiting task, which re-raises it
             value, failed = exc, True
+        finally:
+            with _running_lock:
+                _running_calls -= 1
         with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits for this result
             loop.call_soon_threadsafe(settle, value, failed)
 
