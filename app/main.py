@@ -14,6 +14,7 @@ from app.api.deps import require_api_key
 from app.api.errors import install_error_handlers
 from app.api.guard import RequestGuard
 from app.api.openapi import declare_errors, install_docs
+from app.api.request_id import RequestId
 from app.api.routes import (
     datasets,
     exports,
@@ -99,6 +100,7 @@ def create_app(
     app.state.metrics = registry
     app.add_middleware(HttpMetrics, latency=latency)
     app.add_middleware(RequestGuard, settings=settings)
+    app.add_middleware(RequestId)  # outermost: every line logged for a request carries its id
     routers = (health, datasets, jobs, instructions, instances, exports, imports, schedules, replays, reviews)
     for module in routers:
         app.include_router(module.router)

@@ -75,6 +75,7 @@ class PoolRegistry:
         self.index_dir = index_dir
         self.stages = stages  # the decision chain, in order (SI_FILTER_CHAIN)
         self._pools: dict[int, DatasetPool] = {}
+        self.accepted_total = 0  # candidates this process accepted and committed (the metrics' counter)
         self._by_name: dict[str, DatasetPool] = {}
         self._lock = threading.Lock()
 

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from app.core.settings import Settings
 from app.pipeline.pools import PoolRegistry
+from app.pipeline.timed_embedder import TimedEmbedder
 from filters.embedding import Embedder, SentenceTransformerEmbedder
 
 logger = logging.getLogger(__name__)
@@ -34,7 +35,8 @@ class PoolsService:
             onnx_cache_dir=settings.onnx_cache_dir,
             threads=settings.torch_threads,
         )
-        return cls(PoolRegistry(engine, embedder, settings.resolved_index_dir(), settings.filter_chain))
+        timed = embedder if isinstance(embedder, TimedEmbedder) else TimedEmbedder(embedder)
+        return cls(PoolRegistry(engine, timed, settings.resolved_index_dir(), settings.filter_chain))
 
     @property
     def embedder(self) -> Embedder:
