@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -135,7 +136,13 @@ def test_sigint_ends_streams_hands_leases_back_and_exits_within_seconds(tmp_path
     messages = [line["message"] for line in lines]
     assert f"stopping: waiting up to 3.0s for 2 job thread(s): job {jobs[0]}, job {jobs[1]}" in messages
     assert any(m.startswith("stopping: cancelling ") and "backend request(s)" in m for m in messages)
-    assert "exiting without waiting for 2 abandoned model call(s)" in messages  # status 0, at once
+    # status 0, at once; how many calls are still computing at that moment depends on the timing
+    abandoned = [
+        m
+        for m in messages
+        if re.fullmatch(r"exiting without waiting for [1-9][0-9]* abandoned model call\(s\)", m)
+    ]
+    assert abandoned, [m for m in messages if "stop" in m or "exit" in m or "wait" in m]
     posts = [line for line in lines if "POST /v1/datasets/default/jobs" in line["message"]]
     assert [line["request_id"] for line in posts] == ["post-job-1", "post-job-2"]
     paused = [line for line in lines if "paused for shutdown" in line["message"]]
