@@ -5,15 +5,15 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from app.cli.options import DatabaseOpt
-from app.cli.runtime import command_services, command_settings, load_model
-from app.core.logging import configure_logging
-from app.core.settings import Settings
-from generators.backends import LLMBackend
+
+if TYPE_CHECKING:
+    from app.core.settings import Settings
+    from generators.backends import LLMBackend
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +28,8 @@ def serve(
     """Run the HTTP service."""
     import uvicorn
 
+    from app.cli.runtime import command_settings
+    from app.core.logging import configure_logging
     from app.main import create_app
 
     settings = command_settings(database_url, host=host, port=port, backend=backend)
@@ -46,6 +48,9 @@ def worker(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Run job workers and the scheduler in this process, until SIGTERM or Ctrl-C."""
+    from app.cli.runtime import command_settings
+    from app.core.logging import configure_logging
+
     settings = command_settings(database_url, backend=backend, workers=threads)
     configure_logging(settings.log_level)
     run_worker(settings)
@@ -53,6 +58,8 @@ def worker(
 
 def run_worker(settings: Settings, backend: LLMBackend | None = None) -> None:
     """The ``worker`` command's body (``backend`` may be injected, as tests do with a slowed fake)."""
+    from app.cli.runtime import command_services, load_model
+
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
