@@ -89,6 +89,11 @@ class Settings(BaseSettings):
     instance_temperature: float = Field(0.0, ge=0.0, le=2.0, description="0 = greedy, as Self-Instruct")
 
     index_dir: Path | None = Field(None, description="saved FAISS indexes; default: beside the SQLite file")
+    warm_pools: bool = Field(True, description="build every dataset's pool at start; false: at first use")
+    pool_idle_s: float = Field(0.0, ge=0, description="drop a pool unused this long (0: keep it)")
+    pool_budget_items: int = Field(
+        0, ge=0, description="most pool items a process keeps; least recently used pools go first (0: no cap)"
+    )
     torch_threads: int = Field(
         1,
         ge=1,
