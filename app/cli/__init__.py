@@ -1,7 +1,10 @@
 """``selfinstruct``: serve, generate, ingest, search, seeds, replay and review from the command line.
 
 One module per group of commands; each command gets its services from
-:func:`app.cli.runtime.command_services`, which stops them when the command ends.
+:func:`app.cli.runtime.command_services`, which stops them when the command ends. A command module
+imports at its top only what its options need (typer, the standard library): the database, the models
+and the model backends are imported inside the command that uses them, so ``selfinstruct --help`` and a
+light command do not pay for them.
 """
 
 from __future__ import annotations

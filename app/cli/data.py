@@ -8,14 +8,8 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
-from pydantic import ValidationError
-from sqlmodel import Session
 
 from app.cli.options import DatabaseOpt, DatasetOpt, MinJudgeOpt, ReviewOpt, fail
-from app.cli.runtime import command_services, command_settings, dataset_session
-from app.core.errors import ServiceError
-from app.datasets import service as datasets_service
-from generators.tasks import TaskFileError, load_import_file, load_seed_file
 
 
 def import_file(
@@ -30,7 +24,10 @@ def import_file(
 ) -> None:
     """Import FILE into DATASET as seeds, or as candidates decided by the filter chain (nothing stored
     when the file has an error)."""
+    from app.cli.runtime import dataset_session
+    from app.core.errors import ServiceError
     from app.exports import imports
+    from generators.tasks import TaskFileError, load_import_file
 
     try:
         imports.check_import_options(format, mode)
@@ -59,6 +56,8 @@ def seeds_check(
     file: Annotated[Path, typer.Argument(help="Self-Instruct JSONL seed file")],
 ) -> None:
     """Validate a seed file and print its counts."""
+    from generators.tasks import TaskFileError, load_seed_file
+
     try:
         tasks = load_seed_file(file)
     except TaskFileError as exc:
@@ -75,6 +74,10 @@ def seeds_add(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Add the tasks of FILE to DATASET's seed pool."""
+    from app.cli.runtime import dataset_session
+    from app.datasets import service as datasets_service
+    from generators.tasks import TaskFileError, load_seed_file
+
     try:
         tasks = load_seed_file(file)
     except TaskFileError as exc:
@@ -99,6 +102,10 @@ def export(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Write DATASET's triplets in a training format (streamed; see README "Exports")."""
+    from sqlmodel import Session
+
+    from app.cli.runtime import command_services, command_settings
+    from app.datasets import service as datasets_service
     from app.exports import formats as exports
     from app.exports import snapshots
     from app.exports.review_filter import ReviewSelection
@@ -152,6 +159,11 @@ def snapshot(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Record DATASET's current rows as a version; export it later with --snapshot ID."""
+    from pydantic import ValidationError
+    from sqlmodel import Session
+
+    from app.cli.runtime import command_services, command_settings
+    from app.datasets import service as datasets_service
     from app.exports import snapshots
     from app.models import SnapshotCreate
 

@@ -9,22 +9,15 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from sqlmodel import Session
 
-from app.cli.counts import echo_job_summary
 from app.cli.options import DatabaseOpt, DatasetOpt, fail
-from app.cli.runtime import command_services, command_settings, load_model
-from app.core.logging import configure_logging
-from app.core.settings import Settings
-from app.datasets import service as datasets_service
-from app.jobs.service import create_job, job_public
-from app.models import AutoStop, JobCreate, stored_id
-from app.strategies.context import build_strategy
-from generators.strategies import DEFAULT_STRATEGY, StrategyError
 
 if TYPE_CHECKING:
     import httpx
     from tqdm import tqdm
+
+    from app.core.settings import Settings
+    from app.models import JobCreate
 
 
 def generate(
@@ -41,8 +34,9 @@ def generate(
         typer.Option(help="queue the job on a running service (http://HOST:PORT) and follow its events"),
     ] = None,
     strategy: Annotated[
-        str, typer.Option(help="self_instruct, template, retrieval, evol or magpie")
-    ] = DEFAULT_STRATEGY,
+        str | None,
+        typer.Option(help="self_instruct (the job's default), template, retrieval, evol or magpie"),
+    ] = None,
     strategy_settings: Annotated[
         str, typer.Option(help='the strategy\'s settings as JSON, e.g. \'{"mode": "sample"}\'')
     ] = "{}",
@@ -52,20 +46,25 @@ def generate(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Generate until TARGET new instructions are accepted into DATASET."""
+    from app.cli.counts import echo_job_summary
+    from app.cli.runtime import command_settings
+    from app.models import AutoStop, JobCreate
+
     try:
         options = json.loads(strategy_settings)
         stop = None
         if auto_stop is not None:
             window, share = auto_stop.split(":", 1)
             stop = AutoStop(window=int(window), min_yield=float(share))
+        chosen = {"strategy": strategy} if strategy is not None else {}
         body = JobCreate(
             target=target,
             max_requests=max_requests,
             seed=seed,
             instances_per_task=instances,
-            strategy=strategy,
             strategy_settings=options,
             auto_stop=stop,
+            **chosen,
         )
     except ValueError as exc:  # bad JSON, a malformed --auto-stop or a value out of range
         raise fail(f"invalid option: {exc}") from None
@@ -92,6 +91,16 @@ def _show_progress(bar: tqdm, job: dict[str, Any]) -> None:
 
 
 def _generate_here(settings: Settings, dataset: str, body: JobCreate) -> dict[str, Any]:
+    from sqlmodel import Session
+
+    from app.cli.runtime import command_services, load_model
+    from app.core.logging import configure_logging
+    from app.datasets import service as datasets_service
+    from app.jobs.service import create_job, job_public
+    from app.models import stored_id
+    from app.strategies.context import build_strategy
+    from generators.strategies import StrategyError
+
     configure_logging("WARNING")
     with command_services(settings, model=True, ensure_default=True) as services:
         typer.echo(f"loading {settings.backend} backend …", err=True)

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlmodel import Session
 
 from app.cli.options import DatabaseOpt, DatasetOpt, fail
-from app.cli.runtime import dataset_session
-from app.datasets import service as datasets_service
-from app.jobs.counters import JobCounts, accepted_and_rejections
-from app.models import Dataset
-from app.pipeline.acceptor import CandidateIn, decide_and_store, decision_public
-from app.pipeline.pools import PoolRegistry
-from filters.chain import parse_stages
-from generators.tasks import Task, TaskFileError, load_candidate_file, load_seed_file
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from app.models import Dataset
+    from app.pipeline.pools import PoolRegistry
+    from generators.tasks import Task
 
 INGEST_CHUNK = 256
 
@@ -36,6 +34,12 @@ def ingest(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Run the texts of FILE through the filter chain, in file order, into DATASET."""
+    from app.cli.runtime import dataset_session
+    from app.jobs.counters import JobCounts, accepted_and_rejections
+    from app.pipeline.acceptor import CandidateIn, decide_and_store, decision_public
+    from filters.chain import parse_stages
+    from generators.tasks import TaskFileError, load_candidate_file, load_seed_file
+
     try:
         stages = parse_stages(filters)
         tasks = load_candidate_file(file)
@@ -73,6 +77,8 @@ def _seed_new_dataset(
     seeds: Path | None,
 ) -> None:
     """``--seeds`` fill a dataset this command just created; an existing one keeps its seed pool."""
+    from app.datasets import service as datasets_service
+
     if not created and seeds:
         raise fail(f"dataset {dataset.name!r} already exists; --seeds only applies to a new dataset")
     if created and seed_tasks:

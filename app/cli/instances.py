@@ -7,15 +7,8 @@ import time
 from typing import Annotated
 
 import typer
-from sqlmodel import Session
 
-from app.cli.counts import echo_instances_summary
 from app.cli.options import DatabaseOpt, DatasetOpt
-from app.cli.runtime import command_services, command_settings, load_model
-from app.core.logging import configure_logging
-from app.datasets import service as datasets_service
-from app.jobs.counters import JobCounts
-from app.models import stored_id
 
 
 def instances(
@@ -26,8 +19,15 @@ def instances(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Classify DATASET's accepted tasks that have no instances yet and generate up to K instances each."""
+    from sqlmodel import Session
     from tqdm import tqdm
 
+    from app.cli.counts import echo_instances_summary
+    from app.cli.runtime import command_services, command_settings, load_model
+    from app.core.logging import configure_logging
+    from app.datasets import service as datasets_service
+    from app.jobs.counters import JobCounts
+    from app.models import stored_id
     from app.pipeline.instance_stage import InstanceStage, pending_tasks
 
     settings = command_settings(database_url, backend=backend)

@@ -5,13 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from sqlmodel import Session
 
 from app.cli.options import DatabaseOpt, DatasetOpt
-from app.cli.runtime import command_services, command_settings
-from app.core.logging import configure_logging
-from app.datasets import service as datasets_service
-from app.retrieval.similarity import MAX_K, similar
+from app.core.limits import MAX_K
 
 
 def search(
@@ -21,6 +17,13 @@ def search(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Print the K pool items most similar to QUERY."""
+    from sqlmodel import Session
+
+    from app.cli.runtime import command_services, command_settings
+    from app.core.logging import configure_logging
+    from app.datasets import service as datasets_service
+    from app.retrieval.similarity import similar
+
     settings = command_settings(database_url)
     configure_logging("WARNING")
     with command_services(settings) as services:

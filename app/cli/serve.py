@@ -6,16 +6,15 @@ import logging
 import os
 import signal
 import threading
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from app.cli.options import DatabaseOpt
-from app.cli.runtime import command_services, command_settings, load_model
-from app.core.logging import configure_logging
-from app.core.settings import Settings
-from generators.backends import LLMBackend
-from generators.backends.base import running_model_calls
+
+if TYPE_CHECKING:
+    from app.core.settings import Settings
+    from generators.backends import LLMBackend
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +27,9 @@ def serve(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Run the HTTP service."""
+    from app.cli.runtime import command_settings
+    from app.core.logging import configure_logging
+
     settings = command_settings(database_url, host=host, port=port, backend=backend)
     configure_logging(settings.log_level, settings.log_format)
     run_server(settings, workers=worker)
@@ -58,6 +60,8 @@ def run_server(settings: Settings, backend: LLMBackend | None = None, workers: b
 def exit_now_if_model_calls_run() -> None:
     """Everything is stopped and stored; a model call still computing in a daemon thread (abandoned) would
     abort the interpreter's finalisation, so the process ends here with status 0 instead."""
+    from generators.backends.base import running_model_calls
+
     running = running_model_calls()
     if running:
         logger.info("exiting without waiting for %d abandoned model call(s)", running)
@@ -71,6 +75,9 @@ def worker(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Run job workers and the scheduler in this process, until SIGTERM or Ctrl-C."""
+    from app.cli.runtime import command_settings
+    from app.core.logging import configure_logging
+
     settings = command_settings(database_url, backend=backend, workers=threads)
     configure_logging(settings.log_level, settings.log_format)
     run_worker(settings)
@@ -78,6 +85,8 @@ def worker(
 
 def run_worker(settings: Settings, backend: LLMBackend | None = None) -> None:
     """The ``worker`` command's body (``backend`` may be injected, as tests do with a slowed fake)."""
+    from app.cli.runtime import command_services, load_model
+
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

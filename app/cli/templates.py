@@ -5,22 +5,26 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import ValidationError
-from sqlmodel import Session
 
 from app.cli.options import DatabaseOpt, DatasetOpt, fail
-from app.cli.runtime import command_services, command_settings
-from app.core.errors import ServiceError
-from app.datasets import service as datasets_service
-from app.models import Dataset, TemplateCreate
-from app.strategies import templates as service
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from app.models import Dataset
 
 
 @contextmanager
 def _dataset(database_url: str | None, name: str) -> Iterator[tuple[Session, Dataset]]:
+    from sqlmodel import Session
+
+    from app.cli.runtime import command_services, command_settings
+    from app.core.errors import ServiceError
+    from app.datasets import service as datasets_service
+
     with (
         command_services(command_settings(database_url), pools=False) as services,
         Session(services.engine, expire_on_commit=False) as session,
@@ -42,6 +46,11 @@ def add(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Store a template in DATASET (checked as a job would use it)."""
+    from pydantic import ValidationError
+
+    from app.models import TemplateCreate
+    from app.strategies import templates as service
+
     slots: dict[str, object] = {}
     for item in slot:
         key, _, values = item.partition("=")
@@ -60,6 +69,8 @@ def add(
 
 def list_templates(dataset: DatasetOpt, database_url: DatabaseOpt = None) -> None:
     """The dataset's templates, one JSON object a line."""
+    from app.strategies import templates as service
+
     with _dataset(database_url, dataset) as (session, ds):
         for template in service.list_templates(session, ds):
             typer.echo(
@@ -73,6 +84,8 @@ def delete(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Delete a template from DATASET."""
+    from app.strategies import templates as service
+
     with _dataset(database_url, dataset) as (session, ds):
         service.delete_template(session, ds, name)
         typer.echo(f"template {name!r} deleted from {ds.name}")

@@ -63,6 +63,7 @@ class BackendService:
             settings.device,
             settings.openai_options(),
             settings.vllm_engine_args,
+            settings.model_cache_dir,
         )
         return cls(settings, backend, before_load)
 

@@ -27,6 +27,7 @@ from dataclasses import replace
 from generators.backends.base import Completion, GenerationResult
 
 INT4_MAX = 2_147_483_647  # PostgreSQL INTEGER, the type of every id column
+MAX_K = 100  # most results one /similar query (or `selfinstruct search`) returns
 FORBIDDEN_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 

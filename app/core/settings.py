@@ -22,6 +22,11 @@ class Settings(BaseSettings):
     backend: Literal["transformers", "openai", "vllm", "fake"] = "transformers"
     model_path: str | None = Field(None, description="model dir or .gguf; default SmolLM2-135M")
     device: str | None = None
+    model_cache_dir: Path | None = Field(
+        Path.home() / ".cache" / "selfinstruct" / "models",
+        description="a .gguf model de-quantised once, loaded from here at the next start; unset (empty) "
+        "to de-quantise at every load",
+    )
     openai_base_url: str | None = Field(None, description="e.g. http://vllm:8000/v1")
     openai_base_urls: str | None = Field(
         None,
@@ -84,6 +89,11 @@ class Settings(BaseSettings):
     instance_temperature: float = Field(0.0, ge=0.0, le=2.0, description="0 = greedy, as Self-Instruct")
 
     index_dir: Path | None = Field(None, description="saved FAISS indexes; default: beside the SQLite file")
+    warm_pools: bool = Field(True, description="build every dataset's pool at start; false: at first use")
+    pool_idle_s: float = Field(0.0, ge=0, description="drop a pool unused this long (0: keep it)")
+    pool_budget_items: int = Field(
+        0, ge=0, description="most pool items a process keeps; least recently used pools go first (0: no cap)"
+    )
     torch_threads: int = Field(
         1,
         ge=1,
@@ -203,6 +213,11 @@ class Settings(BaseSettings):
             "max_retries": self.openai_max_retries,
             "extensions": self.openai_extensions,
         }
+
+    @field_validator("onnx_cache_dir", "model_cache_dir", "index_dir", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("filter_chain", mode="before")
     @classmethod

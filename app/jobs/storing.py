@@ -8,6 +8,7 @@ reached are counted as cancelled and never stored.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 
 from sqlmodel import Session
@@ -63,6 +64,10 @@ def store_finished(
             ]
             recorded = {**params.as_dict(), **result.extra, "strategy": strategy.id}
             ledger, candidates = record_task_completions(session, job, result, recorded, costs, completions)
+            lineage = dict(
+                prompt.lineage or {"strategy": strategy.id}
+            )  # how each candidate's prompt was built
+            candidates = [replace(c, strategy=strategy.id, lineage=lineage) for c in candidates]
             own = prepared.part(offset, offset + len(candidates), candidates)
             offset += len(candidates)
             outcomes = decide(
@@ -73,10 +78,6 @@ def store_finished(
                 limit_accepted=job.target - job.accepted,
                 prepared=own,
             )
-            lineage = dict(prompt.lineage or {"strategy": strategy.id})
-            for outcome in outcomes:  # each candidate names how its prompt was built
-                outcome.row.strategy = strategy.id
-                outcome.row.lineage = lineage
             account_request(session, job, result, ledger, outcomes, params)
 
 

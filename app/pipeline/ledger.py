@@ -11,10 +11,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from app.core.limits import CLEANED_NOTE
-from app.models import Generation, Job
+from app.models import Generation, GenerationPublic, Job
 from app.pipeline.acceptor import CandidateIn, Outcome
 from generators.backends.base import GenerationResult
 from generators.parsing import Dropped, ParseResult, parse_completion
@@ -88,8 +88,14 @@ def record_task_completions(
         ledger_row(job.dataset_id, job.id, result, params, index, parsed.dropped, costs[index])
         for index, parsed in enumerate(parsed_completions)
     ]
-    session.add_all(generations)
-    session.flush()  # one INSERT for the request's rows, for their ids
+    if generations:  # the request's prompt is stored in its first row only
+        first, rest = generations[0], generations[1:]
+        session.add(first)
+        session.flush()
+        for generation in rest:
+            generation.prompt, generation.prompt_in = None, first.id
+        session.add_all(rest)
+        session.flush()  # one INSERT for the request's other rows, for their ids
     for index, (parsed, generation) in enumerate(zip(parsed_completions, generations, strict=True)):
         key = f"job:{job.id}:{job.requests}:{index}"
         entries.append(LedgerEntry(generation, parsed.instructions, key))
@@ -121,3 +127,18 @@ def note_undecided(session: Session, entries: list[LedgerEntry], outcomes: list[
             session.add(entry.generation)
             undecided += len(skipped)
     return undecided
+
+
+def generations_public(session: Session, rows: Sequence[Generation]) -> list[GenerationPublic]:
+    """Ledger rows as the API shows them: each with its request's prompt."""
+    holders = {row.prompt_in for row in rows if row.prompt is None and row.prompt_in is not None}
+    prompts: dict[int, str | None] = {}
+    if holders:
+        found = session.exec(select(Generation.id, Generation.prompt).where(col(Generation.id).in_(holders)))
+        prompts = {stored: prompt for stored, prompt in found if stored is not None}
+    return [
+        GenerationPublic.model_validate(
+            row, update={"prompt": row.prompt if row.prompt is not None else prompts.get(row.prompt_in or 0)}
+        )
+        for row in rows
+    ]

@@ -32,6 +32,7 @@ def stored_version(session: Session, dataset_id: int) -> int:
 def reload_in_place(session: Session, registry: PoolRegistry, pool: DatasetPool) -> int:
     """Rebuild ``pool``'s items and chain from the database (in ``session``'s transaction); its size."""
     from app.pipeline.pools import chain_config
+    from app.pipeline.stored_vectors import embed_missing
 
     dataset = session.exec(select(Dataset).where(col(Dataset.id) == pool.dataset_id)).one()
     rows = session.exec(
@@ -45,7 +46,7 @@ def reload_in_place(session: Session, registry: PoolRegistry, pool: DatasetPool)
     novelty = NoveltyPool(dataset.rouge_threshold, embedder.dimension if embedder else None)
     vectors = None
     if embedder is not None and rows:
-        blobs = registry.embed_missing(session, embedder, ids, texts, [row[3] for row in rows], commit=False)
+        blobs = embed_missing(session, embedder, ids, texts, [row[3] for row in rows], commit=False)
         vectors = vectors_from_bytes(blobs, embedder.dimension)
     novelty.add_many(ids, [row[1] for row in rows], texts, vectors)
     pool.novelty = novelty

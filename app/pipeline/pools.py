@@ -15,14 +15,16 @@ import threading
 import time
 from pathlib import Path
 
-from sqlalchemy import case, update
+from sqlalchemy import case
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, or_, select
 
 from app.models import Dataset, Instruction, id_col, stored_id
 from app.pipeline import pool_reload
+from app.pipeline.pool_lifetimes import PoolLifetimes
+from app.pipeline.stored_vectors import embed_missing, load_saved_index
 from filters.chain import DecisionChain
-from filters.embedding import Embedder, to_bytes, vectors_from_bytes
+from filters.embedding import Embedder, vectors_from_bytes
 from filters.heuristics import RULE_IDS as HEURISTIC_RULE_IDS
 from filters.heuristics import preset
 from filters.index import DEFAULT_ANN_MIN_SIZE, VectorIndex
@@ -58,10 +60,14 @@ class DatasetPool:
         self.novelty = novelty
         self.decisions_version = dataset.decisions_version  # see app/pipeline/pool_reload.py
         self.lock = threading.RLock()
+        self.last_used = time.monotonic()
+
+    def __len__(self) -> int:
+        return len(self.novelty)
 
 
 class PoolRegistry:
-    """Builds pools on first use and keeps them for the life of the process."""
+    """Builds pools on first use and keeps them until ``lifetimes`` says to drop them."""
 
     def __init__(
         self,
@@ -69,6 +75,7 @@ class PoolRegistry:
         embedder: Embedder | None,
         index_dir: Path | None = None,
         stages: tuple[str, ...] = DEFAULT_STAGE_ORDER,
+        lifetimes: PoolLifetimes | None = None,
     ) -> None:
         self.engine = engine
         self.embedder = embedder
@@ -78,18 +85,49 @@ class PoolRegistry:
         self.accepted_total = 0  # candidates this process accepted and committed (the metrics' counter)
         self._by_name: dict[str, DatasetPool] = {}
         self._lock = threading.Lock()
+        self.lifetimes = lifetimes or PoolLifetimes()
 
     def get(self, dataset: Dataset) -> DatasetPool:
         with self._lock:
             pool = self._pools.get(stored_id(dataset))
+            built = pool is None
             if pool is None:
                 pool = self._pools[stored_id(dataset)] = self._build(dataset)
                 self._by_name[dataset.name] = pool
-            return pool
+            self.lifetimes.touch(pool)
+        if built:  # over the budget: the least recently used others go
+            self.drop(self.lifetimes.to_drop(list(self._pools.values()), keep=pool.dataset_id))
+        return pool
 
     def cached(self, name: str) -> DatasetPool | None:
         """The built pool of dataset ``name``, if any (no database access: the hot path of search)."""
-        return self._by_name.get(name)
+        pool = self._by_name.get(name)
+        if pool is not None:
+            self.lifetimes.touch(pool)
+        return pool
+
+    def drop(self, pools: list[DatasetPool]) -> list[str]:
+        """Forget these pools (their large indexes saved first), except one an acceptor is using."""
+        dropped = []
+        for pool in pools:
+            if not pool.lock.acquire(blocking=False):
+                continue
+            try:
+                self._save_if_worth(pool)
+                with self._lock:
+                    if self._pools.get(pool.dataset_id) is pool:
+                        del self._pools[pool.dataset_id]
+                        self._by_name.pop(pool.name, None)
+                        dropped.append(pool.name)
+            finally:
+                pool.lock.release()
+        if dropped:
+            logger.info("dropped the pools of %s (idle or over the budget)", ", ".join(dropped))
+        return dropped
+
+    def trim(self) -> list[str]:
+        """Drop the pools idle too long and, over the budget, the least recently used; the names dropped."""
+        return self.drop(self.lifetimes.to_drop(list(self._pools.values())))
 
     def building(self) -> list[str]:
         """Datasets whose HNSW graph is still built in the background (searched exactly meanwhile)."""
@@ -141,7 +179,7 @@ class PoolRegistry:
                 return self._build_without_saved(dataset)
             fresh = [i for i, row in enumerate(rows) if row[0] > covered]
             blobs = (
-                self.embed_missing(
+                embed_missing(
                     session,
                     self.embedder,
                     [rows[i][0] for i in fresh],
@@ -181,6 +219,7 @@ class PoolRegistry:
 
         Call with the dataset's lock held; runs in the caller's transaction. Returns how many were added.
         """
+        self.lifetimes.touch(pool)
         if pool_reload.stored_version(session, pool.dataset_id) != pool.decisions_version:
             return pool_reload.reload_in_place(session, self, pool)  # re-decided by another process
         rows = session.exec(
@@ -195,9 +234,7 @@ class PoolRegistry:
         texts = [row[2] for row in rows]
         vectors = None
         if self.embedder is not None:
-            blobs = self.embed_missing(
-                session, self.embedder, ids, texts, [row[3] for row in rows], commit=False
-            )
+            blobs = embed_missing(session, self.embedder, ids, texts, [row[3] for row in rows], commit=False)
             vectors = vectors_from_bytes(blobs, self.embedder.dimension)
         if len(rows) >= CATCH_UP_IN_BULK:
             pool.novelty.add_many(ids, [row[1] for row in rows], texts, vectors)
@@ -222,21 +259,8 @@ class PoolRegistry:
         return self.index_dir / f"dataset-{dataset_id}-{model}.faiss"
 
     def _load_saved(self, dataset: Dataset, dimension: int) -> VectorIndex | None:
-        """The dataset's saved index, if it is readable and has the embedder's ``dimension``."""
         path = self.index_path(stored_id(dataset))
-        if path is None or not path.exists():
-            return None
-        try:
-            index = VectorIndex.load(path)
-        except (RuntimeError, ValueError) as exc:
-            logger.warning("ignoring unreadable saved index %s: %s", path, exc)
-            return None
-        if index.dimension != dimension:
-            logger.warning(
-                "ignoring saved index %s: %d dims, embedder has %d", path, index.dimension, dimension
-            )
-            return None
-        return index
+        return load_saved_index(path, dimension) if path is not None else None
 
     def _save_if_current(self, pool: DatasetPool) -> None:
         """Save ``pool``'s index unless the pool was dropped meanwhile (dataset deleted or rebuilt)."""
@@ -264,30 +288,9 @@ class PoolRegistry:
         """Save the indexes worth saving (the large ones, changed since they were loaded or saved) so
         the next start loads them."""
         for pool in list(self._pools.values()):
-            vectors = pool.novelty.vectors
-            if vectors is not None and len(vectors) >= SAVE_AFTER_ADDING and vectors.unsaved:
-                self._save(pool)
+            self._save_if_worth(pool)
 
-    def embed_missing(
-        self,
-        session: Session,
-        embedder: Embedder,
-        ids: list[int],
-        texts: list[str],
-        blobs: list[bytes | None],
-        commit: bool = True,
-    ) -> list[bytes]:
-        """Every row's vector: the stored one, else embedded now (once: it is stored)."""
-        missing = [i for i, blob in enumerate(blobs) if blob is None]
-        embedded: dict[int, bytes] = {}
-        if missing:
-            vectors = embedder.embed([texts[i] for i in missing])
-            for i, vector in zip(missing, vectors, strict=True):
-                embedded[i] = to_bytes(vector)
-                session.exec(
-                    update(Instruction).where(col(Instruction.id) == ids[i]).values(embedding=embedded[i])
-                )
-            if commit:
-                session.commit()
-            logger.info("embedded %d stored rows that had no vector", len(missing))
-        return [blob if blob is not None else embedded[i] for i, blob in enumerate(blobs)]
+    def _save_if_worth(self, pool: DatasetPool) -> None:
+        vectors = pool.novelty.vectors
+        if vectors is not None and len(vectors) >= SAVE_AFTER_ADDING and vectors.unsaved:
+            self._save(pool)

@@ -15,13 +15,13 @@ import logging
 import numpy as np
 
 from app.core.errors import InvalidInput, NotReady
+from app.core.limits import MAX_K
 from app.core.supervision import LoopHealth
 from app.models import SimilarItem
 from app.pipeline.pools import DatasetPool, PoolRegistry
 from filters.embedding import Embedder
 
 logger = logging.getLogger(__name__)
-MAX_K = 100
 # a queued query: its pool, text, k, and the future its caller awaits
 _Request = tuple[DatasetPool, str, int, asyncio.Future[list[SimilarItem]]]
 

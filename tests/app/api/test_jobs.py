@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 import pytest
+from sqlmodel import Session, select
 
+from app.core.db import make_engine
+from app.models import Generation
 from generators.backends.fake import FakeBackend
 from tests.app.helpers import all_instructions, start_job, wait_for_job
 from tests.conftest import assert_error
@@ -48,6 +51,28 @@ async def test_generation_ledger_records_each_completion(client):
     assert first["params"]["n"] == 2 and first["params"]["max_tokens"] == 256
     assert first["completion"] and first["finish_reason"] in ("stop", "length")
     assert first["completion_tokens"] > 0 and first["prompt_tokens"] > 0
+
+
+async def test_a_requests_prompt_is_stored_once_and_shown_with_each_sample(client, settings):
+    job = await wait_for_job(client, await start_job(client, target=20))
+    assert job["requests"] >= 2
+    page = await client.get(f"/v1/jobs/{job['id']}/generations", params={"limit": 3})  # splits a request
+    cursor = page.headers["x-next-cursor"]
+    ledger = (
+        page.json()
+        + (await client.get(f"/v1/jobs/{job['id']}/generations", params={"cursor": cursor})).json()
+    )
+    assert len(ledger) == 2 * job["requests"]
+    assert all(g["prompt"].startswith("Come up with a series of tasks:") for g in ledger)
+    assert [g["prompt"] for g in ledger[0::2]] == [g["prompt"] for g in ledger[1::2]]  # 2 samples a request
+    engine = make_engine(settings.database_url)
+    with Session(engine) as session:
+        rows = session.exec(
+            select(Generation).where(Generation.job_id == job["id"]).order_by(Generation.id)
+        ).all()
+    engine.dispose()
+    assert [r.prompt is not None for r in rows] == [True, False] * job["requests"]
+    assert [r.prompt_in for r in rows[1::2]] == [r.id for r in rows[0::2]]
 
 
 async def test_truncated_completion_loses_only_its_last_item(client_for):

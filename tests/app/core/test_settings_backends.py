@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -31,3 +33,11 @@ def test_vllm_needs_a_model_and_takes_engine_args_as_json(monkeypatch):
 def test_nonsense_limits_are_refused(field, value):
     with pytest.raises(ValidationError, match=field):
         make(**{field: value})
+
+
+def test_an_empty_cache_folder_variable_switches_the_cache_off(monkeypatch):
+    monkeypatch.setenv("SI_MODEL_CACHE_DIR", "")
+    monkeypatch.setenv("SI_ONNX_CACHE_DIR", " ")
+    settings = make()
+    assert settings.model_cache_dir is None and settings.onnx_cache_dir is None
+    assert make(model_cache_dir="/tmp/models").model_cache_dir == Path("/tmp/models")
