@@ -20,13 +20,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, or_, select
 
 from app.models import Dataset, Instruction, id_col, stored_id
+from app.pipeline.chain_config import QualityThresholds, chain_config, relevance_reference
 from filters.chain import DecisionChain
 from filters.embedding import Embedder, to_bytes, vectors_from_bytes
-from filters.heuristics import RULE_IDS as HEURISTIC_RULE_IDS
-from filters.heuristics import preset
 from filters.index import DEFAULT_ANN_MIN_SIZE, VectorIndex
 from filters.novelty_pool import NoveltyPool
-from filters.stages.base import DEFAULT_STAGE_ORDER, ChainConfig
+from filters.stages.base import DEFAULT_JUDGE_THRESHOLD, DEFAULT_RELEVANCE_THRESHOLD, DEFAULT_STAGE_ORDER
 
 logger = logging.getLogger(__name__)
 # Pools whose vector index holds at least this many vectors are saved to disk: from here on it is an
@@ -35,24 +34,13 @@ SAVE_AFTER_ADDING = DEFAULT_ANN_MIN_SIZE
 CATCH_UP_IN_BULK = 256
 
 
-def chain_config(dataset: Dataset, stages: tuple[str, ...]) -> ChainConfig:
-    return ChainConfig(
-        heuristics=preset(
-            dataset.heuristics_preset, [r for r in dataset.disabled_rules if r in HEURISTIC_RULE_IDS]
-        ),
-        stages=stages,
-        disabled_rules=frozenset(dataset.disabled_rules),
-        rouge_threshold=dataset.rouge_threshold,
-        embedding_threshold=dataset.embedding_threshold,
-    )
-
-
 class DatasetPool:
     """A dataset's novelty pool and decision chain in this process, and the lock its acceptors take."""
 
     def __init__(self, dataset: Dataset, chain: DecisionChain, novelty: NoveltyPool) -> None:
         self.dataset_id = stored_id(dataset)
         self.name = dataset.name
+        self.domain = dataset.domain  # what the judge rates relevance to
         self.chain = chain
         self.novelty = novelty
         self.lock = threading.RLock()
@@ -67,11 +55,13 @@ class PoolRegistry:
         embedder: Embedder | None,
         index_dir: Path | None = None,
         stages: tuple[str, ...] = DEFAULT_STAGE_ORDER,
+        thresholds: QualityThresholds = (DEFAULT_RELEVANCE_THRESHOLD, DEFAULT_JUDGE_THRESHOLD),
     ) -> None:
         self.engine = engine
         self.embedder = embedder
         self.index_dir = index_dir
         self.stages = stages  # the decision chain, in order (SI_FILTER_CHAIN)
+        self.thresholds = thresholds  # for datasets that set none (SI_RELEVANCE_THRESHOLD …)
         self._pools: dict[int, DatasetPool] = {}
         self._by_name: dict[str, DatasetPool] = {}
         self._lock = threading.Lock()
@@ -148,7 +138,8 @@ class PoolRegistry:
                 if self.embedder is not None
                 else []
             )
-        config = chain_config(dataset, self.stages)
+            reference = relevance_reference(session, dataset, self.embedder)
+        config = chain_config(dataset, self.stages, reference, self.thresholds)
         novelty = NoveltyPool(config.rouge_threshold, dimension, vectors=saved)
         novelty.add_many([row[0] for row in rows], [row[1] for row in rows], [row[2] for row in rows])
         pool = DatasetPool(dataset, DecisionChain.from_config(config), novelty)

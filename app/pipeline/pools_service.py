@@ -34,7 +34,10 @@ class PoolsService:
             onnx_cache_dir=settings.onnx_cache_dir,
             threads=settings.torch_threads,
         )
-        return cls(PoolRegistry(engine, embedder, settings.resolved_index_dir(), settings.filter_chain))
+        thresholds = (settings.relevance_threshold, settings.judge_threshold)
+        return cls(
+            PoolRegistry(engine, embedder, settings.resolved_index_dir(), settings.filter_chain, thresholds)
+        )
 
     @property
     def embedder(self) -> Embedder:
