@@ -63,6 +63,7 @@ class Judge:
             max_tokens=settings.judge_max_tokens,
             temperature=0.0,
             top_p=1.0,
+            stop=("}",),  # the rating is one flat object: nothing after it is read
             json_schema=JUDGE_SCHEMA,
             logprobs=settings.judge_logprobs,
         )
