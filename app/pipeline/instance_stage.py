@@ -134,12 +134,9 @@ class InstanceStage:
         pairs = [(i.input, i.output) for i in parsed.instances]
         decisions = filter_instances(pairs, prompt_example_texts())
         kept = [d for d in decisions if d.accepted]
-        calls = (
-            self.judge.judge_triplets(task.instruction, [(d.input, d.output) for d in kept])
-            if self.judge
-            else []
-        )
-        judged = dict(zip((id(d) for d in kept), calls, strict=True))
+        judge = self.judge if self.judge and self._judged(session, task) else None
+        calls = judge.judge_triplets(task.instruction, [(d.input, d.output) for d in kept]) if judge else []
+        judged = dict(zip((id(d) for d in kept), calls, strict=False))
         try:
             session.refresh(task)
             if task.instance_stage != INSTANCE_STAGE_PENDING:  # another worker finished it meanwhile
@@ -150,8 +147,8 @@ class InstanceStage:
             session.flush()
             job_id = job.id if job else None
             judge_ids = iter(
-                record_judge_calls(session, task.dataset_id, job_id, calls, self.judge.params, "instance")
-                if self.judge and calls
+                record_judge_calls(session, task.dataset_id, job_id, calls, judge.params, "instance")
+                if judge and calls
                 else ()
             )
             for decision in decisions:
@@ -180,6 +177,11 @@ class InstanceStage:
             raise
         logger.info("task %s: %d of %d instances accepted", task.id, len(task.instances), len(decisions))
         return counts
+
+    def _judged(self, session: Session, task: Instruction) -> bool:
+        """Whether the task's dataset keeps the judge on (``disabled_rules`` without ``judge``)."""
+        dataset = session.get(Dataset, task.dataset_id)
+        return dataset is not None and "judge" not in dataset.disabled_rules
 
     def _ledger_row(
         self,
