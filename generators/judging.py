@@ -33,6 +33,7 @@ JUDGE_SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
 }
 NO_DOMAIN = "any domain (no domain was given)"
+ANSWER_PREFIX = '{"clarity":'  # the judge's answer, begun; read back with what the model continued
 _PAIR = re.compile(
     r'"?\b(clarity|completeness|feasibility|relevance|overall)\b"?\s*[:=]\s*"?(-?\d+(?:\.\d+)?)', re.I
 )
@@ -80,7 +81,10 @@ def instance_prompt(instruction: str, input_text: str, output: str) -> Prompt:
 
 
 def _prompt(body: str, kind: str) -> Prompt:
-    return Prompt(text=f"{body}\n", messages=({"role": "user", "content": body},), first_number=0, kind=kind)
+    """The answer is begun (``ANSWER_PREFIX``), so a small model continues the JSON instead of
+    restating the task; a backend with structured output drops the begun turn and answers afresh."""
+    messages = ({"role": "user", "content": body}, {"role": "assistant", "content": ANSWER_PREFIX})
+    return Prompt(text=f"{body}\n{ANSWER_PREFIX}", messages=messages, first_number=0, kind=kind)
 
 
 def parse_judgment(text: str | None) -> Judgment:
@@ -126,7 +130,9 @@ def _in_range(value: object) -> bool:
 
 def judged(completion: Completion) -> Judgment:
     """A completion's judgment, with the expected overall score where it carries log-probabilities."""
-    judgment = parse_judgment(completion.text)
+    if not completion.text.strip():
+        return Judgment(error="empty answer")
+    judgment = parse_judgment(ANSWER_PREFIX + completion.text)  # a fresh JSON answer parses either way
     if judgment.overall is None or not completion.logprobs:
         return judgment
     return Judgment(judgment.scores, expected_overall(completion.logprobs), judgment.error)

@@ -8,6 +8,7 @@ import pytest
 
 from generators.backends.base import Completion, TokenLogprobs
 from generators.judging import (
+    ANSWER_PREFIX,
     JUDGE_SCHEMA,
     expected_overall,
     instance_prompt,
@@ -20,6 +21,8 @@ from generators.judging import (
 def test_the_prompt_names_the_task_the_domain_and_every_criterion():
     prompt = instruction_prompt("Give three tips for sleeping well.", "Health and sleep.")
     assert prompt.kind == "judge" and prompt.messages[0]["role"] == "user"
+    assert prompt.messages[-1] == {"role": "assistant", "content": ANSWER_PREFIX}  # the answer is begun
+    assert prompt.text.endswith(ANSWER_PREFIX)
     for word in ("Give three tips for sleeping well.", "Health and sleep.", *JUDGE_SCHEMA["required"]):
         assert word in prompt.text
     assert "no domain was given" in instruction_prompt("Name a river.").text
@@ -88,6 +91,13 @@ def test_no_overall_or_no_score_tokens_give_no_expected_score():
     assert expected_overall(tokens(('{"clarity": ', {}), ("4", {"4": 1.0}))) is None
     assert expected_overall(tokens(('"overall": ', {}), ("4", {"four": 1.0}))) is None
     assert expected_overall(()) is None
+
+
+def test_a_continued_answer_and_a_fresh_one_are_both_read():
+    continued = judged(Completion(' 4, "completeness": 2, "overall": 3', "stop", 9))
+    fresh = judged(Completion('{"clarity": 2, "overall": 5}', "stop", 9))  # structured output
+    assert (continued.scores["clarity"], continued.overall) == (4, 3)
+    assert (fresh.scores["clarity"], fresh.overall) == (2, 5)
 
 
 def test_a_completion_with_logprobs_is_judged_with_both_scores():
