@@ -14,7 +14,19 @@ from app.api.deps import require_api_key
 from app.api.errors import install_error_handlers
 from app.api.guard import RequestGuard
 from app.api.openapi import declare_errors, install_docs
-from app.api.routes import datasets, exports, health, imports, instances, instructions, jobs, schedules
+from app.api.request_id import RequestId
+from app.api.routes import (
+    datasets,
+    exports,
+    health,
+    imports,
+    instances,
+    instructions,
+    jobs,
+    replays,
+    reviews,
+    schedules,
+)
 from app.api.routes import templates as template_routes
 from app.core.auth import KeyChecker
 from app.core.metrics import HttpMetrics, new_registry
@@ -88,7 +100,9 @@ def create_app(
     app.state.metrics = registry
     app.add_middleware(HttpMetrics, latency=latency)
     app.add_middleware(RequestGuard, settings=settings)
-    for module in (health, datasets, jobs, instructions, instances, exports, imports, schedules):
+    app.add_middleware(RequestId)  # outermost: every line logged for a request carries its id
+    routers = (health, datasets, jobs, instructions, instances, exports, imports, schedules, replays, reviews)
+    for module in routers:
         app.include_router(module.router)
     app.include_router(template_routes.router)
     declare_errors(app)

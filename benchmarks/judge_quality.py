@@ -24,7 +24,9 @@ from generators.judging import JUDGE_SCHEMA, Judgment, instruction_prompt, judge
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELLED = ROOT / "tests" / "filters" / "data" / "ledger_candidates.jsonl"
-PARAMS = SamplingParams(n=1, max_tokens=96, temperature=0.0, top_p=1.0, json_schema=JUDGE_SCHEMA, logprobs=5)
+PARAMS = SamplingParams(
+    n=1, max_tokens=96, temperature=0.0, top_p=1.0, stop=("}",), json_schema=JUDGE_SCHEMA, logprobs=5
+)  # as the service asks (app/pipeline/judge.py)
 
 
 def auc(good: list[float], junk: list[float]) -> float | None:

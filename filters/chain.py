@@ -15,7 +15,7 @@ items, so a service does it in :meth:`DecisionChain.prepare` before taking the d
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -51,6 +51,11 @@ class Prepared:
         if [c.text for c in candidates] != [i.text for i in self.inputs[start:stop]]:
             raise ValueError("candidates do not match the prepared texts")
         return Prepared(candidates, self.inputs[start:stop], self.upfront[start:stop])
+
+
+def stored_scores(candidate: CandidateText) -> Mapping[str, float | None]:
+    """The model-measured scores a candidate re-decided from storage carries (``stored_scores``), or none."""
+    return getattr(candidate, "stored_scores", None) or {}
 
 
 def parse_stages(spec: str | Iterable[str] | None) -> tuple[str, ...] | None:
@@ -127,7 +132,7 @@ class DecisionChain:
         vector stage are embedded in one call; then the stages that need the vector but no pool item
         (relevance) run on them. ``pool`` is read only for which stages apply to it.
         """
-        inputs = [StageInput(c.text) for c in candidates]
+        inputs = [StageInput(c.text, stored=stored_scores(c)) for c in candidates]
         upfront = self._upfront(inputs, pool)
         for item, verdicts in zip(inputs, upfront, strict=True):
             if not any(v.rejects for v in verdicts.values()):

@@ -1,4 +1,4 @@
-"""``selfinstruct``: serve, generate, ingest, search and seeds from the command line.
+"""``selfinstruct``: serve, generate, ingest, search, seeds, replay and review from the command line.
 
 One module per group of commands; each command gets its services from
 :func:`app.cli.runtime.command_services`, which stops them when the command ends.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from app.cli import data, generate, ingest, instances, search, serve
+from app.cli import data, generate, ingest, instances, review, search, serve
 from app.cli import templates as template_commands
 from app.cli.generate import server_sent_events
 from app.cli.keys import keys_app
@@ -43,6 +43,12 @@ app.add_typer(templates_app, name="templates")
 templates_app.command("add")(template_commands.add)
 templates_app.command("list")(template_commands.list_templates)
 templates_app.command("delete")(template_commands.delete)
+app.command()(review.replay)
+review_app = typer.Typer(no_args_is_help=True, help="Human review: the queue, verdicts, judge agreement.")
+app.add_typer(review_app, name="review")
+review_app.command("queue")(review.queue)
+review_app.command("set")(review.set_review)
+review_app.command("agreement")(review.agreement)
 
 
 def main() -> None:

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
+from pydantic import ValidationError
 from sqlmodel import Session
 
-from app.cli.options import DatabaseOpt, DatasetOpt, fail
+from app.cli.options import DatabaseOpt, DatasetOpt, MinJudgeOpt, ReviewOpt, fail
 from app.cli.runtime import command_services, command_settings, dataset_session
 from app.core.errors import ServiceError
 from app.datasets import service as datasets_service
@@ -93,11 +94,14 @@ def export(
     test: Annotated[float, typer.Option(min=0.0, max=1.0, help="test fraction")] = 0.1,
     snapshot: Annotated[int | None, typer.Option(help="export exactly this snapshot's rows")] = None,
     include_seeds: Annotated[bool, typer.Option(help="also export the seed tasks' instances")] = False,
+    review: ReviewOpt = None,
+    min_judge_score: MinJudgeOpt = None,
     database_url: DatabaseOpt = None,
 ) -> None:
     """Write DATASET's triplets in a training format (streamed; see README "Exports")."""
     from app.exports import formats as exports
     from app.exports import snapshots
+    from app.exports.review_filter import ReviewSelection
 
     counter = _RowCounter()
     with (
@@ -110,6 +114,7 @@ def export(
             splits=exports.SplitSpec(seed, validation, test),
             snapshot=snapshots.get_snapshot(session, ds, snapshot) if snapshot is not None else None,
             include_seeds=include_seeds,
+            review=ReviewSelection(tuple(review) if review else None, min_judge_score),
         )
         chunks = exports.render(counter.through(exports.iter_rows(session, ds, selection)), format)
         if str(output) == "-":
@@ -142,6 +147,8 @@ def snapshot(
     dataset: DatasetOpt,
     note: Annotated[str, typer.Option(help="what this version is")] = "",
     include_seeds: Annotated[bool, typer.Option(help="also record the seed tasks")] = False,
+    review: ReviewOpt = None,
+    min_judge_score: MinJudgeOpt = None,
     database_url: DatabaseOpt = None,
 ) -> None:
     """Record DATASET's current rows as a version; export it later with --snapshot ID."""
@@ -153,9 +160,18 @@ def snapshot(
         Session(services.engine) as session,
     ):
         ds = datasets_service.get_dataset(session, dataset)
-        created = snapshots.create_snapshot(
-            session, ds, SnapshotCreate(note=note, include_seeds=include_seeds)
-        )
+        try:
+            data = SnapshotCreate.model_validate(
+                {
+                    "note": note,
+                    "include_seeds": include_seeds,
+                    "review": review,
+                    "min_judge_score": min_judge_score,
+                }
+            )
+        except ValidationError as exc:
+            raise fail(str(exc.errors()[0]["msg"])) from None
+        created = snapshots.create_snapshot(session, ds, data)
         public = snapshots.snapshot_public(created, ds)
     typer.echo(
         f"snapshot {public.id} of {dataset}: {public.instances} instances, {public.seed_tasks} seed tasks"

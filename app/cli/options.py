@@ -8,6 +8,10 @@ import typer
 
 DatabaseOpt = Annotated[str | None, typer.Option("--database-url", help="overrides SI_DATABASE_URL")]
 DatasetOpt = Annotated[str, typer.Option("--dataset", "-d", help="dataset name")]
+ReviewOpt = Annotated[
+    list[str] | None, typer.Option(help="only rows in this review state (repeatable; default: not rejected)")
+]
+MinJudgeOpt = Annotated[float | None, typer.Option(help="only rows the judge scored at least this (1-5)")]
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:

@@ -13,6 +13,7 @@ import logging
 import threading
 from collections.abc import Callable
 
+from app.core.limits import clean_model_output
 from app.core.settings import Settings
 from generators.backends import LLMBackend, create_backend
 from generators.backends.dispatch import RequestDispatcher
@@ -33,9 +34,11 @@ class BackendService:
             backend,
             settings.resolved_max_in_flight() * servers,  # a pool limits each server itself
             CircuitBreaker(settings.breaker_failures, settings.breaker_cooldown_s),
+            output_rule=clean_model_output,  # the text rule, before anything parses or stores it
         )
         self.ready = threading.Event()
         self.error: str | None = None
+        self._stop_timeout_s = settings.shutdown_grace_s
         self._before_load = before_load
 
     @classmethod
@@ -82,5 +85,5 @@ class BackendService:
         self.ready.set()
 
     def stop(self) -> None:
-        self.dispatcher.close()
+        self.dispatcher.close(self._stop_timeout_s)
         self.backend.unload()

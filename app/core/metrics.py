@@ -5,7 +5,11 @@ template, e.g. ``/v1/jobs/{job_id}``). Read from the services at each scrape: jo
 (``si_jobs``), candidates decided by rule and accepted (``si_candidates_decided_total``,
 ``si_instructions_accepted_total``), backend requests in flight / waiting and the breaker state, admission
 running / waiting / refused per route kind, loaded pools, database pool connections, and each background
-loop's failed passes (``si_loop_failures_total``).
+loop's failed passes (``si_loop_failures_total``). Tallied in the process since it started (so ``rate()``
+works on them): candidates accepted (``si_candidates_accepted_total``), backend request latency
+(``si_backend_request_duration_seconds``) and errors by kind (``si_backend_request_errors_total``:
+timeout, rejected = 4xx, server = 5xx / connection / crash), and the embedder's latency per call and per
+text (``si_embedder_batch_duration_seconds``, ``si_embedder_text_duration_seconds``).
 """
 
 from __future__ import annotations
@@ -15,12 +19,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Histogram
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.models import JOB_STATES, Instruction, Job
+from generators.backends.timings import Latency
 
 
 class ServiceCollector:
@@ -62,9 +67,7 @@ class ServiceCollector:
         yield from _admission(getattr(state, "admission", {}))
         pools = getattr(state, "pools", None)
         if pools is not None:
-            yield GaugeMetricFamily(
-                "si_pools_loaded", "Dataset pools in memory", value=len(pools.registry._pools)
-            )
+            yield from _pools(pools)
         supervisor = getattr(state, "supervisor", None)
         if supervisor is not None:
             loops = CounterMetricFamily(
@@ -75,10 +78,38 @@ class ServiceCollector:
             yield loops
 
 
+def histogram(name: str, documentation: str, latency: Latency) -> HistogramMetricFamily:
+    buckets = [(str(bound), float(n)) for bound, n in latency.cumulative()]
+    buckets[-1] = ("+Inf", buckets[-1][1])
+    return HistogramMetricFamily(name, documentation, buckets=buckets, sum_value=latency.sum)
+
+
+def _pools(pools: Any) -> Iterator[Metric]:
+    registry = pools.registry
+    yield GaugeMetricFamily("si_pools_loaded", "Dataset pools in memory", value=len(registry._pools))
+    yield CounterMetricFamily(
+        "si_candidates_accepted", "Candidates accepted by this process", value=registry.accepted_total
+    )
+    embedder = registry.embedder
+    if hasattr(embedder, "per_batch"):  # app/pipeline/timed_embedder.py
+        yield histogram("si_embedder_batch_duration_seconds", "Embedder call latency", embedder.per_batch)
+        yield histogram("si_embedder_text_duration_seconds", "Embedder latency per text", embedder.per_text)
+
+
 def _backend(backend: Any) -> Iterator[Metric]:
     if backend is None:
         return
     dispatcher = backend.dispatcher
+    tallies = dispatcher.tallies
+    yield histogram(
+        "si_backend_request_duration_seconds", "Backend request latency (answered)", tallies.latency
+    )
+    errors = CounterMetricFamily(
+        "si_backend_request_errors", "Backend requests failed, by kind", labels=["kind"]
+    )
+    for kind, n in tallies.errors().items():
+        errors.add_metric([kind], n)
+    yield errors
     yield GaugeMetricFamily(
         "si_backend_requests_in_flight", "Backend requests running", value=dispatcher.in_flight
     )

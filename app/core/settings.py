@@ -162,6 +162,16 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = Field(
+        "text", description="json: one JSON object a line, with the request id and the job id"
+    )
+    shutdown_grace_s: float = Field(
+        3.0,
+        gt=0,
+        le=300,
+        description="at SIGINT/SIGTERM: how long open streams, running jobs and backend requests get "
+        "to end before the process exits",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -16,9 +16,12 @@ from app.models import (
     Dataset,
     DatasetCreate,
     DatasetPublic,
+    DecisionChange,
     Generation,
     Instruction,
     Job,
+    Replay,
+    Review,
     Schedule,
     Snapshot,
     TaskInstance,
@@ -148,7 +151,8 @@ def delete_dataset(session: Session, registry: PoolRegistry, dataset: Dataset) -
     ).first()
     if active is not None:
         raise Conflict(f"dataset {dataset.name!r} has an active job ({active.id}); cancel it first")
-    for table in (TaskInstance, Snapshot, Template, Instruction, Generation, Job, Schedule):
+    history = (Review, DecisionChange, Replay)  # they refer to the rows after them
+    for table in (*history, TaskInstance, Snapshot, Template, Instruction, Generation, Job, Schedule):
         session.exec(delete(table).where(col(table.dataset_id) == dataset.id))
     session.delete(dataset)
     session.commit()

@@ -8,7 +8,7 @@ import numpy as np
 from sqlmodel import Session, col, select
 
 from app.datasets.diversity import distinct_n, mean_nn_similarity, verb_object_breakdown
-from app.jobs.saturation import accepted_flags, novelty_curve
+from app.jobs.saturation import novelty_curve
 from app.models import Instruction
 
 MAX_ROWS = 5000  # the newest accepted rows measured (the nearest-neighbour matrix is rows²)
@@ -44,7 +44,7 @@ def dataset_telemetry(session: Session, dataset_id: int, window: int, breakdown:
     rows = accepted_rows(session, dataset_id)
     texts = [t for t, _ in rows]
     result: dict[str, Any] = {
-        "novelty_curve": novelty_curve(accepted_flags(session, dataset_id=dataset_id), window),
+        "novelty_curve": novelty_curve(session, dataset_id=dataset_id, window=window),
         "novelty_window": window,
         "diversity": diversity(texts, [b for _, b in rows]),
     }

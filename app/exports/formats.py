@@ -33,6 +33,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from app.core.errors import InvalidInput
 from app.exports.parquet import parquet_chunks
+from app.exports.review_filter import ReviewSelection, ReviewView
 from app.models import Dataset, Instruction, Snapshot, TaskInstance, stored_id
 
 FORMATS: dict[str, tuple[str, str]] = {  # format -> (media type, file extension)
@@ -89,6 +90,7 @@ class ExportSelection:
     splits: SplitSpec = SplitSpec()
     snapshot: Snapshot | None = None
     include_seeds: bool = False
+    review: ReviewSelection = ReviewSelection()  # a snapshot's rows were selected when it was taken
 
     def __post_init__(self) -> None:
         if self.split not in (*SPLITS, "all"):
@@ -103,7 +105,9 @@ def iter_rows(session: Session, dataset: Dataset, selection: ExportSelection) ->
         seed_ids = snapshot.seed_instruction_ids if snapshot else None
         for task in _batched(session, Instruction, stored_id(dataset), seed_ids, _seed_filter):
             for position, pair in enumerate(task.instances or []):
-                row = _row(task, None, pair["input"], pair["output"], selection.splits, position)
+                row = _row(
+                    task, None, task.instruction, pair["input"], pair["output"], selection.splits, position
+                )
                 if selection.split in ("all", row.split):
                     yield row
     instance_ids = snapshot.instance_ids if snapshot else None
@@ -114,10 +118,17 @@ def iter_rows(session: Session, dataset: Dataset, selection: ExportSelection) ->
                 select(Instruction).where(col(Instruction.id).in_({i.instruction_id for i in batch}))
             )
         }
+        task_ids, instance_ids_now = [stored_id(t) for t in tasks.values()], [stored_id(i) for i in batch]
+        reviews = (
+            ReviewView.recorded(session, snapshot.review_ids)
+            if snapshot
+            else ReviewView.current(session, stored_id(dataset), task_ids, instance_ids_now)
+        )
         for instance in batch:
-            row = _row(
-                tasks[instance.instruction_id], instance, instance.input, instance.output, selection.splits
-            )
+            task = tasks[instance.instruction_id]
+            if snapshot is None and not reviews.keeps(selection.review, task, instance):
+                continue
+            row = _row(task, instance, *reviews.texts(task, instance), selection.splits)
             if selection.split in ("all", row.split):
                 yield row
 
@@ -171,6 +182,7 @@ def _chunks(rows: Iterable[TaskInstance]) -> Iterator[list[TaskInstance]]:
 def _row(
     task: Instruction,
     instance: TaskInstance | None,
+    instruction: str,
     input_text: str,
     output: str,
     splits: SplitSpec,
@@ -184,6 +196,9 @@ def _row(
             "rouge_neighbor_id": task.rouge_neighbor_id,
             "max_cosine": task.max_cosine,
             "cosine_neighbor_id": task.cosine_neighbor_id,
+            "relevance": task.relevance,
+            "judge_score": task.judge_score,
+            "judge_expected": task.judge_expected,
             "job_id": task.job_id,
             "generation_id": task.generation_id,
             "strategy": task.strategy,
@@ -200,7 +215,7 @@ def _row(
     return ExportRow(
         id=instance.id if instance else None,
         task_id=stored_id(task),
-        instruction=task.instruction,
+        instruction=instruction,
         input=input_text,
         output=output,
         is_classification=task.is_classification,

@@ -13,6 +13,21 @@ from generators.prompts import Prompt
 
 Request = tuple[Prompt, SamplingParams]
 Pending = concurrent.futures.Future[GenerationResult]
+Taken = tuple[Pending, Prompt, SamplingParams]  # a finished request as the window hands it out
+Answered = tuple[GenerationResult, SamplingParams, Prompt]
+
+
+def answered(taken: list[Taken]) -> tuple[list[Answered], Exception | None]:
+    """The results of the finished requests ``taken``, in order, and the first failure among them: a
+    request that failed loses none of the others' results (each is stored and counted)."""
+    results: list[Answered] = []
+    failure: Exception | None = None
+    for future, prompt, params in taken:
+        try:
+            results.append((future.result(), params, prompt))
+        except Exception as exc:
+            failure = failure or exc
+    return results, failure
 
 
 class RequestWindow:

@@ -83,9 +83,10 @@ class JobProcessing:
             self.worker.wakeup.set()
 
     def stop(self) -> None:
+        """Stop the scheduler and the job threads within ``SI_SHUTDOWN_GRACE_S`` (app/jobs/worker.py)."""
         if self.scheduler is not None:
-            self.scheduler.stop()
+            self.scheduler.stop(self.settings.shutdown_grace_s)
         if self.worker is not None:
-            self.worker.stop()
+            self.worker.stop(self.settings.shutdown_grace_s)
         if self.judge is not None:
             self.judge.close()

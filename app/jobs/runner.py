@@ -26,7 +26,7 @@ from sqlmodel import Session
 
 from app.core.errors import get_or_not_found
 from app.core.settings import Settings
-from app.jobs.inflight import RequestWindow, backend_failure_reason
+from app.jobs.inflight import RequestWindow, answered, backend_failure_reason
 from app.jobs.leases import Lease, LeaseLost, fence, release
 from app.jobs.request_sizing import cancelled_counts, wanted_in_flight
 from app.jobs.saturation import auto_stop_reason
@@ -181,15 +181,9 @@ class JobRunner:
             done = window.next_done_request(timeout=self.settings.worker_poll_s)
             if done is None:
                 continue
-            results: list[Finished] = []
-            failure: Exception | None = None
-            for future, prompt, params in [done, *window.take_done()]:
-                try:
-                    results.append((future.result(), params, prompt))
-                except Exception as exc:  # the backend's failure ends the job with its reason
-                    failure = exc
-                    break
-            if results:  # what came back before a failure is kept
+            # a backend failure ends the job with its reason; every other result taken is kept
+            results, failure = answered([done, *window.take_done()])
+            if results:
                 self._store(session, job, lease, self.registry.get(dataset), results, strategy)
                 if self._auto_stopped(session, job, lease, window):
                     return job

@@ -3,6 +3,7 @@ auto-stop rule (stop when the share over the last ``window`` candidates falls be
 
 from __future__ import annotations
 
+from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
 from app.models import Instruction
@@ -10,26 +11,36 @@ from app.models import Instruction
 DEFAULT_CURVE_WINDOW = 50
 
 
-def accepted_flags(
-    session: Session, *, job_id: int | None = None, dataset_id: int | None = None
-) -> list[bool]:
-    """Decisions of generated candidates in arrival (id) order, of one job or one dataset."""
-    query = (
-        select(Instruction.accepted).where(col(Instruction.origin) != "seed").order_by(col(Instruction.id))
-    )
+def novelty_curve(
+    session: Session,
+    *,
+    job_id: int | None = None,
+    dataset_id: int | None = None,
+    window: int = DEFAULT_CURVE_WINDOW,
+) -> list[float]:
+    """Share accepted in each consecutive window of ``window`` generated candidates in arrival (id) order,
+    of one job or one dataset (the last window may be shorter).
+
+    Counted by the database (a numbered window per row, grouped), so a long job's view reads one row per
+    window rather than every decision.
+    """
+    position = func.row_number().over(order_by=col(Instruction.id)) - 1
+    numbered = select(
+        (position // window).label("bucket"),
+        case((col(Instruction.accepted), 1), else_=0).label("accepted"),
+    ).where(col(Instruction.origin) != "seed")
     if job_id is not None:
-        query = query.where(col(Instruction.job_id) == job_id)
+        numbered = numbered.where(col(Instruction.job_id) == job_id)
     if dataset_id is not None:
-        query = query.where(col(Instruction.dataset_id) == dataset_id)
-    return [bool(a) for a in session.exec(query).all()]
-
-
-def novelty_curve(flags: list[bool], window: int = DEFAULT_CURVE_WINDOW) -> list[float]:
-    """Share accepted in each consecutive window of ``window`` candidates (the last one may be shorter)."""
-    return [
-        round(sum(flags[start : start + window]) / len(flags[start : start + window]), 4)
-        for start in range(0, len(flags), window)
-    ]
+        numbered = numbered.where(col(Instruction.dataset_id) == dataset_id)
+    rows = numbered.subquery()
+    query = (
+        select(func.sum(rows.c.accepted), func.count())
+        .select_from(rows)
+        .group_by(rows.c.bucket)
+        .order_by(rows.c.bucket)
+    )
+    return [round(int(accepted) / int(total), 4) for accepted, total in session.exec(query).all()]
 
 
 def recent_yield(session: Session, job_id: int, window: int) -> float | None:

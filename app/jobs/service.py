@@ -10,6 +10,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+import anyio
 from sqlalchemy import case, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -18,7 +19,7 @@ from app.core.errors import Conflict, get_or_not_found
 from app.core.settings import Settings
 from app.jobs.accounting import per_accepted
 from app.jobs.request_sizing import job_warnings
-from app.jobs.saturation import DEFAULT_CURVE_WINDOW, accepted_flags, novelty_curve
+from app.jobs.saturation import DEFAULT_CURVE_WINDOW, novelty_curve
 from app.models import TERMINAL_STATES, Dataset, Instruction, Job, JobCreate, JobPublic, stored_id, utcnow
 from generators.strategies import STRATEGIES
 
@@ -107,14 +108,18 @@ def read_job_public(session: Session, job_id: int) -> JobPublic:
     job = get_job(session, job_id)
     public = job_public(job, get_or_not_found(session, Dataset, job.dataset_id, "dataset").name)
     window = int((job.auto_stop or {}).get("window", DEFAULT_CURVE_WINDOW))  # the stop rule's own window
-    public.novelty_curve = novelty_curve(accepted_flags(session, job_id=job_id), window)
+    public.novelty_curve = novelty_curve(session, job_id=job_id, window=window)
     return public
 
 
-async def job_progress(engine: Engine, job_id: int, poll_s: float) -> AsyncIterator[dict[str, str]]:
+async def job_progress(
+    engine: Engine, job_id: int, poll_s: float, shutdown: anyio.Event | None = None
+) -> AsyncIterator[dict[str, str]]:
     """Server-sent events of a job: ``progress`` whenever its state changes, ``end`` once terminal.
 
-    The job is read from the database, so this follows jobs run by any process.
+    The job is read from the database, so this follows jobs run by any process. When ``shutdown`` is set
+    (the service is stopping) the stream ends at once with ``end`` carrying the job as last read, whatever
+    its state: a client reconnects to follow a job that is still queued or running.
     """
 
     def read() -> JobPublic:
@@ -130,4 +135,11 @@ async def job_progress(engine: Engine, job_id: int, poll_s: float) -> AsyncItera
         if json.loads(data)["status"] in TERMINAL_STATES:
             yield {"event": "end", "data": data}
             return
-        await asyncio.sleep(poll_s)
+        if shutdown is None:
+            await asyncio.sleep(poll_s)
+            continue
+        with anyio.move_on_after(poll_s):
+            await shutdown.wait()
+        if shutdown.is_set():
+            yield {"event": "end", "data": data}
+            return

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from app.core import logging as log_context
 from app.core.supervision import LoopHealth, Supervisor, is_transient_database_error, run_supervised
 from app.jobs.leases import Lease, claim, release, renew, worker_identity
 from app.jobs.runner import JobRunner
@@ -71,12 +72,48 @@ class JobWorker:
             thread.start()
         self._heartbeat.start()
 
+    def running_jobs(self) -> list[int]:
+        """The ids of the jobs this worker's threads run now."""
+        with self._held_lock:
+            return sorted(self._held)
+
     def stop(self, timeout: float = 30.0) -> None:
+        """Ask every thread to stop: a running job stores what came back, hands its lease back (``queued``)
+        and is resumed by any worker. A job whose thread has not stopped within ``timeout`` gets its lease
+        handed back here; its thread can write nothing more (every write is fenced by the lease)."""
         self.stop_event.set()
         self.wakeup.set()
+        running = self.running_jobs()
+        if running:
+            logger.info(
+                "stopping: waiting up to %.1fs for %d job thread(s): %s",
+                timeout,
+                len(running),
+                ", ".join(f"job {job_id}" for job_id in running),
+            )
+        deadline = time.monotonic() + timeout
         for thread in (*self._threads, self._heartbeat):
             if thread.is_alive():
-                thread.join(timeout)
+                thread.join(max(0.0, deadline - time.monotonic()))
+        with self._held_lock:
+            stuck = list(self._held.values())
+        for lease in stuck:
+            self._hand_back(lease, timeout)
+
+    def _hand_back(self, lease: Lease, timeout: float) -> None:
+        try:
+            with Session(self._engine) as session:
+                released = release(session, lease, status="queued")
+        except Exception as exc:  # the database is away: the lease expires and another worker resumes it
+            logger.warning("job %s: could not hand its lease back (%s)", lease.job_id, exc)
+            return
+        if released:
+            logger.warning(
+                "job %s: its thread did not stop within %.1fs; lease handed back, the job is resumed "
+                "from its stored progress",
+                lease.job_id,
+                timeout,
+            )
 
     def lease_lost(self, job_id: int) -> bool:
         with self._held_lock:
@@ -127,6 +164,7 @@ class JobWorker:
     ) -> Job | None:
         with self._held_lock:
             self._held[lease.job_id] = lease
+        context = log_context.job_id.set(lease.job_id)  # every line logged for the job carries its id
         try:
             for retry in range(self._database_retries + 1):
                 try:
@@ -153,6 +191,7 @@ class JobWorker:
             self._fail(lease)
             return None
         finally:
+            log_context.job_id.reset(context)
             with self._held_lock:
                 self._held.pop(lease.job_id, None)
                 self._lost.discard(lease.job_id)

@@ -37,6 +37,25 @@ from app.models.instructions import (
     initial_instance_stage,
 )
 from app.models.jobs import JOB_STATES, TERMINAL_STATES, AutoStop, Job, JobCounts, JobCreate, JobPublic
+from app.models.replays import (
+    DecisionChange,
+    DecisionChangePublic,
+    Replay,
+    ReplayExample,
+    ReplayPublic,
+    ReplayReport,
+    ReplayRequest,
+    ReplayTransition,
+)
+from app.models.reviews import (
+    REVIEW_STATES,
+    Agreement,
+    QueueItem,
+    Review,
+    ReviewCreate,
+    ReviewPublic,
+    ReviewQueue,
+)
 from app.models.schedules import Schedule, ScheduleBase, ScheduleCreate, SchedulePublic
 from app.models.snapshots import Snapshot, SnapshotCreate, SnapshotPublic
 from app.models.templates import StoredValues, Template, TemplateCreate, TemplatePublic
@@ -93,4 +112,19 @@ __all__ = [
     "SnapshotCreate",
     "Snapshot",
     "SnapshotPublic",
+    "Replay",
+    "ReplayRequest",
+    "ReplayReport",
+    "ReplayTransition",
+    "ReplayExample",
+    "ReplayPublic",
+    "DecisionChange",
+    "DecisionChangePublic",
+    "REVIEW_STATES",
+    "Review",
+    "ReviewCreate",
+    "ReviewPublic",
+    "QueueItem",
+    "ReviewQueue",
+    "Agreement",
 ]

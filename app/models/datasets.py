@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 
 from pydantic import field_validator
-from sqlalchemy import JSON, Column, Text
+from sqlalchemy import JSON, Column, Integer, Text
 from sqlmodel import Field, SQLModel
 
 from app.models.common import NAME_PATTERN, utcnow
@@ -30,6 +30,8 @@ class DatasetBase(SQLModel):
 
 class Dataset(DatasetBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
+    # bumped by every applied replay, so other processes' pools know to reload (app/pipeline/pool_reload.py)
+    decisions_version: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -8,11 +8,16 @@ from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
 from app.models.common import utcnow
+from app.models.reviews import ReviewState
 
 
 class SnapshotCreate(SQLModel):
     note: str = Field(default="", max_length=2000)
     include_seeds: bool = Field(default=False, description="also export the seed tasks' own instances")
+    review: list[ReviewState] | None = Field(
+        default=None, description="only rows in these review states (default: all but reviewer-rejected)"
+    )
+    min_judge_score: float | None = Field(default=None, ge=1.0, le=5.0)
 
 
 class Snapshot(SQLModel, table=True):
@@ -24,6 +29,8 @@ class Snapshot(SQLModel, table=True):
     include_seeds: bool = False
     instance_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     seed_instruction_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # the edited reviews whose texts the rows export with (None: recorded before reviews existed)
+    review_ids: list[int] | None = Field(default=None, sa_column=Column(JSON))
     created_at: datetime = Field(default_factory=utcnow)
 
 

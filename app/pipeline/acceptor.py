@@ -28,6 +28,8 @@ from filters.chain import Prepared
 from filters.decision import Decision
 from filters.embedding import to_bytes
 
+ACCEPTED_KEY = "si_accepted"  # session.info: candidates accepted in the open transaction
+
 
 @dataclass(frozen=True)
 class CandidateIn:
@@ -66,14 +68,17 @@ def lock_dataset(session: Session, dataset_id: int) -> None:
 
 @contextmanager
 def accepting(session: Session, registry: PoolRegistry, pool: DatasetPool) -> Iterator[None]:
-    """The one acceptor of ``pool``'s dataset, with the pool caught up; commits at the end."""
+    """The one acceptor of ``pool``'s dataset, with the pool caught up; commits at the end (and only then
+    adds what :func:`decide` accepted to ``registry.accepted_total``)."""
     with pool.lock:
         try:
             lock_dataset(session, pool.dataset_id)
             registry.catch_up(session, pool)
             yield
             session.commit()
+            registry.accepted_total += session.info.pop(ACCEPTED_KEY, 0)
         except BaseException:
+            session.info.pop(ACCEPTED_KEY, None)
             session.rollback()
             registry.invalidate(pool.dataset_id)
             raise
@@ -143,6 +148,7 @@ def decide(
         rows.append(row)
         if not decision.accepted:
             return None
+        session.info[ACCEPTED_KEY] = session.info.get(ACCEPTED_KEY, 0) + 1  # counted once committed
         session.flush()  # the id is the pool's key; one INSERT for the rows added since the last one
         return row.id
 

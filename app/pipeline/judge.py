@@ -135,7 +135,8 @@ class Judge:
         positions = prepared.passing()
         calls = self.judge_prompts([instruction_prompt(prepared.inputs[i].text, domain) for i in positions])
         for position, call in zip(positions, calls, strict=True):
-            prepared.inputs[position].precomputed.update(call.scores())
+            item = prepared.inputs[position]
+            item.stored = {**item.stored, **call.scores()}
         return dict(zip(positions, calls, strict=True))
 
     def judge_triplets(self, instruction: str, pairs: Sequence[tuple[str, str]]) -> list[JudgeCall]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from app.core.limits import CLEANED_NOTE
 from app.models import Generation, Job
 from app.pipeline.acceptor import CandidateIn, Outcome
 from generators.backends.base import GenerationResult
@@ -34,8 +35,13 @@ def ledger_row(
     dropped: Iterable[Dropped | None] = (),
     cost: float | None = None,
 ) -> Generation:
-    """The ledger row of completion ``sample_index`` of ``result``."""
+    """The ledger row of completion ``sample_index`` of ``result`` (its params note how many characters
+    the text rule changed in it, app/core/limits.py)."""
     completion = result.completions[sample_index]
+    cleaned = result.extra.get(CLEANED_NOTE)
+    params = {k: v for k, v in params.items() if k != CLEANED_NOTE}
+    if isinstance(cleaned, list) and cleaned[sample_index]:
+        params[CLEANED_NOTE] = cleaned[sample_index]
     return Generation(
         dataset_id=dataset_id,
         job_id=job_id,

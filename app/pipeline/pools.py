@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, or_, select
 
 from app.models import Dataset, Instruction, id_col, stored_id
+from app.pipeline import pool_reload
 from app.pipeline.chain_config import QualityThresholds, chain_config, relevance_reference
 from filters.chain import DecisionChain
 from filters.embedding import Embedder, to_bytes, vectors_from_bytes
@@ -43,6 +44,7 @@ class DatasetPool:
         self.domain = dataset.domain  # what the judge rates relevance to
         self.chain = chain
         self.novelty = novelty
+        self.decisions_version = dataset.decisions_version  # see app/pipeline/pool_reload.py
         self.lock = threading.RLock()
 
 
@@ -63,6 +65,7 @@ class PoolRegistry:
         self.stages = stages  # the decision chain, in order (SI_FILTER_CHAIN)
         self.thresholds = thresholds  # for datasets that set none (SI_RELEVANCE_THRESHOLD …)
         self._pools: dict[int, DatasetPool] = {}
+        self.accepted_total = 0  # candidates this process accepted and committed (the metrics' counter)
         self._by_name: dict[str, DatasetPool] = {}
         self._lock = threading.Lock()
 
@@ -128,7 +131,7 @@ class PoolRegistry:
                 return self._build_without_saved(dataset)
             fresh = [i for i, row in enumerate(rows) if row[0] > covered]
             blobs = (
-                self._embed_missing(
+                self.embed_missing(
                     session,
                     self.embedder,
                     [rows[i][0] for i in fresh],
@@ -164,11 +167,19 @@ class PoolRegistry:
         )
         return pool
 
+    def chain_for(self, session: Session, dataset: Dataset) -> DecisionChain:
+        """The dataset's chain: its settings (the server's thresholds where it sets none), the relevance
+        stage's reference (domain and seed vectors)."""
+        reference = relevance_reference(session, dataset, self.embedder)
+        return DecisionChain.from_config(chain_config(dataset, self.stages, reference, self.thresholds))
+
     def catch_up(self, session: Session, pool: DatasetPool) -> int:
         """Add the pool rows other processes committed since ``pool`` last saw the database.
 
         Call with the dataset's lock held; runs in the caller's transaction. Returns how many were added.
         """
+        if pool_reload.stored_version(session, pool.dataset_id) != pool.decisions_version:
+            return pool_reload.reload_in_place(session, self, pool)  # re-decided by another process
         rows = session.exec(
             select(id_col(Instruction.id), Instruction.origin, Instruction.instruction, Instruction.embedding)
             .where(col(Instruction.dataset_id) == pool.dataset_id, col(Instruction.id) > pool.novelty.last_id)
@@ -181,7 +192,7 @@ class PoolRegistry:
         texts = [row[2] for row in rows]
         vectors = None
         if self.embedder is not None:
-            blobs = self._embed_missing(
+            blobs = self.embed_missing(
                 session, self.embedder, ids, texts, [row[3] for row in rows], commit=False
             )
             vectors = vectors_from_bytes(blobs, self.embedder.dimension)
@@ -254,7 +265,7 @@ class PoolRegistry:
             if vectors is not None and len(vectors) >= SAVE_AFTER_ADDING and vectors.unsaved:
                 self._save(pool)
 
-    def _embed_missing(
+    def embed_missing(
         self,
         session: Session,
         embedder: Embedder,

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from app.core.settings import Settings
 from app.pipeline.pools import PoolRegistry
+from app.pipeline.timed_embedder import TimedEmbedder
 from filters.embedding import Embedder, SentenceTransformerEmbedder
 
 logger = logging.getLogger(__name__)
@@ -34,9 +35,10 @@ class PoolsService:
             onnx_cache_dir=settings.onnx_cache_dir,
             threads=settings.torch_threads,
         )
+        timed = embedder if isinstance(embedder, TimedEmbedder) else TimedEmbedder(embedder)
         thresholds = (settings.relevance_threshold, settings.judge_threshold)
         return cls(
-            PoolRegistry(engine, embedder, settings.resolved_index_dir(), settings.filter_chain, thresholds)
+            PoolRegistry(engine, timed, settings.resolved_index_dir(), settings.filter_chain, thresholds)
         )
 
     @property

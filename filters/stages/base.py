@@ -59,9 +59,11 @@ class StageInput:
 
     text: str
     vector: np.ndarray | None = None
+    # what a model measured when the candidate was first decided (relevance, judge scores), named after
+    # Decision fields: a re-decision from storage (replay) carries them, and a stage that measures with a
+    # model reads them instead of calling it again
+    stored: Mapping[str, float | None] = field(default_factory=dict)
     _tokens: list[str] | None = None
-    # scores computed outside the chain (the judge's) or stored earlier (replay), by Decision field name
-    precomputed: dict[str, float | None] = field(default_factory=dict)
 
     def tokens(self, pool: NoveltyPool) -> list[str]:
         if self._tokens is None:
@@ -91,7 +93,7 @@ class DecisionStage(ABC):
     needs_vector: ClassVar[bool] = False
     # still measured (never deciding) after an earlier stage rejected, when the input has what it needs
     measures_after_rejection: ClassVar[bool] = False
-    # True: its score is computed outside the chain (``StageInput.precomputed``) after :meth:`prepare`,
+    # True: its score is computed outside the chain (``StageInput.stored``) after :meth:`prepare`,
     # so it is checked when deciding, never up front
     scored_outside: ClassVar[bool] = False
 

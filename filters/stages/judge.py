@@ -3,7 +3,7 @@
 The score is the expected overall score over the score tokens' probabilities when the backend gave them,
 else the sampled one (1-5). The judge runs outside the chain, before the dataset's lock, on candidates
 the text-only stages passed (app/pipeline/judge.py); its scores reach the stage in
-``StageInput.precomputed``, as stored scores do on replay. A candidate with no score (the judge is off,
+``StageInput.stored``, as stored scores do on replay. A candidate with no score (the judge is off,
 its answer was unreadable or its request failed) passes, recording nothing.
 """
 
@@ -34,8 +34,8 @@ class JudgeStage(DecisionStage):
         return self.enabled
 
     def check(self, candidate: StageInput, pool: NoveltyPool) -> Verdict:
-        sampled = candidate.precomputed.get("judge_score")
-        expected = candidate.precomputed.get("judge_expected")
+        sampled = candidate.stored.get("judge_score")
+        expected = candidate.stored.get("judge_expected")
         score = expected if expected is not None else sampled
         if score is None:
             return Verdict()

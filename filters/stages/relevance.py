@@ -37,7 +37,7 @@ class RelevanceStage(DecisionStage):
         return self.enabled and self.reference is not None and len(self.reference) > 0
 
     def check(self, candidate: StageInput, pool: NoveltyPool) -> Verdict:
-        relevance = candidate.precomputed.get("relevance")
+        relevance = candidate.stored.get("relevance")
         if relevance is None:
             if candidate.vector is None or self.reference is None:
                 return Verdict()  # neither a vector nor a stored relevance: nothing to decide on

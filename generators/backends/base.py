@@ -3,11 +3,64 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
+import threading
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from generators.prompts import Prompt
+
+T = TypeVar("T")
+_running_calls = 0  # blocking model calls in daemon threads now (see running_model_calls)
+_running_lock = threading.Lock()
+
+
+def running_model_calls() -> int:
+    """How many blocking model calls :func:`in_daemon_thread` runs now, abandoned or not. A process that
+    exits while one runs must skip the interpreter's finalisation (``os._exit``): a native library (torch)
+    still computing in a daemon thread aborts the process when its runtime is torn down under it."""
+    return _running_calls
+
+
+async def in_daemon_thread(call: Callable[..., T], *args: object) -> T:
+    """``await asyncio.to_thread(call, *args)``, but in a daemon thread of its own.
+
+    ``asyncio.to_thread`` runs on the loop's executor, whose threads the interpreter joins at exit: a CPU
+    model's generate (tens of seconds) would hold a stopping process that long although its result is no
+    longer wanted. Cancelling the awaiting task abandons the call; its result is then dropped.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+    context = contextvars.copy_context()  # the caller's log context (request id, job id) goes along
+
+    def settle(value: object, failed: bool) -> None:
+        if future.done():  # cancelled meanwhile
+            return
+        if failed:
+            future.set_exception(value)  # type: ignore[arg-type]
+        else:
+            future.set_result(value)  # type: ignore[arg-type]
+
+    def work() -> None:
+        global _running_calls
+        value: object
+        with _running_lock:
+            _running_calls += 1
+        try:
+            value, failed = context.run(call, *args), False
+        except BaseException as exc:  # handed to the awaiting task, which re-raises it
+            value, failed = exc, True
+        finally:
+            with _running_lock:
+                _running_calls -= 1
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits for this result
+            loop.call_soon_threadsafe(settle, value, failed)
+
+    threading.Thread(target=work, name="backend-call", daemon=True).start()
+    return await future
 
 
 @dataclass(frozen=True)
@@ -96,8 +149,9 @@ class LLMBackend(ABC):
 
     async def agenerate(self, prompt: Prompt, params: SamplingParams) -> GenerationResult:
         """The same on an event loop; backends with an async client override it so that cancelling the
-        awaiting task cancels the request itself (a blocking call in a thread runs to its end)."""
-        return await asyncio.to_thread(self.generate, prompt, params)
+        awaiting task cancels the request itself (a blocking call runs to its end, in a daemon thread:
+        a process that is stopping does not wait for a model call nobody wants any more)."""
+        return await in_daemon_thread(self.generate, prompt, params)
 
     def server_problem(self) -> str | None:
         """What keeps a remote model server from serving this backend (unreachable, another model), or

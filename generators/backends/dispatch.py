@@ -8,6 +8,10 @@ async backend closes the HTTP request (vLLM aborts a request whose client went a
 engine request. Every request passes the :class:`CircuitBreaker` first: while its half-open trial is
 out, the others wait for the verdict (then go, or fail fast if the circuit opened again). Only outages
 count against the breaker; a :class:`RequestRejected` (a 4xx the server answered) is passed on as it is.
+``output_rule`` (the service's text rule, app/core/limits.py) is applied to every result before it is
+handed back, so no caller sees model text the database cannot store. ``tallies``
+(generators/backends/timings.py) keeps each answered request's latency and the failures by kind, for
+the service's metrics.
 """
 
 from __future__ import annotations
@@ -16,9 +20,12 @@ import asyncio
 import concurrent.futures
 import logging
 import threading
+import time
+from collections.abc import Callable
 
 from generators.backends.base import GenerationResult, LLMBackend, RequestRejected, SamplingParams
 from generators.backends.limits import CircuitBreaker, TrialRunning
+from generators.backends.timings import RequestTallies
 from generators.prompts import Prompt
 
 logger = logging.getLogger(__name__)
@@ -30,25 +37,30 @@ class RequestDispatcher:
         backend: LLMBackend,
         max_in_flight: int,
         breaker: CircuitBreaker | None = None,
+        output_rule: Callable[[GenerationResult], GenerationResult] | None = None,
     ) -> None:
         if max_in_flight < 1:
             raise ValueError("max_in_flight must be at least 1")
         self.backend = backend
         self.max_in_flight = max_in_flight
         self.breaker = breaker or CircuitBreaker()
+        self.output_rule = output_rule
         self.in_flight = 0
         self.waiting = 0
+        self.tallies = RequestTallies()
         self._loop = asyncio.new_event_loop()
         self._semaphore: asyncio.Semaphore | None = None
         self._trial_over: asyncio.Condition | None = None
         self._thread = threading.Thread(target=self._run_loop, name="backend-dispatcher", daemon=True)
         self._started = threading.Event()
+        self._starting = threading.Lock()
         self._closed = False
 
     def start(self) -> RequestDispatcher:
-        if not self._thread.is_alive():
-            self._thread.start()
-            self._started.wait()
+        with self._starting:  # two threads submitting their first request at once start it once
+            if not self._thread.is_alive():
+                self._thread.start()
+                self._started.wait()
         return self
 
     def _run_loop(self) -> None:
@@ -79,19 +91,25 @@ class RequestDispatcher:
         self.in_flight += 1
         try:
             trial = await self._admit()
+            started = time.perf_counter()
             try:
                 result = await self.backend.agenerate(prompt, params)
             except asyncio.CancelledError:
                 self.breaker.release_trial()
                 raise
-            except RequestRejected:
+            except RequestRejected as exc:
+                self.tallies.failed(exc)
                 self.breaker.release_trial()  # the server answered: no verdict on an outage
                 raise
             except Exception as exc:
+                self.tallies.failed(exc)
                 self.breaker.record_failure(exc)
                 raise
             else:
+                self.tallies.latency.observe(time.perf_counter() - started)
                 self.breaker.record_success()
+                if self.output_rule is not None:
+                    result = self.output_rule(result)
             finally:
                 if trial:  # after the verdict is recorded, so the waiters see it
                     await self._trial_finished()
@@ -123,6 +141,12 @@ class RequestDispatcher:
         if not self._thread.is_alive():
             self._loop.close()
             return
+        logger.info(
+            "stopping: cancelling %d backend request(s) in flight and %d waiting (a model call running "
+            "in a thread is abandoned, not waited for)",
+            self.in_flight,
+            self.waiting,
+        )
 
         async def shutdown() -> None:
             tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]

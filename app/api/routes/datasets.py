@@ -9,13 +9,16 @@ from sqlmodel import select
 
 from app.api.deps import DatasetDep, PoolsDep, SessionDep, SettingsDep
 from app.api.openapi import error_responses
-from app.datasets import service
+from app.api.pagination import IdQuery
+from app.core.errors import NotFound
+from app.datasets import score_stats, service
 from app.datasets.telemetry import dataset_telemetry
 from app.jobs.saturation import DEFAULT_CURVE_WINDOW
 from app.models import (
     Dataset,
     DatasetCreate,
     DatasetPublic,
+    Job,
     SeedUpload,
     SeedUploadResult,
     stored_id,
@@ -64,15 +67,31 @@ def dataset_stats(
     session: SessionDep,
     window: Annotated[int, Query(ge=1, le=100000)] = DEFAULT_CURVE_WINDOW,
     breakdown: bool = False,
+    job: IdQuery = None,
 ) -> dict[str, object]:
-    """Counts per origin and decision, rejections per rule, instances per decision; the novelty curve
-    (share accepted per ``window`` candidates), diversity, and with ``breakdown`` the verb–object pairs."""
-    return {
-        **service.dataset_counts(session, stored_id(dataset)),
-        "rejections": service.rejection_counts(session, stored_id(dataset)),
-        "instances": service.instance_counts(session, stored_id(dataset)),
-        **dataset_telemetry(session, stored_id(dataset), window, breakdown),
+    """Counts per origin and decision, rejections per rule (and per job), instances per decision; score
+    distributions (relevance, the judge's scores); the novelty curve (share accepted per ``window``
+    candidates), diversity, and with ``breakdown`` the verb–object pairs. ``job``: that job's rejections
+    per rule and score distributions too."""
+    dataset_id = stored_id(dataset)
+    stats: dict[str, object] = {
+        **service.dataset_counts(session, dataset_id),
+        "rejections": service.rejection_counts(session, dataset_id),
+        "rejections_per_job": score_stats.rejections_per_job(session, dataset_id),
+        "instances": service.instance_counts(session, dataset_id),
+        "scores": score_stats.score_distributions(session, dataset_id),
+        **dataset_telemetry(session, dataset_id, window, breakdown),
     }
+    if job is not None:
+        found = session.get(Job, job)
+        if found is None or found.dataset_id != dataset_id:
+            raise NotFound(f"dataset {dataset.name!r} has no job {job}")
+        stats["job"] = {
+            "id": job,
+            "rejections": score_stats.job_rejections(session, dataset_id, job),
+            "scores": score_stats.score_distributions(session, dataset_id, job),
+        }
+    return stats
 
 
 @router.post("/{name}/seeds", response_model=SeedUploadResult)

@@ -13,7 +13,9 @@ from app.api.deps import DatasetDep, EngineDep, SessionDep
 from app.api.pagination import IdPath, IdQuery
 from app.exports import formats as exports
 from app.exports import snapshots
+from app.exports.review_filter import ReviewSelection
 from app.models import SnapshotCreate, SnapshotPublic
+from app.models.reviews import ReviewState
 
 router = APIRouter(prefix="/v1/datasets/{name}", tags=["exports"])
 
@@ -41,13 +43,18 @@ def export_dataset(
     test: Fraction = 0.1,
     snapshot: IdQuery = None,
     include_seeds: bool = False,
+    review: Annotated[list[ReviewState] | None, Query()] = None,
+    min_judge_score: Annotated[float | None, Query(ge=1.0, le=5.0)] = None,
 ) -> StreamingResponse:
-    """Stream the dataset's triplets in a training format, optionally one split or one snapshot."""
+    """Stream the dataset's triplets in a training format, optionally one split or one snapshot; only
+    rows in the ``review`` states (default: all but reviewer-rejected) and judged ``min_judge_score`` or
+    better; reviewers' edits replace the original texts."""
     selection = exports.ExportSelection(
         split=split,
         splits=exports.SplitSpec(seed, validation, test),
         snapshot=snapshots.get_snapshot(session, dataset, snapshot) if snapshot is not None else None,
         include_seeds=include_seeds,
+        review=ReviewSelection(tuple(review) if review else None, min_judge_score),
     )
 
     def stream() -> Iterator[bytes]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import anyio
 from fastapi import APIRouter, Depends, Query, Response, status
 from sqlmodel import col, func, select
 from sse_starlette.sse import EventSourceResponse
@@ -100,9 +101,16 @@ def read_job(job_id: IdPath, session: SessionDep) -> JobPublic:
 def job_events(
     job_id: IdPath, session: SessionDep, engine: EngineDep, settings: SettingsDep
 ) -> EventSourceResponse:
-    """Progress as server-sent events (``progress`` on each change, then ``end``) until the job ends."""
+    """Progress as server-sent events (``progress`` on each change, then ``end``) until the job ends or
+    the service stops."""
     service.get_job(session, job_id)
-    return EventSourceResponse(service.job_progress(engine, job_id, settings.events_poll_s), ping=15)
+    shutdown = anyio.Event()  # set by sse-starlette on SIGINT/SIGTERM: the stream sends ``end`` and closes
+    return EventSourceResponse(
+        service.job_progress(engine, job_id, settings.events_poll_s, shutdown),
+        ping=15,
+        shutdown_event=shutdown,
+        shutdown_grace_period=min(1.0, settings.shutdown_grace_s / 2),
+    )
 
 
 @router.post(

@@ -1,4 +1,4 @@
-"""The relevance and judge stages in the chain: thresholds, precomputed scores, switched off per dataset."""
+"""The relevance and judge stages in the chain: thresholds, stored scores, switched off per dataset."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def decide(config: ChainConfig, texts: list[str], judge: dict[str, dict] | None 
     candidates: list[CandidateText] = [Candidate(t) for t in texts]
     prepared = chain.prepare(pool, candidates, embed)
     for position in prepared.passing():
-        prepared.inputs[position].precomputed.update((judge or {}).get(texts[position], {}))
+        prepared.inputs[position].stored = (judge or {}).get(texts[position], {})
     ids = iter(range(100))
     return [d.decision for d in chain.decide_prepared(pool, prepared, embed, lambda *_: next(ids))]
 
@@ -102,6 +102,6 @@ def test_a_stored_relevance_is_used_without_a_vector():
     chain = DecisionChain.from_config(ChainConfig(relevance_reference=REFERENCE, relevance_threshold=0.5))
     pool = NoveltyPool(0.7, None)
     prepared = chain.prepare(pool, [Candidate("Give two reasons why people drink green tea.")], None)
-    prepared.inputs[0].precomputed["relevance"] = 0.2
+    prepared.inputs[0].stored = {"relevance": 0.2}
     decided = chain.decide_prepared(pool, prepared, None, lambda *_: 1)
     assert decided[0].decision.rule == "relevance" and decided[0].decision.relevance == 0.2

@@ -1,0 +1,1 @@
+"""Re-deciding stored candidates (replay), human review, and the judge–reviewer agreement."""
