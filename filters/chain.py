@@ -42,6 +42,10 @@ class Prepared:
     def __len__(self) -> int:
         return len(self.inputs)
 
+    def passing(self) -> list[int]:
+        """Positions of the candidates no up-front stage rejects (those worth judging)."""
+        return [i for i, verdicts in enumerate(self.upfront) if not any(v.rejects for v in verdicts.values())]
+
     def part(self, start: int, stop: int, candidates: Sequence[CandidateText]) -> Prepared:
         """Positions ``start:stop``, decided as ``candidates`` (the same texts, e.g. with their keys)."""
         if [c.text for c in candidates] != [i.text for i in self.inputs[start:stop]]:
@@ -90,6 +94,10 @@ class DecisionChain:
         wanted = set(stage_ids)
         return DecisionChain([stage for stage in self.stages if stage.id in wanted])
 
+    def runs(self, stage_id: str, pool: NoveltyPool) -> bool:
+        """Whether the stage is in this chain and applies to ``pool`` (not switched off)."""
+        return any(stage.id == stage_id and stage.applies(pool) for stage in self.stages)
+
     def needs_vectors(self, pool: NoveltyPool) -> bool:
         return any(stage.needs_vector and stage.applies(pool) for stage in self.stages)
 
@@ -121,7 +129,8 @@ class DecisionChain:
         """The work of :meth:`decide_batch` that needs no pool item: run it outside the pool's lock.
 
         Text-only stages run, candidates reaching a pool stage are tokenised, and those reaching the first
-        vector stage are embedded in one call. ``pool`` is read only for which stages apply to it.
+        vector stage are embedded in one call; then the stages that need the vector but no pool item
+        (relevance) run on them. ``pool`` is read only for which stages apply to it.
         """
         inputs = [StageInput(c.text, stored=stored_scores(c)) for c in candidates]
         upfront = self._upfront(inputs, pool)
@@ -133,6 +142,10 @@ class DecisionChain:
             if wanted:
                 for i, vector in zip(wanted, embed([inputs[i].text for i in wanted]), strict=True):
                     inputs[i].vector = vector
+        on_vectors = [s for s in self.stages if not s.uses_pool and s.needs_vector and s.applies(pool)]
+        for item, verdicts in zip(inputs, upfront, strict=True):
+            if item.vector is not None:
+                verdicts.update({s.id: s.check(item, pool) for s in on_vectors})
         return Prepared(candidates, inputs, upfront)
 
     def decide_prepared(
@@ -162,7 +175,11 @@ class DecisionChain:
 
     def _upfront(self, inputs: list[StageInput], pool: NoveltyPool) -> list[dict[str, Verdict]]:
         """The verdicts of the stages that look at the text alone, for every candidate."""
-        textual = [s for s in self.stages if not s.uses_pool and s.applies(pool)]
+        textual = [
+            s
+            for s in self.stages
+            if not (s.uses_pool or s.needs_vector or s.scored_outside) and s.applies(pool)
+        ]
         return [{s.id: s.check(item, pool) for s in textual} for item in inputs]
 
     def _reaches_vectors(self, upfront: dict[str, Verdict]) -> bool:

@@ -9,7 +9,13 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from filters.stages import STAGES
-from filters.stages.base import DEFAULT_EMBEDDING_THRESHOLD, DEFAULT_ROUGE_THRESHOLD, DEFAULT_STAGE_ORDER
+from filters.stages.base import (
+    DEFAULT_EMBEDDING_THRESHOLD,
+    DEFAULT_JUDGE_THRESHOLD,
+    DEFAULT_RELEVANCE_THRESHOLD,
+    DEFAULT_ROUGE_THRESHOLD,
+    DEFAULT_STAGE_ORDER,
+)
 from generators.backends import OpenAIOptions
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -77,6 +83,28 @@ class Settings(BaseSettings):
         DEFAULT_STAGE_ORDER, description="decision stages in order, e.g. heuristics,exact,rouge,embedding"
     )
     heuristics_preset: str = "self_instruct"
+    relevance_threshold: float = Field(
+        DEFAULT_RELEVANCE_THRESHOLD,
+        ge=-1.0,
+        le=1.0,
+        description="datasets with a domain that set no threshold: reject a candidate less relevant",
+    )
+    judge: bool = Field(False, description="score generated tasks and instances with the LLM judge")
+    judge_threshold: float = Field(
+        DEFAULT_JUDGE_THRESHOLD, ge=1.0, le=5.0, description="datasets that set none: reject below it"
+    )
+    judge_backend: Literal["", "transformers", "openai", "vllm", "fake"] = Field(
+        "", description="empty: the generator's backend, model and dispatcher"
+    )
+    judge_model: str | None = Field(
+        None, description="its own judge backend: model path (transformers, vllm) or served name (openai)"
+    )
+    judge_base_url: str | None = Field(None, description="judge backend openai: the server's base URL")
+    judge_max_tokens: int = Field(96, ge=8, le=4096)
+    judge_logprobs: int = Field(
+        5, ge=0, le=20, description="top alternatives per token for the expected score; 0: sampled only"
+    )
+    judge_timeout_s: float = Field(300.0, gt=0, description="a judge request waited for this long at most")
 
     samples_per_prompt: int = Field(2, ge=1, le=64)
     max_new_tokens: int = Field(256, ge=8, le=8192)
@@ -184,6 +212,8 @@ class Settings(BaseSettings):
             raise ValueError(
                 "SI_BACKEND=openai needs SI_OPENAI_BASE_URL (or SI_OPENAI_BASE_URLS) and SI_OPENAI_MODEL"
             )
+        if self.judge_backend == "openai" and not (self.judge_base_url and self.judge_model):
+            raise ValueError("SI_JUDGE_BACKEND=openai needs SI_JUDGE_BASE_URL and SI_JUDGE_MODEL")
         if self.backend == "vllm" and not self.model_path:
             raise ValueError("SI_BACKEND=vllm needs SI_MODEL_PATH (a Hugging Face model id or local folder)")
         return self

@@ -94,6 +94,8 @@ def add_seeds(
             session.flush()
             vector = vectors[position] if vectors is not None else None
             pool.novelty.add(stored_id(row), row.origin, row.instruction, vector)
+    if fresh and dataset.domain.strip():  # the relevance stage's reference holds the seeds' vectors
+        registry.invalidate(pool.dataset_id)
     return len(fresh), len(tasks) - len(fresh)
 
 

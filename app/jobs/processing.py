@@ -16,6 +16,7 @@ from app.core.supervision import Supervisor, supervisor_from
 from app.jobs.runner import JobRunner
 from app.jobs.schedules import ScheduleLoop
 from app.jobs.worker import JobWorker
+from app.pipeline.judge import Judge
 from app.pipeline.pools import PoolRegistry
 
 
@@ -35,6 +36,7 @@ class JobProcessing:
         self.supervisor = supervisor or supervisor_from(settings)
         self.worker: JobWorker | None = None
         self.scheduler: ScheduleLoop | None = None
+        self.judge = Judge.from_settings(settings, backend.dispatcher)
 
     def runner(self, stop_event: threading.Event | None = None) -> JobRunner:
         return JobRunner(
@@ -44,6 +46,7 @@ class JobProcessing:
             stop_event or (self.worker.stop_event if self.worker else threading.Event()),
             lease_lost=self.worker.lease_lost if self.worker else (lambda _job_id: False),
             dispatcher=self.backend.dispatcher,
+            judge=self.judge,
         )
 
     def started_worker(self) -> JobWorker:
@@ -85,3 +88,5 @@ class JobProcessing:
             self.scheduler.stop(self.settings.shutdown_grace_s)
         if self.worker is not None:
             self.worker.stop(self.settings.shutdown_grace_s)
+        if self.judge is not None:
+            self.judge.close()

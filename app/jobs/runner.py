@@ -34,6 +34,7 @@ from app.jobs.service import get_job
 from app.jobs.storing import Finished, store_finished
 from app.models import Dataset, Job, stored_id, utcnow
 from app.pipeline.instance_stage import InstanceStage, pending_tasks
+from app.pipeline.judge import Judge
 from app.pipeline.pools import DatasetPool, PoolRegistry
 from app.strategies.context import PoolItems, build_strategy
 from generators.backends.base import Completion, GenerationResult, SamplingParams
@@ -71,6 +72,7 @@ class JobRunner:
     stop_event: threading.Event
     dispatcher: RequestDispatcher  # the process's one dispatcher: limits and breaker span all jobs
     lease_lost: Callable[[int], bool] = lambda _job_id: False
+    judge: Judge | None = None  # SI_JUDGE: scores candidates before they are decided
 
     def run(self, lease: Lease, on_progress: ProgressCallback | None = None) -> Job:
         with Session(self.engine, expire_on_commit=False) as session:
@@ -137,7 +139,7 @@ class JobRunner:
                 if pending:  # one task per turn, so cancel and shutdown are seen between tasks
                     self._check_lease(job, lease)
                     try:
-                        InstanceStage(window.dispatcher, self.settings).run_task(
+                        InstanceStage(window.dispatcher, self.settings, self.judge).run_task(
                             session, pending[0], job.instances_per_task, job
                         )
                     except Exception as exc:
@@ -259,4 +261,4 @@ class JobRunner:
         results: list[Finished],
         strategy: GenerationStrategy,
     ) -> None:
-        store_finished(session, self.registry, self.settings, job, lease, pool, results, strategy)
+        store_finished(session, self.registry, self.settings, job, lease, pool, results, strategy, self.judge)

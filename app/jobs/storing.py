@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from functools import partial
+from typing import Any
 
 from sqlmodel import Session
 
@@ -20,6 +21,7 @@ from app.jobs.leases import Lease, fence
 from app.jobs.request_sizing import cancelled_counts, request_notes
 from app.models import Job
 from app.pipeline.acceptor import CandidateIn, Outcome, accepting, decide, prepare
+from app.pipeline.judge import Judge, JudgeCall, record_judge_calls
 from app.pipeline.ledger import (
     LedgerEntry,
     note_undecided,
@@ -43,15 +45,20 @@ def store_finished(
     pool: DatasetPool,
     results: list[Finished],
     strategy: GenerationStrategy,
+    judge: Judge | None = None,
 ) -> None:
-    """Store finished requests in order, in one transaction; embedding happens before the lock."""
+    """Store finished requests in order, in one transaction; embedding and judging happen before the lock."""
     parsed = [
         parse_task_completions(result, partial(strategy.parse, prompt)) for result, _, prompt in results
     ]
     texts = [text for request in parsed for completion in request for text in completion.instructions]
     prepared = prepare(registry, pool, [CandidateIn(text, "generated") for text in texts])
+    if judge is not None and not pool.chain.runs("judge", pool.novelty):
+        judge = None  # not in the chain, or the dataset switched it off
+    judged = judge.judge_prepared(prepared, pool.domain) if judge is not None else {}
     with accepting(session, registry, pool):
         fence(session, lease, settings.job_lease_s)  # a lost lease stops before any work
+        verdicts = judge_verdicts(session, job, judged, judge)
         offset = 0
         for used, ((result, params, prompt), completions) in enumerate(zip(results, parsed, strict=True)):
             if job.accepted >= job.target:  # the rest is not wanted: counted as cancelled, never stored
@@ -64,12 +71,13 @@ def store_finished(
             ]
             recorded = {**params.as_dict(), **result.extra, "strategy": strategy.id}
             ledger, candidates = record_task_completions(session, job, result, recorded, costs, completions)
-            lineage = dict(
-                prompt.lineage or {"strategy": strategy.id}
-            )  # how each candidate's prompt was built
-            candidates = [replace(c, strategy=strategy.id, lineage=lineage) for c in candidates]
-            own = prepared.part(offset, offset + len(candidates), candidates)
-            offset += len(candidates)
+            lineage = dict(prompt.lineage or {"strategy": strategy.id})  # how each prompt was built
+            first, offset = offset, offset + len(candidates)
+            candidates = [
+                replace(c, strategy=strategy.id, lineage=lineage, judge=verdicts.get(position))
+                for position, c in enumerate(candidates, start=first)
+            ]
+            own = prepared.part(first, offset, candidates)
             outcomes = decide(
                 session,
                 registry,
@@ -79,6 +87,18 @@ def store_finished(
                 prepared=own,
             )
             account_request(session, job, result, ledger, outcomes, params)
+
+
+def judge_verdicts(
+    session: Session, job: Job, judged: dict[int, JudgeCall], judge: Judge | None
+) -> dict[int, dict[str, Any]]:
+    """Every judge request in the ledger; each judged candidate's verdict by its position."""
+    if judge is None or not judged:
+        return {}
+    ids = record_judge_calls(
+        session, job.dataset_id, job.id, list(judged.values()), judge.params, "instruction"
+    )
+    return {position: call.verdict(i) for (position, call), i in zip(judged.items(), ids, strict=True)}
 
 
 def account_request(

@@ -46,6 +46,9 @@ class DatasetCreate(SQLModel):
     disabled_rules: list[str] = Field(default_factory=list)
     num_human_examples: int = Field(default=DEFAULT_HUMAN_EXAMPLES, ge=1, le=32)
     num_machine_examples: int = Field(default=DEFAULT_MACHINE_EXAMPLES, ge=0, le=32)
+    domain: str = Field(default="", max_length=2000)  # empty: no relevance stage
+    relevance_threshold: float | None = Field(default=None, ge=-1.0, le=1.0)
+    judge_threshold: float | None = Field(default=None, ge=1.0, le=5.0)
 
     @field_validator("name")
     @classmethod

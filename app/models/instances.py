@@ -56,6 +56,9 @@ class TaskInstancePublic(SQLModel):
     detail: str | None
     job_id: int | None
     generation_id: int | None
+    judge_score: float | None = None
+    judge_expected: float | None = None
+    judge: dict[str, Any] | None = None
     created_at: datetime
 
 

@@ -65,6 +65,7 @@ class InstructionPublic(DecisionFields):
     generation_id: int | None = None
     strategy: str | None = None
     lineage: dict[str, Any] | None = None
+    judge: dict[str, Any] | None = None  # the judge's whole verdict (scores, error, its ledger row)
     created_at: datetime
 
 

@@ -43,6 +43,7 @@ class CandidateIn:
     origin_key: str | None = None
     strategy: str | None = None  # how the prompt was built (job candidates)
     lineage: dict[str, Any] | None = None  # the prompt's parents (job candidates)
+    judge: dict[str, Any] | None = None  # the judge's whole verdict (judged job candidates)
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,7 @@ def decide(
             generation_id=candidate.generation_id,
             strategy=candidate.strategy,
             lineage=candidate.lineage,
+            judge=candidate.judge,
             created_at=created,
         )
         rows.append(row)

@@ -31,6 +31,7 @@ from app.models import (
     id_col,
     stored_id,
 )
+from app.pipeline.judge import Judge, record_judge_calls
 from app.pipeline.ledger import ledger_row
 from filters.instances import InstanceDecision, filter_instances
 from generators.backends.base import GenerationResult, LLMBackend, SamplingParams
@@ -97,6 +98,7 @@ def instance_row(
 class InstanceStage:
     backend: LLMBackend | RequestDispatcher  # anything with ``generate(prompt, params)``
     settings: Settings
+    judge: Judge | None = None  # scores each accepted instance (its triplet); never rejects it
 
     def instance_params(self, k: int) -> SamplingParams:
         return SamplingParams(
@@ -131,6 +133,10 @@ class InstanceStage:
         counts.add_all("instance_parse_dropped", (d.reason for d in parsed.dropped))
         pairs = [(i.input, i.output) for i in parsed.instances]
         decisions = filter_instances(pairs, prompt_example_texts())
+        kept = [d for d in decisions if d.accepted]
+        judge = self.judge if self.judge and self._judged(session, task) else None
+        calls = judge.judge_triplets(task.instruction, [(d.input, d.output) for d in kept]) if judge else []
+        judged = dict(zip((id(d) for d in kept), calls, strict=False))
         try:
             session.refresh(task)
             if task.instance_stage != INSTANCE_STAGE_PENDING:  # another worker finished it meanwhile
@@ -140,8 +146,21 @@ class InstanceStage:
                 session.add(row)
             session.flush()
             job_id = job.id if job else None
+            judge_ids = iter(
+                record_judge_calls(session, task.dataset_id, job_id, calls, judge.params, "instance")
+                if judge and calls
+                else ()
+            )
             for decision in decisions:
-                session.add(instance_row(task, "generated", decision, job_id, generation.id))
+                instance = instance_row(task, "generated", decision, job_id, generation.id)
+                call = judged.get(id(decision))
+                if call is not None:
+                    instance.judge_score, instance.judge_expected = (
+                        call.judgment.overall,
+                        call.judgment.expected,
+                    )
+                    instance.judge = call.verdict(next(judge_ids))
+                session.add(instance)
                 counts.add_instance_decision(decision.rule)
             task.is_classification = is_classification
             task.instances = [{"input": d.input, "output": d.output} for d in decisions if d.accepted]
@@ -158,6 +177,11 @@ class InstanceStage:
             raise
         logger.info("task %s: %d of %d instances accepted", task.id, len(task.instances), len(decisions))
         return counts
+
+    def _judged(self, session: Session, task: Instruction) -> bool:
+        """Whether the task's dataset keeps the judge on (``disabled_rules`` without ``judge``)."""
+        dataset = session.get(Dataset, task.dataset_id)
+        return dataset is not None and "judge" not in dataset.disabled_rules
 
     def _ledger_row(
         self,

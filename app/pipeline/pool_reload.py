@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 from sqlmodel import Session, col, or_, select
 
 from app.models import Dataset, Instruction, id_col
-from filters.chain import DecisionChain
 from filters.embedding import vectors_from_bytes
 from filters.novelty_pool import NoveltyPool
 
@@ -31,7 +30,6 @@ def stored_version(session: Session, dataset_id: int) -> int:
 
 def reload_in_place(session: Session, registry: PoolRegistry, pool: DatasetPool) -> int:
     """Rebuild ``pool``'s items and chain from the database (in ``session``'s transaction); its size."""
-    from app.pipeline.pools import chain_config
     from app.pipeline.stored_vectors import embed_missing
 
     dataset = session.exec(select(Dataset).where(col(Dataset.id) == pool.dataset_id)).one()
@@ -50,7 +48,7 @@ def reload_in_place(session: Session, registry: PoolRegistry, pool: DatasetPool)
         vectors = vectors_from_bytes(blobs, embedder.dimension)
     novelty.add_many(ids, [row[1] for row in rows], texts, vectors)
     pool.novelty = novelty
-    pool.chain = DecisionChain.from_config(chain_config(dataset, registry.stages))
+    pool.chain = registry.chain_for(session, dataset)
     pool.decisions_version = dataset.decisions_version
     logger.info("dataset %s was re-decided elsewhere: pool reloaded (%d items)", pool.name, len(rows))
     return len(rows)

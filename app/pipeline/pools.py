@@ -21,15 +21,14 @@ from sqlmodel import Session, col, or_, select
 
 from app.models import Dataset, Instruction, id_col, stored_id
 from app.pipeline import pool_reload
+from app.pipeline.chain_config import QualityThresholds, chain_config, relevance_reference
 from app.pipeline.pool_lifetimes import PoolLifetimes
 from app.pipeline.stored_vectors import embed_missing, load_saved_index
 from filters.chain import DecisionChain
 from filters.embedding import Embedder, vectors_from_bytes
-from filters.heuristics import RULE_IDS as HEURISTIC_RULE_IDS
-from filters.heuristics import preset
 from filters.index import DEFAULT_ANN_MIN_SIZE, VectorIndex
 from filters.novelty_pool import NoveltyPool
-from filters.stages.base import DEFAULT_STAGE_ORDER, ChainConfig
+from filters.stages.base import DEFAULT_JUDGE_THRESHOLD, DEFAULT_RELEVANCE_THRESHOLD, DEFAULT_STAGE_ORDER
 
 logger = logging.getLogger(__name__)
 # Pools whose vector index holds at least this many vectors are saved to disk: from here on it is an
@@ -38,24 +37,13 @@ SAVE_AFTER_ADDING = DEFAULT_ANN_MIN_SIZE
 CATCH_UP_IN_BULK = 256
 
 
-def chain_config(dataset: Dataset, stages: tuple[str, ...]) -> ChainConfig:
-    return ChainConfig(
-        heuristics=preset(
-            dataset.heuristics_preset, [r for r in dataset.disabled_rules if r in HEURISTIC_RULE_IDS]
-        ),
-        stages=stages,
-        disabled_rules=frozenset(dataset.disabled_rules),
-        rouge_threshold=dataset.rouge_threshold,
-        embedding_threshold=dataset.embedding_threshold,
-    )
-
-
 class DatasetPool:
     """A dataset's novelty pool and decision chain in this process, and the lock its acceptors take."""
 
     def __init__(self, dataset: Dataset, chain: DecisionChain, novelty: NoveltyPool) -> None:
         self.dataset_id = stored_id(dataset)
         self.name = dataset.name
+        self.domain = dataset.domain  # what the judge rates relevance to
         self.chain = chain
         self.novelty = novelty
         self.decisions_version = dataset.decisions_version  # see app/pipeline/pool_reload.py
@@ -75,12 +63,14 @@ class PoolRegistry:
         embedder: Embedder | None,
         index_dir: Path | None = None,
         stages: tuple[str, ...] = DEFAULT_STAGE_ORDER,
+        thresholds: QualityThresholds = (DEFAULT_RELEVANCE_THRESHOLD, DEFAULT_JUDGE_THRESHOLD),
         lifetimes: PoolLifetimes | None = None,
     ) -> None:
         self.engine = engine
         self.embedder = embedder
         self.index_dir = index_dir
         self.stages = stages  # the decision chain, in order (SI_FILTER_CHAIN)
+        self.thresholds = thresholds  # for datasets that set none (SI_RELEVANCE_THRESHOLD …)
         self._pools: dict[int, DatasetPool] = {}
         self.accepted_total = 0  # candidates this process accepted and committed (the metrics' counter)
         self._by_name: dict[str, DatasetPool] = {}
@@ -189,7 +179,8 @@ class PoolRegistry:
                 if self.embedder is not None
                 else []
             )
-        config = chain_config(dataset, self.stages)
+            reference = relevance_reference(session, dataset, self.embedder)
+        config = chain_config(dataset, self.stages, reference, self.thresholds)
         novelty = NoveltyPool(config.rouge_threshold, dimension, vectors=saved)
         novelty.add_many([row[0] for row in rows], [row[1] for row in rows], [row[2] for row in rows])
         pool = DatasetPool(dataset, DecisionChain.from_config(config), novelty)
@@ -213,6 +204,12 @@ class PoolRegistry:
             time.perf_counter() - started,
         )
         return pool
+
+    def chain_for(self, session: Session, dataset: Dataset) -> DecisionChain:
+        """The dataset's chain: its settings (the server's thresholds where it sets none), the relevance
+        stage's reference (domain and seed vectors)."""
+        reference = relevance_reference(session, dataset, self.embedder)
+        return DecisionChain.from_config(chain_config(dataset, self.stages, reference, self.thresholds))
 
     def catch_up(self, session: Session, pool: DatasetPool) -> int:
         """Add the pool rows other processes committed since ``pool`` last saw the database.

@@ -41,8 +41,9 @@ class PoolsService:
         )
         timed = embedder if isinstance(embedder, TimedEmbedder) else TimedEmbedder(embedder)
         lifetimes = PoolLifetimes(settings.pool_idle_s, settings.pool_budget_items)
+        thresholds = (settings.relevance_threshold, settings.judge_threshold)
         registry = PoolRegistry(
-            engine, timed, settings.resolved_index_dir(), settings.filter_chain, lifetimes
+            engine, timed, settings.resolved_index_dir(), settings.filter_chain, thresholds, lifetimes
         )
         return cls(registry, warm_pools=settings.warm_pools)
 

@@ -34,9 +34,8 @@ from app.models import (
     stored_id,
 )
 from app.pipeline.acceptor import lock_dataset
-from app.pipeline.pools import PoolRegistry, chain_config
+from app.pipeline.pools import PoolRegistry
 from app.review.replay import ReplayOutcome, ReplaySettings, redecide
-from filters.chain import DecisionChain
 from filters.decision import DECISION_FIELDS, Decision
 from filters.embedding import to_bytes
 
@@ -183,7 +182,8 @@ def apply(
             registry.invalidate(stored_id(dataset))
             raise
         pool.novelty = outcome.pool
-        pool.chain = DecisionChain.from_config(chain_config(dataset, registry.stages))
+        with Session(registry.engine) as fresh:
+            pool.chain = registry.chain_for(fresh, dataset)
         pool.decisions_version = dataset.decisions_version
     path = registry.index_path(stored_id(dataset))
     if path is not None:

@@ -7,8 +7,10 @@ from filters.stages.cut_off import CutOffStage
 from filters.stages.embedding import EmbeddingStage
 from filters.stages.exact import ExactStage
 from filters.stages.heuristics import HeuristicsStage
+from filters.stages.judge import JudgeStage
 from filters.stages.leftover_template import LeftoverTemplateStage
 from filters.stages.prompt_echo import PromptEchoStage
+from filters.stages.relevance import RelevanceStage
 from filters.stages.rouge import RougeStage
 from filters.stages.statement import StatementStage
 
@@ -20,9 +22,11 @@ STAGES: dict[str, type[DecisionStage]] = {
         StatementStage,
         CutOffStage,
         LeftoverTemplateStage,
+        RelevanceStage,
         ExactStage,
         RougeStage,
         EmbeddingStage,
+        JudgeStage,
     )
 }
 RULE_IDS: tuple[str, ...] = tuple(dict.fromkeys(rule for stage in STAGES.values() for rule in stage.rule_ids))

@@ -23,7 +23,19 @@ from filters.rouge import DEFAULT_THRESHOLD as DEFAULT_ROUGE_THRESHOLD
 DEFAULT_EMBEDDING_THRESHOLD = 0.85
 # the quality rules (filters/quality_rules.py) look at the text alone, so they run before the novelty stages
 QUALITY_RULE_STAGES: tuple[str, ...] = ("prompt_echo", "statement", "cut_off", "leftover_template")
-DEFAULT_STAGE_ORDER: tuple[str, ...] = ("heuristics", *QUALITY_RULE_STAGES, "exact", "rouge", "embedding")
+# the judge last: a candidate the pool rejects keeps the novelty rule as its reason
+DEFAULT_STAGE_ORDER: tuple[str, ...] = (
+    "heuristics",
+    *QUALITY_RULE_STAGES,
+    "relevance",
+    "exact",
+    "rouge",
+    "embedding",
+    "judge",
+)
+# measured on the user-oriented Self-Instruct tasks grouped by domain (benchmarks/relevance_threshold.py)
+DEFAULT_RELEVANCE_THRESHOLD = 0.25
+DEFAULT_JUDGE_THRESHOLD = 3.0  # overall score 1-5: keep what the judge calls at least acceptable
 
 
 @dataclass(frozen=True)
@@ -35,6 +47,10 @@ class ChainConfig:
     rouge_threshold: float = DEFAULT_ROUGE_THRESHOLD
     embedding_threshold: float = DEFAULT_EMBEDDING_THRESHOLD
     disabled_rules: frozenset[str] = frozenset()  # rule ids switched off (the heuristics' are in there too)
+    relevance_threshold: float = DEFAULT_RELEVANCE_THRESHOLD
+    judge_threshold: float = DEFAULT_JUDGE_THRESHOLD
+    # the domain description's vector then the seeds' (None: no domain, the relevance stage is off)
+    relevance_reference: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -77,6 +93,9 @@ class DecisionStage(ABC):
     needs_vector: ClassVar[bool] = False
     # still measured (never deciding) after an earlier stage rejected, when the input has what it needs
     measures_after_rejection: ClassVar[bool] = False
+    # True: its score is computed outside the chain (``StageInput.stored``) after :meth:`prepare`,
+    # so it is checked when deciding, never up front
+    scored_outside: ClassVar[bool] = False
 
     @classmethod
     @abstractmethod

@@ -74,6 +74,7 @@ class SamplingParams:
     stop: tuple[str, ...] = ()
     seed: int | None = None
     json_schema: dict[str, Any] | None = field(default=None, hash=False, compare=False)
+    logprobs: int = 0  # > 0: each sampled token's top alternatives with their log-probabilities
 
     def as_dict(self) -> dict[str, object]:
         values: dict[str, object] = {
@@ -86,6 +87,8 @@ class SamplingParams:
         }
         if self.json_schema is not None:
             values["json_schema"] = self.json_schema
+        if self.logprobs:
+            values["logprobs"] = self.logprobs
         return values
 
 
@@ -101,10 +104,19 @@ class RequestRejected(RuntimeError):
 
 
 @dataclass(frozen=True)
+class TokenLogprobs:
+    """One sampled token and the log-probabilities of the most likely tokens at its position."""
+
+    token: str
+    top: dict[str, float]
+
+
+@dataclass(frozen=True)
 class Completion:
     text: str
     finish_reason: str  # "stop" or "length"
     completion_tokens: int
+    logprobs: tuple[TokenLogprobs, ...] | None = None  # when asked for and the backend returns them
 
 
 @dataclass(frozen=True)

@@ -7,18 +7,31 @@ prompts get examples in the prompt's format, about one in four with a fault the 
 for (N/A output, output equal to input, duplicate, conflicting label). With ``script`` it returns the
 given completion texts in order (cycling), which lets tests feed exact text, truncation
 (``finish_reason="length"``) or garbage. ``delay_s`` sleeps before answering and ``fail_every`` raises
-on every k-th call.
+on every k-th call. Judge prompts get ``judge_script``'s answers in order (cycling), else a JSON rating
+(overall 4 for a task of four words or more ending in ``.`` or ``?``, else 2); asked for
+log-probabilities, every completion gets them, the sampled token at 0.6 and, for a score 1-5, its
+neighbours sharing the rest.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import math
 import random
+import re
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 
-from generators.backends.base import Completion, GenerationResult, LLMBackend, SamplingParams
+from generators.backends.base import (
+    Completion,
+    GenerationResult,
+    LLMBackend,
+    SamplingParams,
+    TokenLogprobs,
+)
 from generators.prompts import Prompt
 
 VERBS = (
@@ -93,8 +106,11 @@ class FakeBackend(LLMBackend):
         delay_s: float = 0.0,
         fail_every: int = 0,
         vocabulary: int = 0,
+        judge_script: Sequence[str] | None = None,
     ) -> None:
         self.script = list(script) if script else None
+        self.judge_script = list(judge_script) if judge_script else None
+        self.judge_calls = 0
         self.seed = seed
         self.items_per_completion = items_per_completion
         self.delay_s = delay_s
@@ -112,7 +128,12 @@ class FakeBackend(LLMBackend):
         if self.fail_every and call % self.fail_every == 0:
             raise RuntimeError(f"fake backend failure on call {call}")
         started = time.perf_counter()
-        completions = [self._completion(prompt, call, i, params) for i in range(params.n)]
+        if prompt.kind.startswith("judge"):
+            completions = [self._judgment(prompt) for _ in range(params.n)]
+        else:
+            completions = [self._completion(prompt, call, i, params) for i in range(params.n)]
+        if params.logprobs:
+            completions = [replace(c, logprobs=fake_logprobs(c.text)) for c in completions]
         return GenerationResult(
             prompt_text=prompt.text,
             completions=completions,
@@ -120,6 +141,17 @@ class FakeBackend(LLMBackend):
             model_id=self.model_id,
             seconds=time.perf_counter() - started,
         )
+
+    def _judgment(self, prompt: Prompt) -> Completion:
+        if self.judge_script:
+            with self._lock:
+                text = self.judge_script[self.judge_calls % len(self.judge_script)]
+                self.judge_calls += 1
+            return Completion(text, "stop", len(text.split()))
+        task = prompt.text.split("Task:", 1)[-1].split("\n", 1)[0].strip()
+        score = 4 if len(task.split()) >= 4 and task.endswith((".", "?")) else 2
+        text = json.dumps({"clarity": score, "completeness": score, "feasibility": 5, "overall": score})
+        return Completion(text, "stop", len(text.split()))
 
     def _completion(self, prompt: Prompt, call: int, index: int, params: SamplingParams) -> Completion:
         if self.script:
@@ -142,6 +174,18 @@ class FakeBackend(LLMBackend):
         if len(words) > params.max_tokens:
             return Completion(" ".join(words[: params.max_tokens]), "length", params.max_tokens)
         return Completion(text, "stop", len(words))
+
+
+def fake_logprobs(text: str) -> tuple[TokenLogprobs, ...]:
+    """Tokens (digits alone, words, the rest) with made-up top alternatives (see the module docstring)."""
+    tokens = []
+    for token in re.findall(r"\d|\w+|\s+|[^\w\s]", text):
+        top = {token: math.log(0.6)}
+        if token in "12345" and len(token) == 1:
+            near = [str(s) for s in (int(token) - 1, int(token) + 1) if 1 <= s <= 5]
+            top |= {s: math.log(0.4 / len(near)) for s in near}
+        tokens.append(TokenLogprobs(token, top))
+    return tuple(tokens)
 
 
 def _seeded(key: str) -> random.Random:

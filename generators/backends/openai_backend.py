@@ -41,6 +41,7 @@ from generators.backends.base import (
     RequestRejected,
     SamplingParams,
 )
+from generators.backends.logprobs import choice_logprobs, logprob_fields
 from generators.backends.server_probe import ServerProbe
 from generators.prompts import Prompt
 
@@ -140,6 +141,7 @@ class OpenAIBackend(LLMBackend):
             body["stop"] = list(params.stop)
         if params.seed is not None:
             body["seed"] = params.seed
+        body |= logprob_fields(self.endpoint, params.logprobs)
         if self.endpoint == "chat":
             body["messages"] = [dict(m) for m in prompt.messages]
             if params.json_schema is not None:  # a fresh JSON answer, not a continued list
@@ -206,23 +208,21 @@ class OpenAIBackend(LLMBackend):
         responses: list[Any],
         elapsed: float,
     ) -> GenerationResult:
-        texts: list[tuple[str, str | None]] = []
-        prompt_tokens = completion_tokens = 0
-        for response in responses:
-            if self.endpoint == "chat":
-                texts += [(c.message.content or "", c.finish_reason) for c in response.choices]
-            else:
-                texts += [(c.text or "", c.finish_reason) for c in response.choices]
-            if response.usage:  # each request read the prompt again
-                prompt_tokens += response.usage.prompt_tokens
-                completion_tokens += response.usage.completion_tokens
-        texts = texts[: params.n]
+        chat = self.endpoint == "chat"
+        choices = [c for response in responses for c in response.choices][: params.n]
+        texts = [((c.message.content if chat else c.text) or "", c.finish_reason) for c in choices]
+        usages = [r.usage for r in responses if r.usage]  # each request read the prompt again
+        prompt_tokens = sum(u.prompt_tokens for u in usages)
+        completion_tokens = sum(u.completion_tokens for u in usages)
         continued = self.endpoint == "completions" or self.vllm_extensions or params.json_schema is not None
         if not continued:
             prefix = next((m["content"] for m in prompt.messages if m["role"] == "assistant"), "")
             texts = [(as_continuation(t, prefix, prompt.kind), r) for t, r in texts]
         share = completion_tokens // max(len(texts), 1)
-        completions = [Completion(text, reason or "stop", share) for text, reason in texts]
+        completions = [
+            Completion(text, reason or "stop", share, choice_logprobs(choice) if params.logprobs else None)
+            for (text, reason), choice in zip(texts, choices, strict=True)
+        ]
         rendered = (
             prompt.text
             if self.endpoint == "completions"

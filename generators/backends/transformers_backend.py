@@ -15,10 +15,16 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from generators.backends import gguf_cache
-from generators.backends.base import Completion, GenerationResult, LLMBackend, SamplingParams
+from generators.backends.base import (
+    Completion,
+    GenerationResult,
+    LLMBackend,
+    SamplingParams,
+    TokenLogprobs,
+)
 from generators.prompts import Prompt
 
 if TYPE_CHECKING:
@@ -145,11 +151,13 @@ class TransformersBackend(LLMBackend):
                 stop_strings=list(params.stop) or None,
                 tokenizer=tokenizer,
                 pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id,
+                output_logits=params.logprobs > 0,
+                return_dict_in_generate=True,
             )
         elapsed = time.perf_counter() - started
         completions = []
         eos = {tokenizer.eos_token_id, tokenizer.pad_token_id} - {None}
-        for row in output:
+        for index, row in enumerate(output.sequences):
             new = row[prompt_len:].tolist()
             cut = next((i for i, token in enumerate(new) if token in eos), None)
             if cut is None:
@@ -158,8 +166,27 @@ class TransformersBackend(LLMBackend):
             else:
                 finish, produced, kept = "stop", cut + 1, new[:cut]
             decoded = _text(tokenizer.decode(kept, skip_special_tokens=True), "decoding")
-            completions.append(Completion(decoded, finish, produced))
+            logprobs = None
+            if params.logprobs > 0 and output.logits is not None:
+                logprobs = _top_logprobs(tokenizer, output.logits, index, kept, params.logprobs)
+            completions.append(Completion(decoded, finish, produced, logprobs))
         return GenerationResult(text, completions, prompt_len, self.model_id, elapsed)
+
+
+def _top_logprobs(
+    tokenizer: PreTrainedTokenizerBase, logits: tuple[Any, ...], row: int, kept: list[int], k: int
+) -> tuple[TokenLogprobs, ...]:
+    """Each kept token of sample ``row`` and the ``k`` likeliest tokens at its step (raw logits)."""
+    tokens = []
+    for step, token_id in enumerate(kept):
+        logprobs = logits[step][row].float().log_softmax(-1)
+        values, ids = logprobs.topk(k)
+        top = {
+            _text(tokenizer.decode([i]), "decoding"): float(v)
+            for v, i in zip(values.tolist(), ids.tolist(), strict=True)
+        }
+        tokens.append(TokenLogprobs(_text(tokenizer.decode([token_id]), "decoding"), top))
+    return tuple(tokens)
 
 
 def _text(value: object, what: str) -> str:

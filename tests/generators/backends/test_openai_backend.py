@@ -195,3 +195,29 @@ async def test_async_path_uses_the_async_client_and_closes_it():
     assert result.completions[0].text == "Async task." and seen[0]["max_tokens"] == 9
     await backend.aclose()
     assert backend._async_client is None
+
+
+@pytest.mark.parametrize("endpoint", ["chat", "completions"])
+def test_asking_for_logprobs_is_a_standard_field(endpoint):
+    backend = OpenAIBackend("http://vllm.test/v1", "m", endpoint=endpoint, extensions="none")
+    body = backend.request_body(build_prompt(EXAMPLES), SamplingParams(n=1, logprobs=5))
+    _check_against_openai_schema(body, endpoint)
+    assert body["logprobs"] == (True if endpoint == "chat" else 5)
+    assert body.get("top_logprobs") == (5 if endpoint == "chat" else None)
+    assert "logprobs" not in backend.request_body(build_prompt(EXAMPLES), SamplingParams(n=1))
+
+
+def test_logprobs_are_read_from_chat_and_completion_choices_and_garbage_is_none():
+    from types import SimpleNamespace as NS
+
+    from generators.backends.logprobs import choice_logprobs
+
+    alternatives = [NS(token="4", logprob=-0.1), NS(token="3", logprob=-2.0)]
+    chat = NS(logprobs=NS(content=[NS(token="4", logprob=-0.1, top_logprobs=alternatives)]))
+    (token,) = choice_logprobs(chat) or ()
+    assert token.token == "4" and token.top == {"4": -0.1, "3": -2.0}
+    completion = NS(logprobs=NS(content=None, tokens=["4"], top_logprobs=[{"4": -0.1, "5": -3.0}]))
+    assert (choice_logprobs(completion) or ())[0].top == {"4": -0.1, "5": -3.0}
+    assert choice_logprobs(NS(logprobs=None)) is None
+    broken = [NS(token="4", logprob=-0.1, top_logprobs=[NS(token="4", logprob="x")])]
+    assert choice_logprobs(NS(logprobs=NS(content=broken))) is None
