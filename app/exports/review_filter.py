@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from app.core.errors import InvalidInput
 from app.models import REVIEW_STATES, Instruction, Review, TaskInstance, stored_id
 from app.review.reviews import current_reviews, state_of
-from app.review.stored_score_stages import judge_confidence
+from filters.stages.judge import judge_confidence
 
 
 @dataclass(frozen=True)

@@ -63,10 +63,9 @@ class ReplayRequest(SQLModel):
     @field_validator("disabled_rules")
     @classmethod
     def _known_rules(cls, value: list[str] | None) -> list[str] | None:
-        from app.review.stored_score_stages import STORED_SCORE_RULES
         from filters.stages import RULE_IDS
 
-        known = dict.fromkeys((*RULE_IDS, *STORED_SCORE_RULES))
+        known = dict.fromkeys(RULE_IDS)
         unknown = sorted(set(value or ()) - set(known))
         if unknown:
             raise ValueError(f"unknown rule(s) {', '.join(unknown)}; rules: {', '.join(known)}")

@@ -17,7 +17,7 @@ from app.core.errors import InvalidInput
 from app.models import Agreement, Dataset, Instruction, TaskInstance, id_col, stored_id
 from app.models.reviews import ReviewKind
 from app.review.reviews import current_reviews
-from app.review.stored_score_stages import judge_confidence
+from filters.stages.judge import judge_confidence
 
 LABELS = ("accept", "reject")
 

@@ -10,7 +10,6 @@ never changed by a replay; the novelty measurements (ROUGE-L, cosine and neighbo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -18,16 +17,12 @@ import numpy as np
 from sqlmodel import Session, col, select
 
 from app.models import Dataset, Instruction, ReplayRequest, stored_id
+from app.pipeline.chain_config import chain_config, relevance_reference
 from app.pipeline.pools import PoolRegistry
-from app.review.stored_score_stages import STORED_SCORE_RULES, stored_score_stage
 from filters.chain import DecisionChain
 from filters.decision import DECISION_FIELDS, Decided, Decision
 from filters.embedding import vectors_from_bytes
-from filters.heuristics import RULE_IDS as HEURISTIC_RULE_IDS
-from filters.heuristics import preset
 from filters.novelty_pool import NoveltyPool
-from filters.stages import STAGES
-from filters.stages.base import ChainConfig, DecisionStage
 
 # measured by a model when a candidate was first decided: a replay reads them and never changes them
 MODEL_SCORES: tuple[str, ...] = ("relevance", "judge_score", "judge_expected")
@@ -99,25 +94,21 @@ class ReplayOutcome:
         ]
 
 
-def replay_chain(dataset: Dataset, settings: ReplaySettings, stage_ids: Sequence[str]) -> DecisionChain:
-    """The configured chain with the replay's settings; the relevance and judge rules read stored scores
-    (appended after the configured stages when the configuration does not name them)."""
-    disabled = frozenset(settings.disabled_rules)
-    config = ChainConfig(
-        heuristics=preset(dataset.heuristics_preset, [r for r in disabled if r in HEURISTIC_RULE_IDS]),
-        stages=tuple(s for s in stage_ids if s not in STORED_SCORE_RULES),
-        rouge_threshold=settings.rouge_threshold,
-        embedding_threshold=settings.embedding_threshold,
-        disabled_rules=disabled,
+def replay_chain(
+    registry: PoolRegistry, dataset: Dataset, settings: ReplaySettings, reference: np.ndarray | None
+) -> DecisionChain:
+    """The configured chain (SI_FILTER_CHAIN) with the replay's settings; the relevance and judge stages
+    read the scores stored with each candidate (unset thresholds: the server's, as live)."""
+    replayed = dataset.model_copy(
+        update={
+            "rouge_threshold": settings.rouge_threshold,
+            "embedding_threshold": settings.embedding_threshold,
+            "relevance_threshold": settings.relevance_threshold,
+            "judge_threshold": settings.judge_threshold,
+            "disabled_rules": list(settings.disabled_rules),
+        }
     )
-    thresholds = {"relevance": settings.relevance_threshold, "judge": settings.judge_threshold}
-    stages: list[DecisionStage] = []
-    for stage_id in dict.fromkeys((*stage_ids, *STORED_SCORE_RULES)):
-        if stage_id in STORED_SCORE_RULES:
-            stages.append(stored_score_stage(stage_id, thresholds[stage_id], dataset.domain, disabled))
-        else:
-            stages.append(STAGES[stage_id].from_config(config))
-    return DecisionChain(stages)
+    return DecisionChain.from_config(chain_config(replayed, registry.stages, reference, registry.thresholds))
 
 
 def _rows(session: Session, dataset_id: int) -> list[Instruction]:
@@ -184,7 +175,8 @@ def redecide(
     pool.add_many([stored_id(s) for s in seeds], ["seed"] * len(seeds), [s.instruction for s in seeds])
     if seed_vectors is not None:
         pool.add_vectors([stored_id(s) for s in seeds], seed_vectors)
-    chain = replay_chain(dataset, settings, registry.stages)
+    reference = relevance_reference(session, dataset, embedder)  # the domain's and the seeds' vectors
+    chain = replay_chain(registry, dataset, settings, reference)
 
     def record(position: int, decision: Decision, vector: np.ndarray | None) -> int | None:
         return candidates[position].id if decision.accepted else None

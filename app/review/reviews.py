@@ -28,7 +28,7 @@ from app.models import (
     stored_id,
 )
 from app.models.reviews import ReviewKind, ReviewState
-from app.review.stored_score_stages import judge_confidence
+from filters.stages.judge import judge_confidence
 
 Decision = Literal["accepted", "rejected", "all"]
 BATCH = 500

@@ -13,6 +13,11 @@ from filters.novelty_pool import NoveltyPool
 from filters.stages.base import ChainConfig, DecisionStage, StageInput, Verdict
 
 
+def judge_confidence(judge_expected: float | None, judge_score: float | None) -> float | None:
+    """The judge's score that ranks and thresholds a candidate: the expected score, else the sampled one."""
+    return judge_expected if judge_expected is not None else judge_score
+
+
 class JudgeStage(DecisionStage):
     id = "judge"
     rule_ids = ("judge",)
@@ -36,7 +41,7 @@ class JudgeStage(DecisionStage):
     def check(self, candidate: StageInput, pool: NoveltyPool) -> Verdict:
         sampled = candidate.stored.get("judge_score")
         expected = candidate.stored.get("judge_expected")
-        score = expected if expected is not None else sampled
+        score = judge_confidence(expected, sampled)
         if score is None:
             return Verdict()
         scores = {"judge_score": sampled, "judge_expected": expected}
