@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Callable
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -139,3 +140,17 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # ty
     if skipped:
         terminalreporter.write_sep("!", f"{len(skipped)} PostgreSQL tests SKIPPED", red=True, bold=True)
         terminalreporter.write_line(str(skipped[0].longrepr[-1]), red=True)
+
+
+@pytest.fixture(autouse=True)
+def _no_model_call_left_running() -> Iterator[None]:
+    """A test whose blocking model calls still run seconds after it ended fails: an abandoned call must
+    stop (generators.backends.base.call_abandoned), and one computing at exit aborts the process."""
+    yield
+    from generators.backends.base import running_model_calls
+
+    deadline = time.monotonic() + 10
+    while running_model_calls() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if running_model_calls():
+        pytest.fail(f"{running_model_calls()} model call(s) still running 10 s after the test")

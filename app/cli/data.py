@@ -102,20 +102,14 @@ def export(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Write DATASET's triplets in a training format (streamed; see README "Exports")."""
-    from sqlmodel import Session
 
-    from app.cli.runtime import command_services, command_settings
-    from app.datasets import service as datasets_service
+    from app.cli.runtime import dataset_reader
     from app.exports import formats as exports
     from app.exports import snapshots
     from app.exports.review_filter import ReviewSelection
 
     counter = _RowCounter()
-    with (
-        command_services(command_settings(database_url), pools=False) as services,
-        Session(services.engine) as session,
-    ):
-        ds = datasets_service.get_dataset(session, dataset)
+    with dataset_reader(database_url, dataset) as (session, ds):
         selection = exports.ExportSelection(
             split=split,
             splits=exports.SplitSpec(seed, validation, test),
@@ -160,18 +154,12 @@ def snapshot(
 ) -> None:
     """Record DATASET's current rows as a version; export it later with --snapshot ID."""
     from pydantic import ValidationError
-    from sqlmodel import Session
 
-    from app.cli.runtime import command_services, command_settings
-    from app.datasets import service as datasets_service
+    from app.cli.runtime import dataset_reader
     from app.exports import snapshots
     from app.models import SnapshotCreate
 
-    with (
-        command_services(command_settings(database_url), pools=False) as services,
-        Session(services.engine) as session,
-    ):
-        ds = datasets_service.get_dataset(session, dataset)
+    with dataset_reader(database_url, dataset) as (session, ds):
         try:
             data = SnapshotCreate.model_validate(
                 {

@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar, cast
 
 import typer
-from pydantic import BaseModel, ValidationError
-from sqlmodel import Session
 
 from app.cli.options import DatabaseOpt, DatasetOpt, fail
-from app.cli.runtime import command_services, command_settings, dataset_session
-from app.datasets import service as datasets_service
-from app.models import ReplayRequest, ReviewCreate
-from app.models.reviews import ReviewKind, ReviewState
 
-_Model = TypeVar("_Model", bound=BaseModel)
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from app.models.reviews import ReviewKind, ReviewState
+
+_Model = TypeVar("_Model", bound="BaseModel")
 KindOpt = Annotated[str, typer.Option(help="instruction or instance")]
 
 
 def _validated(model: type[_Model], **values: Any) -> _Model:
+    from pydantic import ValidationError
+
     try:
         return model(**values)
     except ValidationError as exc:
@@ -51,6 +52,8 @@ def replay(
 ) -> None:
     """Re-decide DATASET's stored candidates with new thresholds or rules, calling no model; prints the
     report as JSON (a dry run unless --apply)."""
+    from app.cli.runtime import dataset_session
+    from app.models import ReplayRequest
     from app.review import replays
 
     rules = None if disabled_rules is None else [r.strip() for r in disabled_rules.split(",") if r.strip()]
@@ -83,6 +86,8 @@ def queue(
     database_url: DatabaseOpt = None,
 ) -> None:
     """What to review next, one JSON object a line: lowest judge confidence first, or an audit sample."""
+
+    from app.cli.runtime import dataset_reader
     from app.models import REVIEW_STATES
     from app.review.reviews import review_queue
 
@@ -90,11 +95,7 @@ def queue(
         raise fail(f"unknown state {state!r}; states: {', '.join(REVIEW_STATES)}, any")
     if decision not in ("accepted", "rejected", "all"):
         raise fail(f"unknown decision {decision!r}; decisions: accepted, rejected, all")
-    with (
-        command_services(command_settings(database_url), pools=False) as services,
-        Session(services.engine) as session,
-    ):
-        ds = datasets_service.get_dataset(session, dataset)
+    with dataset_reader(database_url, dataset) as (session, ds):
         wanted = None if state == "any" else cast("ReviewState", state)
         chosen = cast('Literal["accepted", "rejected", "all"]', decision)
         found = review_queue(session, ds, _kind(kind), wanted, chosen, limit, sample, seed)
@@ -114,6 +115,9 @@ def set_review(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Record a verdict on one instruction or instance of DATASET."""
+
+    from app.cli.runtime import dataset_reader
+    from app.models import ReviewCreate
     from app.review.reviews import record_review
 
     data = _validated(
@@ -126,11 +130,8 @@ def set_review(
         edited_text=edited_text,
         edited_input=edited_input,
     )
-    with (
-        command_services(command_settings(database_url), pools=False) as services,
-        Session(services.engine, expire_on_commit=False) as session,
-    ):
-        review = record_review(session, datasets_service.get_dataset(session, dataset), data)
+    with dataset_reader(database_url, dataset) as (session, ds):
+        review = record_review(session, ds, data)
     target = f"instruction {instruction}" if instruction is not None else f"instance {instance}"
     typer.echo(f"review {review.id}: {target} is {state}")
 
@@ -142,14 +143,12 @@ def agreement(
     database_url: DatabaseOpt = None,
 ) -> None:
     """How often the judge agrees with the reviewers: accuracy, Cohen's kappa, confusion table (JSON)."""
+
+    from app.cli.runtime import dataset_reader
     from app.review.agreement import agreement as judge_agreement
 
     if threshold is not None and not 1.0 <= threshold <= 5.0:
         raise fail(f"threshold {threshold} is outside the judge's 1-5")
-    with (
-        command_services(command_settings(database_url), pools=False) as services,
-        Session(services.engine) as session,
-    ):
-        ds = datasets_service.get_dataset(session, dataset)
+    with dataset_reader(database_url, dataset) as (session, ds):
         result = judge_agreement(session, ds, _kind(kind), threshold)
     typer.echo(json.dumps(result.model_dump(mode="json"), indent=2))

@@ -108,3 +108,17 @@ def dataset_session(
     ):
         dataset, created = get_or_create_dataset(session, name, settings, create)
         yield services.require_pools().registry, session, dataset, created
+
+
+@contextmanager
+def dataset_reader(database_url: str | None, name: str) -> Iterator[tuple[Session, Dataset]]:
+    """For a command reading or editing dataset ``name`` without its pools: a session and the dataset; a
+    service error inside (an unknown dataset, bad input) ends the command with its message."""
+    with (
+        command_services(command_settings(database_url), pools=False) as services,
+        Session(services.engine, expire_on_commit=False) as session,
+    ):
+        try:
+            yield session, datasets_service.get_dataset(session, name)
+        except ServiceError as exc:
+            raise fail(exc.message) from None

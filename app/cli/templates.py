@@ -3,36 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from app.cli.options import DatabaseOpt, DatasetOpt, fail
-
-if TYPE_CHECKING:
-    from sqlmodel import Session
-
-    from app.models import Dataset
-
-
-@contextmanager
-def _dataset(database_url: str | None, name: str) -> Iterator[tuple[Session, Dataset]]:
-    from sqlmodel import Session
-
-    from app.cli.runtime import command_services, command_settings
-    from app.core.errors import ServiceError
-    from app.datasets import service as datasets_service
-
-    with (
-        command_services(command_settings(database_url), pools=False) as services,
-        Session(services.engine, expire_on_commit=False) as session,
-    ):
-        try:
-            yield session, datasets_service.get_dataset(session, name)
-        except ServiceError as exc:
-            raise fail(exc.message) from None
 
 
 def add(
@@ -48,6 +23,7 @@ def add(
     """Store a template in DATASET (checked as a job would use it)."""
     from pydantic import ValidationError
 
+    from app.cli.runtime import dataset_reader
     from app.models import TemplateCreate
     from app.strategies import templates as service
 
@@ -62,16 +38,17 @@ def add(
         data = TemplateCreate.model_validate({"name": name, "text": text, "slots": slots})
     except ValidationError as exc:
         raise fail(str(exc)) from None
-    with _dataset(database_url, dataset) as (session, ds):
+    with dataset_reader(database_url, dataset) as (session, ds):
         template = service.create_template(session, ds, data)
         typer.echo(f"template {template.name!r} ({template.id}) added to {ds.name}")
 
 
 def list_templates(dataset: DatasetOpt, database_url: DatabaseOpt = None) -> None:
     """The dataset's templates, one JSON object a line."""
+    from app.cli.runtime import dataset_reader
     from app.strategies import templates as service
 
-    with _dataset(database_url, dataset) as (session, ds):
+    with dataset_reader(database_url, dataset) as (session, ds):
         for template in service.list_templates(session, ds):
             typer.echo(
                 json.dumps(service.template_public(template, ds).model_dump(mode="json"), ensure_ascii=False)
@@ -84,8 +61,9 @@ def delete(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Delete a template from DATASET."""
+    from app.cli.runtime import dataset_reader
     from app.strategies import templates as service
 
-    with _dataset(database_url, dataset) as (session, ds):
+    with dataset_reader(database_url, dataset) as (session, ds):
         service.delete_template(session, ds, name)
         typer.echo(f"template {name!r} deleted from {ds.name}")

@@ -50,3 +50,12 @@ def get_or_not_found(session: Any, model: type[Row], key: int, what: str) -> Row
     if row is None:
         raise NotFound(f"{what} {key} does not exist")
     return row
+
+
+def get_in_dataset(session: Any, model: type[Row], key: int, dataset: Any, what: str) -> Row:
+    """``session.get(model, key)`` when the row belongs to ``dataset``, else :class:`NotFound` saying the
+    dataset has no such ``what`` (a row of another dataset is not shown)."""
+    row = session.get(model, key)
+    if row is None or getattr(row, "dataset_id", None) != dataset.id:
+        raise NotFound(f"dataset {dataset.name!r} has no {what} {key}")
+    return row

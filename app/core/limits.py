@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from generators.backends.base import Completion, GenerationResult
+if TYPE_CHECKING:
+    from generators.backends.base import Completion, GenerationResult
 
 INT4_MAX = 2_147_483_647  # PostgreSQL INTEGER, the type of every id column
 MAX_K = 100  # most results one /similar query (or `selfinstruct search`) returns

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from app.core.errors import NotFound
+from app.core.errors import get_in_dataset
 from app.exports.formats import BATCH
 from app.exports.review_filter import ReviewSelection, ReviewView
 from app.models import (
@@ -80,10 +80,7 @@ def selected_instances(
 
 
 def get_snapshot(session: Session, dataset: Dataset, snapshot_id: int) -> Snapshot:
-    snapshot = session.get(Snapshot, snapshot_id)
-    if snapshot is None or snapshot.dataset_id != dataset.id:
-        raise NotFound(f"dataset {dataset.name!r} has no snapshot {snapshot_id}")
-    return snapshot
+    return get_in_dataset(session, Snapshot, snapshot_id, dataset, "snapshot")
 
 
 def list_snapshots(session: Session, dataset: Dataset) -> list[Snapshot]:

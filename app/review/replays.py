@@ -18,7 +18,7 @@ import numpy as np
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from app.core.errors import NotFound
+from app.core.errors import get_in_dataset
 from app.models import (
     INSTANCE_STAGE_PENDING,
     Dataset,
@@ -192,10 +192,7 @@ def apply(
 
 
 def get_replay(session: Session, dataset: Dataset, replay_id: int) -> Replay:
-    replay = session.get(Replay, replay_id)
-    if replay is None or replay.dataset_id != dataset.id:
-        raise NotFound(f"dataset {dataset.name!r} has no replay {replay_id}")
-    return replay
+    return get_in_dataset(session, Replay, replay_id, dataset, "replay")
 
 
 def list_replays(session: Session, dataset: Dataset) -> list[Replay]:

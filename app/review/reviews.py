@@ -15,7 +15,7 @@ from typing import Any, Literal
 from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
-from app.core.errors import NotFound
+from app.core.errors import get_in_dataset
 from app.models import (
     Dataset,
     Instruction,
@@ -60,13 +60,9 @@ def state_of(review: Review | None) -> ReviewState:
 
 def _check_target(session: Session, dataset: Dataset, data: ReviewCreate) -> None:
     if data.instruction_id is not None:
-        task = session.get(Instruction, data.instruction_id)
-        if task is None or task.dataset_id != dataset.id:
-            raise NotFound(f"dataset {dataset.name!r} has no instruction {data.instruction_id}")
+        get_in_dataset(session, Instruction, data.instruction_id, dataset, "instruction")
     elif data.instance_id is not None:
-        instance = session.get(TaskInstance, data.instance_id)
-        if instance is None or instance.dataset_id != dataset.id:
-            raise NotFound(f"dataset {dataset.name!r} has no instance {data.instance_id}")
+        get_in_dataset(session, TaskInstance, data.instance_id, dataset, "instance")
 
 
 def record_review(session: Session, dataset: Dataset, data: ReviewCreate) -> Review:

@@ -16,6 +16,25 @@ from generators.prompts import Prompt
 T = TypeVar("T")
 _running_calls = 0  # blocking model calls in daemon threads now (see running_model_calls)
 _running_lock = threading.Lock()
+_abandoned: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar(
+    "si_model_call_abandoned", default=None
+)
+
+
+class CallAbandoned(Exception):
+    """A blocking model call that stopped because nobody waits for its result any more."""
+
+
+def call_abandoned() -> threading.Event | None:
+    """In a blocking model call run by :func:`in_daemon_thread`: the event set once nobody waits for its
+    result (the awaiting task was cancelled). A backend that can stop early checks it (transformers
+    stops generating), so an abandoned call neither burns the CPU nor holds the model for long."""
+    return _abandoned.get()
+
+
+def _abandonable(abandoned: threading.Event, call: Callable[..., T], *args: object) -> T:
+    _abandoned.set(abandoned)
+    return call(*args)
 
 
 def running_model_calls() -> int:
@@ -30,11 +49,13 @@ async def in_daemon_thread(call: Callable[..., T], *args: object) -> T:
 
     ``asyncio.to_thread`` runs on the loop's executor, whose threads the interpreter joins at exit: a CPU
     model's generate (tens of seconds) would hold a stopping process that long although its result is no
-    longer wanted. Cancelling the awaiting task abandons the call; its result is then dropped.
+    longer wanted. Cancelling the awaiting task abandons the call (:func:`call_abandoned` tells it); its
+    result is then dropped.
     """
     loop = asyncio.get_running_loop()
     future: asyncio.Future[T] = loop.create_future()
     context = contextvars.copy_context()  # the caller's log context (request id, job id) goes along
+    abandoned = threading.Event()
 
     def settle(value: object, failed: bool) -> None:
         if future.done():  # cancelled meanwhile
@@ -50,7 +71,7 @@ async def in_daemon_thread(call: Callable[..., T], *args: object) -> T:
         with _running_lock:
             _running_calls += 1
         try:
-            value, failed = context.run(call, *args), False
+            value, failed = context.run(_abandonable, abandoned, call, *args), False
         except BaseException as exc:  # handed to the awaiting task, which re-raises it
             value, failed = exc, True
         finally:
@@ -60,7 +81,11 @@ async def in_daemon_thread(call: Callable[..., T], *args: object) -> T:
             loop.call_soon_threadsafe(settle, value, failed)
 
     threading.Thread(target=work, name="backend-call", daemon=True).start()
-    return await future
+    try:
+        return await future
+    except asyncio.CancelledError:
+        abandoned.set()  # the call may stop early (call_abandoned); its result is dropped either way
+        raise
 
 
 @dataclass(frozen=True)

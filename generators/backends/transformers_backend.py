@@ -19,11 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 from generators.backends import gguf_cache
 from generators.backends.base import (
+    CallAbandoned,
     Completion,
     GenerationResult,
     LLMBackend,
     SamplingParams,
     TokenLogprobs,
+    call_abandoned,
 )
 from generators.prompts import Prompt
 
@@ -137,8 +139,11 @@ class TransformersBackend(LLMBackend):
             raise RuntimeError("backend not loaded")
         encoded = tokenizer(text, return_tensors="pt", add_special_tokens=False).to(device)
         prompt_len = encoded["input_ids"].shape[1]
+        abandoned = call_abandoned()
         started = time.perf_counter()
         with self._lock, torch.inference_mode():
+            if abandoned is not None and abandoned.is_set():  # given up while waiting for the model
+                raise CallAbandoned("the request was cancelled before the model ran it")
             if params.seed is not None:
                 torch.manual_seed(params.seed)
             output = model.generate(
@@ -153,6 +158,7 @@ class TransformersBackend(LLMBackend):
                 pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id,
                 output_logits=params.logprobs > 0,
                 return_dict_in_generate=True,
+                stopping_criteria=_stop_when(abandoned),
             )
         elapsed = time.perf_counter() - started
         completions = []
@@ -194,3 +200,18 @@ def _text(value: object, what: str) -> str:
     if not isinstance(value, str):
         raise TypeError(f"{what} gave {type(value).__name__}, expected str")
     return value
+
+
+def _stop_when(abandoned: threading.Event | None) -> Any:
+    """Stopping criteria ending a generation once its request is abandoned (None: nothing to watch)."""
+    if abandoned is None:
+        return None
+    event: threading.Event = abandoned
+    import torch
+    from transformers import StoppingCriteria, StoppingCriteriaList
+
+    class Abandoned(StoppingCriteria):
+        def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor, **kwargs: Any) -> torch.Tensor:
+            return torch.full((input_ids.shape[0],), event.is_set(), dtype=torch.bool)
+
+    return StoppingCriteriaList([Abandoned()])

@@ -10,7 +10,7 @@ from sqlmodel import select
 from app.api.deps import DatasetDep, PoolsDep, SessionDep, SettingsDep
 from app.api.openapi import error_responses
 from app.api.pagination import IdQuery
-from app.core.errors import NotFound
+from app.core.errors import get_in_dataset
 from app.datasets import score_stats, service
 from app.datasets.telemetry import dataset_telemetry
 from app.jobs.saturation import DEFAULT_CURVE_WINDOW
@@ -83,9 +83,7 @@ def dataset_stats(
         **dataset_telemetry(session, dataset_id, window, breakdown),
     }
     if job is not None:
-        found = session.get(Job, job)
-        if found is None or found.dataset_id != dataset_id:
-            raise NotFound(f"dataset {dataset.name!r} has no job {job}")
+        get_in_dataset(session, Job, job, dataset, "job")
         stats["job"] = {
             "id": job,
             "rejections": score_stats.job_rejections(session, dataset_id, job),

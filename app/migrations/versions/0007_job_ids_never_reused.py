@@ -15,6 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from app.migrations.sqlite_rebuild import references_checked_at_the_end
+
 revision: str = "0007"
 down_revision: str | None = "0006"
 branch_labels: str | None = None
@@ -24,25 +26,14 @@ TABLES = ("job", "schedule")
 
 
 def _rebuild(autoincrement: bool) -> None:
-    bind = op.get_bind()
-    if bind.dialect.name != "sqlite":
+    if op.get_bind().dialect.name != "sqlite":
         return
-    # other tables refer to these, and a rebuild drops them: references are not enforced meanwhile
-    # (start-up migrates with them off already; this covers an operator's ``alembic`` run, where no
-    # transaction is open yet so the pragma applies) and, inside a transaction, checked at its end
-    enforced = bind.exec_driver_sql("PRAGMA foreign_keys").scalar()
-    if enforced:
-        bind.exec_driver_sql("PRAGMA foreign_keys=OFF")
-    bind.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
-    try:
+    with references_checked_at_the_end():  # other tables refer to these, and a rebuild drops them
         for table in TABLES:
             with op.batch_alter_table(
                 table, recreate="always", table_kwargs={"sqlite_autoincrement": autoincrement}
             ):
                 pass
-    finally:
-        if enforced:
-            bind.exec_driver_sql("PRAGMA foreign_keys=ON")
 
 
 def upgrade() -> None:

@@ -12,11 +12,11 @@ Revises: 0009
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import sqlalchemy as sa
 from alembic import op
+
+from app.migrations.sqlite_rebuild import references_checked_at_the_end
 
 revision: str = "0010"
 down_revision: str | None = "0009"
@@ -24,27 +24,8 @@ branch_labels: str | None = None
 depends_on: str | None = None
 
 
-@contextmanager
-def _references_checked_at_the_end() -> Iterator[None]:
-    """SQLite rebuilds ``generation`` (other rows refer to it): references are not enforced meanwhile
-    and, inside a transaction, checked at its end (as in 0007)."""
-    bind = op.get_bind()
-    if bind.dialect.name != "sqlite":
-        yield
-        return
-    enforced = bind.exec_driver_sql("PRAGMA foreign_keys").scalar()
-    if enforced:
-        bind.exec_driver_sql("PRAGMA foreign_keys=OFF")
-    bind.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
-    try:
-        yield
-    finally:
-        if enforced:
-            bind.exec_driver_sql("PRAGMA foreign_keys=ON")
-
-
 def upgrade() -> None:
-    with _references_checked_at_the_end(), op.batch_alter_table("generation") as batch_op:
+    with references_checked_at_the_end(), op.batch_alter_table("generation") as batch_op:
         batch_op.alter_column("prompt", existing_type=sa.Text(), nullable=True)
         batch_op.add_column(sa.Column("prompt_in", sa.Integer(), nullable=True))
         batch_op.create_foreign_key("fk_generation_prompt_in", "generation", ["prompt_in"], ["id"])
@@ -72,7 +53,7 @@ def downgrade() -> None:
             " WHERE prompt_in IS NOT NULL"
         )
     )
-    with _references_checked_at_the_end(), op.batch_alter_table("generation") as batch_op:
+    with references_checked_at_the_end(), op.batch_alter_table("generation") as batch_op:
         batch_op.drop_index("ix_generation_prompt_in")
         batch_op.drop_constraint("fk_generation_prompt_in", type_="foreignkey")
         batch_op.drop_column("prompt_in")

@@ -28,6 +28,10 @@ COMMANDS = [
     ["seeds", "add"],
     ["keys", "create"],
     ["templates", "add"],
+    ["replay"],
+    ["review", "queue"],
+    ["review", "set"],
+    ["review", "agreement"],
 ]
 PROBE = """
 import json, sys
