@@ -36,6 +36,8 @@ _ECHO_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\b(list|set|series)\s+of\s+(the\s+)?tasks\b", "the list of tasks"),
         (r"\bnumbered\s+(from\s+)?\d+", "numbering"),
         (r"\bcome\s+up\s+with\s+a\s+series\s+of\s+tasks\b", "the generation request"),
+        (r"^\s*\d{1,3}\s*[.)]\s+(?=[A-Za-z])", "a list number"),  # "2. Explain …": the list's own numbering
+        (r"[,;]\s*(and\s+)?\d{1,3}\.\s+[A-Z]", "list items run together"),  # "…, and 10. Define …"
     )
 )
 
@@ -69,7 +71,7 @@ IMPERATIVE_VERBS = _words(
     prepare present pretend prioritise prioritize produce proofread propose prove provide put rank rate react
     read reason recall recommend reconstruct redact reduce refactor reformat reformulate rephrase
     replace reply report represent request research resolve respond restate restructure retrieve
-    return reverse review
+    return reverse review round
     revise rewrite role-play say schedule score search select separate share shorten show simplify
     simulate sketch solve sort specify spell split state structure suggest summarise summarize supply
     suppose swap take talk teach tell test think tidy trace transform translate try turn tweak type underline

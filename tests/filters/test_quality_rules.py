@@ -42,6 +42,13 @@ def test_real_valid_candidates_pass_every_rule(row: dict) -> None:
         ("Present the list of 9 new tasks.", "prompt_echo"),
         ("List the list of tasks, numbered 9 to 16, using a different format.", "prompt_echo"),
         ("Rewrite task 9 so that it is shorter.", "prompt_echo"),
+        # accepted by a real CPU-model job before these two patterns: the list's own numbering kept
+        ("2. Explain the concept of compound interest.", "prompt_echo"),
+        (
+            "Evaluate the logical fallacy in the argument, and 10. Define weather and climate, and 11. "
+            "Decide whether the statement is true.",
+            "prompt_echo",
+        ),
         ("This is a joke.", "statement"),
         ("The answer to this question is 12.", "statement"),
         ("The SQL query returns the following output:", "statement"),
@@ -74,6 +81,8 @@ def test_each_rule_names_itself_with_a_detail(text: str, rule: str) -> None:
         "The given text must be classified as offensive or not offensive.",
         "I am planning a trip to Japan. What should I pack?",
         "Fill in the <mask> in the html document with a proper text.",
+        "Explain why 1. e4 is the most popular first move in chess.",
+        "Round 3.14159 to two decimal places.",
     ],
 )
 def test_requests_written_by_people_pass(text: str) -> None:
