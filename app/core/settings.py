@@ -218,11 +218,12 @@ class Settings(BaseSettings):
             raise ValueError("SI_BACKEND=vllm needs SI_MODEL_PATH (a Hugging Face model id or local folder)")
         return self
 
-    def resolved_max_in_flight(self) -> int:
-        """The CPU model runs one request at a time; a GPU server wants many queued to batch them."""
-        if self.max_in_flight is not None:
+    def resolved_max_in_flight(self, backend: str | None = None) -> int:
+        """Requests in flight to ``backend`` (default: the generator's): ``SI_MAX_IN_FLIGHT`` for the
+        generator, else one for the CPU model (one request at a time) and 32 for a server (it batches)."""
+        if backend is None and self.max_in_flight is not None:
             return self.max_in_flight
-        return 1 if self.backend == "transformers" else 32
+        return 1 if (backend or self.backend) == "transformers" else 32
 
     def openai_servers(self) -> list[str]:
         """The model servers' base URLs: ``SI_OPENAI_BASE_URLS`` split on commas, else the one URL."""
@@ -231,14 +232,24 @@ class Settings(BaseSettings):
         return [self.openai_base_url] if self.openai_base_url else []
 
     def openai_options(self) -> OpenAIOptions | None:
+        """The generator's OpenAI-compatible server (the first of ``SI_OPENAI_BASE_URLS``)."""
         servers = self.openai_servers()
-        if not (servers and self.openai_model):
-            return None  # only the openai backend needs them, and it is validated to have them
+        return self._openai_options(servers[0] if servers else None, self.openai_model, self.openai_endpoint)
+
+    def judge_openai_options(self) -> OpenAIOptions | None:
+        """The judge's own OpenAI-compatible server (``SI_JUDGE_BASE_URL``, chat endpoint)."""
+        return self._openai_options(self.judge_base_url, self.judge_model, "chat")
+
+    def _openai_options(
+        self, base_url: str | None, model: str | None, endpoint: Literal["chat", "completions"]
+    ) -> OpenAIOptions | None:
+        if not (base_url and model):
+            return None  # only an openai backend needs them, and it is validated to have them
         return {
-            "base_url": servers[0],
-            "model": self.openai_model,
+            "base_url": base_url,
+            "model": model,
             "api_key": self.openai_api_key,
-            "endpoint": self.openai_endpoint,
+            "endpoint": endpoint,
             "timeout_s": self.openai_timeout_s,
             "max_retries": self.openai_max_retries,
             "extensions": self.openai_extensions,

@@ -24,11 +24,12 @@ from typing import Any
 
 from sqlmodel import Session
 
+from app.core.limits import clean_model_output
 from app.core.settings import Settings
 from app.models import Generation
 from app.pipeline.ledger import ledger_row
 from filters.chain import Prepared
-from generators.backends import OpenAIOptions, create_backend
+from generators.backends import create_backend
 from generators.backends.base import GenerationResult, SamplingParams
 from generators.backends.dispatch import RequestDispatcher
 from generators.backends.limits import CircuitBreaker
@@ -78,27 +79,21 @@ class Judge:
             return None
         if not settings.judge_backend:
             return cls(generator, settings)
-        options: OpenAIOptions | None = None
-        if settings.judge_backend == "openai" and settings.judge_base_url and settings.judge_model:
-            options = {
-                "base_url": settings.judge_base_url,
-                "model": settings.judge_model,
-                "api_key": settings.openai_api_key,
-                "endpoint": "chat",
-                "timeout_s": settings.openai_timeout_s,
-                "max_retries": settings.openai_max_retries,
-                "extensions": settings.openai_extensions,
-            }
         backend = create_backend(
             settings.judge_backend,
             settings.judge_model,
             settings.device,
-            options,
+            settings.judge_openai_options(),
             settings.vllm_engine_args,
+            settings.model_cache_dir,
         )
-        in_flight = 1 if settings.judge_backend == "transformers" else 32
-        breaker = CircuitBreaker(settings.breaker_failures, settings.breaker_cooldown_s)
-        return cls(RequestDispatcher(backend, in_flight, breaker), settings, own=True)
+        dispatcher = RequestDispatcher(
+            backend,
+            settings.resolved_max_in_flight(settings.judge_backend),
+            CircuitBreaker(settings.breaker_failures, settings.breaker_cooldown_s),
+            output_rule=clean_model_output,  # the text rule, as for the generator's answers
+        )
+        return cls(dispatcher, settings, own=True)
 
     @property
     def model_id(self) -> str:

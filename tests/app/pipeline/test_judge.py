@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from app.core.limits import clean_model_output
 from app.core.settings import Settings
 from app.pipeline.judge import Judge
 from generators.backends.dispatch import RequestDispatcher
@@ -30,12 +31,24 @@ def test_a_judge_backend_of_its_own_has_its_own_dispatcher():
     generator = RequestDispatcher(FakeBackend(), 2)
     judge = Judge.from_settings(settings(judge=True, judge_backend="fake", judge_logprobs=0), generator)
     assert judge is not None and judge.dispatcher is not generator and judge.model_id == "fake"
+    assert judge.dispatcher.output_rule is clean_model_output  # its answers reach the ledger cleaned too
     (call,) = judge.judge_prompts([instruction_prompt("Hi")])
     assert call.judgment.overall == 2 and call.judgment.expected is None  # no log-probabilities asked
     judge.close()
     with pytest.raises(RuntimeError):
         judge.judge_prompts([instruction_prompt("Hi")])
     generator.close()
+
+
+def test_an_openai_judge_talks_to_its_own_server_and_model():
+    options = settings(
+        judge=True, judge_backend="openai", judge_base_url="http://judge:8000/v1", judge_model="big"
+    ).judge_openai_options()
+    assert options is not None and (options["base_url"], options["model"], options["endpoint"]) == (
+        "http://judge:8000/v1",
+        "big",
+        "chat",
+    )
 
 
 def test_an_openai_judge_needs_its_server_and_model():
