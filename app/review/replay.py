@@ -67,6 +67,7 @@ class StoredCandidate:
     old: Decision
     stored_scores: dict[str, float | None]
     vector: np.ndarray | None
+    instance_stage: str | None = None
 
 
 @dataclass
@@ -76,6 +77,7 @@ class ReplayOutcome:
     candidates: list[StoredCandidate]
     decided: list[Decided]
     pool: NoveltyPool  # seeds + the candidates the replay accepts: the dataset's pool after applying it
+    chain: DecisionChain  # the dataset's chain with the replay's settings: its chain after applying it
     embedded: int = 0
     new: list[Decision] = field(default_factory=list)
 
@@ -147,6 +149,7 @@ def redecide(
             old=Decision(**{f: getattr(r, f) for f in DECISION_FIELDS}),
             stored_scores={f: getattr(r, f) for f in MODEL_SCORES},
             vector=_vector(r.embedding, dimension),
+            instance_stage=r.instance_stage,
         )
         for r in rows
         if r.origin != "seed"
@@ -182,4 +185,4 @@ def redecide(
         return candidates[position].id if decision.accepted else None
 
     decided = chain.decide_batch(pool, candidates, embed if dimension else None, record)
-    return ReplayOutcome(settings, len(seeds), candidates, decided, pool, embedded)
+    return ReplayOutcome(settings, len(seeds), candidates, decided, pool, chain, embedded)

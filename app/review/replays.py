@@ -105,24 +105,19 @@ def _reason(dataset: Dataset, settings: ReplaySettings, given: str) -> str:
 
 
 def _store(session: Session, dataset: Dataset, outcome: ReplayOutcome, replay: Replay) -> None:
-    rows = {
-        stored_id(r): r
-        for r in session.exec(select(Instruction).where(col(Instruction.dataset_id) == dataset.id))
-    }
     updates: list[dict[str, Any]] = []
     for candidate, new, decided in zip(outcome.candidates, outcome.new, outcome.decided, strict=True):
         if new == candidate.old:
             continue
-        row = rows[candidate.id]
         values: dict[str, Any] = {"id": candidate.id, **asdict(new)}
-        stage = row.instance_stage
+        stage = candidate.instance_stage
         if new.accepted and stage is None:
-            stage = initial_instance_stage(row.origin, True)
+            stage = initial_instance_stage(candidate.origin, True)
         elif not new.accepted and stage == INSTANCE_STAGE_PENDING:
             stage = None  # the instance stage takes accepted tasks only
         values["instance_stage"] = stage
-        if new.accepted and row.embedding is None and decided.vector is not None:
-            values["embedding"] = to_bytes(decided.vector)
+        if new.accepted and candidate.vector is None and decided.vector is not None:
+            values["embedding"] = to_bytes(decided.vector)  # stored without one: it joins the pool now
         updates.append(values)
         if (candidate.old.accepted, candidate.old.rule) != (new.accepted, new.rule):
             session.add(
@@ -181,9 +176,7 @@ def apply(
             session.rollback()
             registry.invalidate(stored_id(dataset))
             raise
-        pool.novelty = outcome.pool
-        with Session(registry.engine) as fresh:
-            pool.chain = registry.chain_for(fresh, dataset)
+        pool.novelty, pool.chain = outcome.pool, outcome.chain
         pool.decisions_version = dataset.decisions_version
     path = registry.index_path(stored_id(dataset))
     if path is not None:
