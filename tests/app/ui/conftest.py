@@ -147,8 +147,10 @@ def create_dataset(service: Service) -> None:
     assert response.status_code == 200 and response.json()["added"] == SEEDS, response.text
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium_path: Path) -> Iterator[Any]:
+    """Chromium for one test module: Playwright's sync API runs an event loop in this thread while it is
+    open, which the asyncio tests of the rest of the suite must not find running."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -53,7 +53,10 @@ def test_start_a_job_from_the_dashboard_and_follow_it_live_to_done(page: Any, se
     assert job["status"] == "succeeded" and job["accepted"] == 60
     assert job_page.get_attribute("data-status") == "succeeded"
     assert int(job_page.get_attribute("data-events") or 0) >= 2  # progress events, then end, from the stream
-    cards = {key: page.locator(f'[data-card="{key}"]').inner_text() for key in ("accepted", "rejected", "generated")}
+    cards = {
+        key: page.locator(f'[data-card="{key}"]').inner_text()
+        for key in ("accepted", "rejected", "generated")
+    }
     assert cards == {key: count(job[key]) for key in ("accepted", "rejected", "generated")}
     assert page.locator('[data-card="tokens-per-accepted"]').inner_text() == f"{job['tokens_per_accepted']:g}"
     if "in_flight" in job:
@@ -73,7 +76,9 @@ def test_start_a_job_from_the_dashboard_and_follow_it_live_to_done(page: Any, se
         assert timeline.status_code == 200, timeline.text
         windows = timeline.json()["windows"]
         assert sum(w["accepted"] for w in windows) == job["accepted"]
-        assert points(page, "yield") == [("accepted", w["index"], w["accepted"]) for w in windows]
+        assert points(page, "yield") == [("accepted", w["index"], w["accepted"]) for w in windows] + [
+            ("decided", w["index"], w["decided"]) for w in windows
+        ]
         rules = list(dict.fromkeys(rule for w in windows for rule in w["rejections"]))
         expected = [(rule, w["index"], w["rejections"].get(rule, 0)) for rule in rules for w in windows]
         assert points(page, "rejections-over-time") == expected
@@ -137,7 +142,9 @@ def test_dataset_page_plots_the_numbers_the_api_reports(page: Any, service: Serv
     assert page.locator('[data-card="agreement-items"]').inner_text() == count(agreement["items"])
     for judge, row in agreement["confusion"].items():
         for reviewer, n in row.items():
-            cell = page.locator(f'[data-table="confusion"] td[data-judge="{judge}"][data-reviewer="{reviewer}"]')
+            cell = page.locator(
+                f'[data-table="confusion"] td[data-judge="{judge}"][data-reviewer="{reviewer}"]'
+            )
             assert cell.inner_text() == count(n)
     jobs = service.json("/v1/jobs", dataset=DATASET)
     assert page.locator('table[data-table="jobs"] tbody tr').count() == len(jobs)
@@ -148,7 +155,9 @@ def test_browse_and_search_instructions(page: Any, service: Service, screenshots
     generated_candidates(service)
     route = f"#/datasets/{DATASET}/instructions?accepted=all&origin=generated"
     open_page(page, service, route, "browse")
-    listed = service.json(f"/v1/datasets/{DATASET}/instructions", decision="all", origin="generated", limit=50)
+    listed = service.json(
+        f"/v1/datasets/{DATASET}/instructions", decision="all", origin="generated", limit=50
+    )
     shown = page.eval_on_selector_all("li[data-row]", "els => els.map(e => Number(e.dataset.row))")
     assert shown == [row["id"] for row in listed["items"]]
     rejected = next(row for row in listed["items"] if not row["accepted"])
@@ -163,9 +172,13 @@ def test_browse_and_search_instructions(page: Any, service: Service, screenshots
     page.wait_for_function("() => location.hash.includes('q=')")
     drawn(page, "browse")
     similar = service.json(f"/v1/datasets/{DATASET}/similar", q="write a persuasive essay", k=20)
-    shown = page.eval_on_selector_all("ol[data-results=similar] > li[data-row]", "els => els.map(e => Number(e.dataset.row))")
+    shown = page.eval_on_selector_all(
+        "ol[data-results=similar] > li[data-row]", "els => els.map(e => Number(e.dataset.row))"
+    )
     assert shown == [item["id"] for item in similar["items"]] and shown
-    scores = page.eval_on_selector_all("ol[data-results=similar] > li[data-row]", "els => els.map(e => Number(e.dataset.score))")
+    scores = page.eval_on_selector_all(
+        "ol[data-results=similar] > li[data-row]", "els => els.map(e => Number(e.dataset.score))"
+    )
     assert scores == [item["score"] for item in similar["items"]]
 
     first = similar["items"][0]["id"]

@@ -13,7 +13,15 @@ from sqlalchemy import create_engine
 from sqlmodel import Session
 
 from app.core.auth import create_key, revoke_key
-from tests.app.ui.conftest import DATASET, Service, drawn, generated_candidates, missing_route, open_page, wait_until
+from tests.app.ui.conftest import (
+    DATASET,
+    Service,
+    drawn,
+    generated_candidates,
+    missing_route,
+    open_page,
+    wait_until,
+)
 
 pytestmark = pytest.mark.browser
 REVIEW_ROUTE = f"#/datasets/{DATASET}/review"
@@ -38,7 +46,9 @@ def test_review_three_rows_with_the_keyboard(page: Any, service: Service, screen
     open_page(page, service, REVIEW_ROUTE, "review")
     ids = queue_ids(page)
     assert ids == [item["id"] for item in queue]
-    scores = page.eval_on_selector_all("li[data-item] [data-judge-score]", "els => els.map(e => e.dataset.judgeScore)")
+    scores = page.eval_on_selector_all(
+        "li[data-item] [data-judge-score]", "els => els.map(e => e.dataset.judgeScore)"
+    )
     assert scores == ["" if item["judge_score"] is None else f"{item['judge_score']:g}" for item in queue]
 
     page.get_by_label("Reviewer name").fill("ui-reviewer")
@@ -98,10 +108,14 @@ def read_key(service: Service) -> Iterator[str]:
             for key_id in key_ids:
                 revoke_key(session, key_id)  # type: ignore[arg-type]
         engine.dispose()
-        wait_until(lambda: httpx.get(f"{service.base}/v1/datasets", timeout=10).status_code == 200, 10, "keys off")
+        wait_until(
+            lambda: httpx.get(f"{service.base}/v1/datasets", timeout=10).status_code == 200, 10, "keys off"
+        )
 
 
-def test_a_read_only_key_cannot_review_and_nothing_changes(page: Any, service: Service, read_key: str, screenshots):
+def test_a_read_only_key_cannot_review_and_nothing_changes(
+    page: Any, service: Service, read_key: str, screenshots
+):
     generated_candidates(service)
     shell = httpx.get(f"{service.base}/", timeout=10)  # the shell holds no data: no key needed
     assert shell.status_code == 200 and shell.headers["content-type"].startswith("text/html")
@@ -134,6 +148,7 @@ def test_a_read_only_key_cannot_review_and_nothing_changes(page: Any, service: S
         assert buttons.count() == 3 * len(ids)
         assert all(buttons.nth(i).is_disabled() for i in range(buttons.count()))
         assert page.locator("[data-readonly]").is_visible()
+        page.screenshot(path=str(screenshots / "review-read-only.png"), full_page=True)
         buttons.evaluate_all("els => els.forEach(e => { e.disabled = false; })")  # a stale page tries anyway
     refused = service.post(
         f"/v1/datasets/{DATASET}/reviews",
@@ -150,7 +165,9 @@ def test_a_read_only_key_cannot_review_and_nothing_changes(page: Any, service: S
     alert.wait_for()
     assert alert.inner_text() == refused.json()["error"]["message"]
     assert page.locator(f'li[data-item="{ids[0]}"]').get_attribute("data-state") == "unreviewed"
-    page.screenshot(path=str(screenshots / "review-read-only.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "review-refused.png"), full_page=True)
 
     assert {i: history(service, i) for i in ids[:2]} == before
-    assert [item["id"] for item in service.json(f"/v1/datasets/{DATASET}/review-queue", limit=20)["items"]] == ids
+    assert [
+        item["id"] for item in service.json(f"/v1/datasets/{DATASET}/review-queue", limit=20)["items"]
+    ] == ids

@@ -6,8 +6,8 @@ import { fmtNum, h } from "./dom.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const WIDTH = 520;
-const HEIGHT = 220;
-const MARGIN = { left: 44, right: 12, top: 12, bottom: 56 };
+const HEIGHT = 236;
+const MARGIN = { left: 44, right: 12, top: 12, bottom: 72 };
 
 function s(tag, attrs = {}, ...children) {
   const node = document.createElementNS(SVG, tag);
@@ -53,7 +53,7 @@ function yAxis(svg, top, format) {
 
 function xLabel(svg, x, text, rotate) {
   const y = HEIGHT - MARGIN.bottom + 14;
-  const shown = text.length > 14 ? `${text.slice(0, 13)}…` : text;
+  const shown = text.length > 18 ? `${text.slice(0, 17)}…` : text;
   const attrs = rotate
     ? { x, y, "text-anchor": "end", transform: `rotate(-40 ${x} ${y})` }
     : { x, y, "text-anchor": "middle" };
@@ -133,12 +133,12 @@ export function barChart({ id, title, subtitle, labels, series, xTitle, yTitle, 
 }
 
 /** A histogram of the API's shape {count, missing, mean, edges, counts} as bars labelled by bin. */
-export function histogramChart({ id, title, histogram, digits = 1, xTitle, series }) {
+export function histogramChart({ id, title, histogram, digits = 1, xTitle, series, subtitle }) {
   const edges = histogram.edges;
   const labels = histogram.counts.map((_, i) => `${edges[i].toFixed(digits)}–${edges[i + 1].toFixed(digits)}`);
   const all = series || [{ name: "count", values: histogram.counts }];
-  const subtitle = `${histogram.count} scored, ${histogram.missing} missing, mean ${fmtNum(histogram.mean, 3)}`;
-  const figure = barChart({ id, title, subtitle, labels, series: all, xTitle, yTitle: "candidates", format: (v) => fmtNum(v, 0) });
+  const caption = subtitle ?? `${histogram.count} scored, ${histogram.missing} missing, mean ${fmtNum(histogram.mean, 3)}`;
+  const figure = barChart({ id, title, subtitle: caption, labels, series: all, xTitle, yTitle: "candidates", format: (v) => fmtNum(v, 0) });
   figure.dataset.count = histogram.count;
   figure.dataset.missing = histogram.missing;
   return figure;

@@ -47,6 +47,7 @@ function neighbourCharts(scores) {
     if (split?.accepted?.[key] && split?.rejected?.[key]) {
       charts.push(histogramChart({
         id: `nn-${key}-split`, title: `${title}, by decision`, histogram: split.accepted[key], digits: 2,
+        subtitle: `${fmtInt(split.accepted[key].count)} accepted (mean ${fmtNum(split.accepted[key].mean, 3)}), ${fmtInt(split.rejected[key].count)} rejected (mean ${fmtNum(split.rejected[key].mean, 3)})`,
         series: [
           { name: "accepted", values: split.accepted[key].counts },
           { name: "rejected", values: split.rejected[key].counts },

@@ -16,7 +16,10 @@ function yieldChart(timeline) {
   const windows = timeline.windows;
   return lineChart({
     id: "yield", title: "Yield curve", subtitle: `accepted per ${timeline.window} candidates`,
-    series: [{ name: "accepted", points: windows.map((w) => ({ x: w.index, y: w.accepted })) }],
+    series: [
+      { name: "accepted", points: windows.map((w) => ({ x: w.index, y: w.accepted })) },
+      { name: "decided", points: windows.map((w) => ({ x: w.index, y: w.decided })) }, // the last window may be partial
+    ],
     xTitle: "window", yTitle: "accepted", yMax: timeline.window, format: (v) => fmtNum(v, 0),
   });
 }
