@@ -137,6 +137,9 @@ def test_a_read_only_key_cannot_review_and_nothing_changes(
     if reports_scope:
         page.locator('[data-fact="scope"]').get_by_text("read", exact=True).wait_for()
     page.screenshot(path=str(screenshots / "key.png"), full_page=True)
+    if reports_scope:  # read-only: no job can be started from the dataset page either
+        open_page(page, service, f"#/datasets/{DATASET}", "dataset")
+        assert page.get_by_role("button", name="Start job").is_disabled()
 
     open_page(page, service, REVIEW_ROUTE, "review")
     queue = service.json(f"/v1/datasets/{DATASET}/review-queue", limit=20)["items"]
