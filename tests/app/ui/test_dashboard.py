@@ -36,6 +36,11 @@ def test_start_a_job_from_the_dashboard_and_follow_it_live_to_done(page: Any, se
     for key in ("seed", "accepted", "rejected"):
         assert row.locator(f'[data-count="{key}"]').inner_text() == count(listed[DATASET][f"{key}_count"])
     assert page.locator("tr[data-dataset]").count() == len(listed)
+    row.get_by_text("Scores and reviews").press("Enter")  # a <details>: opened from the keyboard
+    summary = row.locator(f'[data-summary="{DATASET}"]')
+    summary.get_by_text("judge mean").wait_for()
+    judge = service.json(f"/v1/datasets/{DATASET}/stats")["scores"]["instructions"]["judge_score"]
+    assert f"({count(judge['count'])} scored)" in summary.inner_text()
     page.screenshot(path=str(screenshots / "datasets.png"), full_page=True)
 
     row.get_by_role("link", name=DATASET).click()
