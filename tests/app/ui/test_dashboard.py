@@ -58,6 +58,9 @@ def test_start_a_job_from_the_dashboard_and_follow_it_live_to_done(page: Any, se
     assert job["status"] == "succeeded" and job["accepted"] == 60
     assert job_page.get_attribute("data-status") == "succeeded"
     assert int(job_page.get_attribute("data-events") or 0) >= 2  # progress events, then end, from the stream
+    seen = [event.split(":") for event in (job_page.get_attribute("data-seen") or "").split()]
+    accepted_seen = [int(accepted) for _, accepted in seen]
+    assert accepted_seen == sorted(accepted_seen) and seen[-1] == ["succeeded", "60"], seen
     cards = {
         key: page.locator(f'[data-card="{key}"]').inner_text()
         for key in ("accepted", "rejected", "generated")

@@ -149,6 +149,7 @@ export async function render(main, { params, signal }) {
         for await (const { event, data } of serverSentEvents(`/v1/jobs/${id}/events`, signal)) {
           job = JSON.parse(data);
           page.dataset.events = String(Number(page.dataset.events) + 1);
+          page.dataset.seen = `${page.dataset.seen || ""} ${job.status}:${job.accepted}`.trim(); // what each event said
           draw();
           if (event === "end") break;
           timelineSoon();
