@@ -33,6 +33,7 @@ from app.core.metrics import HttpMetrics, new_registry
 from app.core.settings import Settings
 from app.retrieval.similarity import SimilarityBatcher
 from app.services import build_services
+from app.ui import install_ui
 from filters.embedding import Embedder
 from generators.backends import LLMBackend
 
@@ -107,4 +108,5 @@ def create_app(
     app.include_router(template_routes.router)
     declare_errors(app)
     install_docs(app)
+    install_ui(app)
     return app
