@@ -139,16 +139,20 @@ def set_review(
 def agreement(
     dataset: DatasetOpt,
     kind: KindOpt = "instruction",
-    threshold: Annotated[float | None, typer.Option(help="default: the dataset's judge threshold")] = None,
+    threshold: Annotated[
+        float | None, typer.Option(help="default: the dataset's judge threshold, else the server's")
+    ] = None,
     database_url: DatabaseOpt = None,
 ) -> None:
     """How often the judge agrees with the reviewers: accuracy, Cohen's kappa, confusion table (JSON)."""
 
-    from app.cli.runtime import dataset_reader
+    from app.cli.runtime import command_settings, dataset_reader
     from app.review.agreement import agreement as judge_agreement
 
     if threshold is not None and not 1.0 <= threshold <= 5.0:
         raise fail(f"threshold {threshold} is outside the judge's 1-5")
     with dataset_reader(database_url, dataset) as (session, ds):
-        result = judge_agreement(session, ds, _kind(kind), threshold)
+        result = judge_agreement(
+            session, ds, _kind(kind), threshold, command_settings(database_url).judge_threshold
+        )
     typer.echo(json.dumps(result.model_dump(mode="json"), indent=2))

@@ -13,10 +13,10 @@ from collections.abc import Iterable
 
 from sqlmodel import Session, col, select
 
-from app.core.errors import InvalidInput
 from app.models import Agreement, Dataset, Instruction, TaskInstance, id_col, stored_id
 from app.models.reviews import ReviewKind
 from app.review.reviews import current_reviews
+from filters.stages.base import DEFAULT_JUDGE_THRESHOLD
 from filters.stages.judge import judge_confidence
 
 LABELS = ("accept", "reject")
@@ -43,14 +43,16 @@ def accuracy_and_kappa(table: dict[str, dict[str, int]]) -> tuple[float | None, 
 
 
 def agreement(
-    session: Session, dataset: Dataset, kind: ReviewKind, threshold: float | None = None
+    session: Session,
+    dataset: Dataset,
+    kind: ReviewKind,
+    threshold: float | None = None,
+    server_threshold: float = DEFAULT_JUDGE_THRESHOLD,
 ) -> Agreement:
+    """``threshold`` unset: the dataset's judge threshold, or when it has none the server's (as the live
+    judge stage decides)."""
     if threshold is None:
-        threshold = dataset.judge_threshold
-    if threshold is None:
-        raise InvalidInput(
-            f"dataset {dataset.name!r} has no judge_threshold; pass threshold (1-5) to compare at"
-        )
+        threshold = server_threshold if dataset.judge_threshold is None else dataset.judge_threshold
     reviews = {
         i: r for i, r in current_reviews(session, stored_id(dataset), kind).items() if r.state != "unreviewed"
     }

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
 
-from app.api.deps import DatasetDep, SessionDep
+from app.api.deps import DatasetDep, SessionDep, SettingsDep
 from app.api.pagination import IdQuery
 from app.core.errors import InvalidInput
 from app.models import Agreement, ReviewCreate, ReviewPublic, ReviewQueue
@@ -65,7 +65,12 @@ def review_queue(
 
 @router.get("/agreement", response_model=Agreement)
 def judge_agreement(
-    dataset: DatasetDep, session: SessionDep, kind: ReviewKind = "instruction", threshold: JudgeScore = None
+    dataset: DatasetDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    kind: ReviewKind = "instruction",
+    threshold: JudgeScore = None,
 ) -> Agreement:
-    """How often the judge (accept at the dataset's judge threshold) agrees with the reviewers."""
-    return agreement(session, dataset, kind, threshold)
+    """How often the judge (accept at the dataset's judge threshold, else the server's) agrees with the
+    reviewers."""
+    return agreement(session, dataset, kind, threshold, settings.judge_threshold)

@@ -168,8 +168,8 @@ async def test_bad_verdicts_are_refused_naming_the_problem_and_nothing_is_stored
 
 async def test_agreement_between_the_judge_and_the_reviewers(client):
     ids = await judged_dataset(client)
-    no_threshold = await client.get("/v1/datasets/reviewed/agreement")
-    assert_error(no_threshold, 422, "invalid_input", "judge_threshold")
+    # the dataset has no judge threshold: the server's (3.0 by default) is the one compared at
+    assert (await client.get("/v1/datasets/reviewed/agreement")).json()["threshold"] == 3.0
     assert_error(
         await client.get("/v1/datasets/reviewed/agreement", params={"threshold": 6}),
         422,
@@ -180,6 +180,7 @@ async def test_agreement_between_the_judge_and_the_reviewers(client):
     for row_id, state in zip(ids, verdicts, strict=True):
         extra = {"edited_text": "A better task."} if state == "edited" else {}
         assert (await review(client, instruction_id=row_id, state=state, **extra)).status_code == 201
+    assert (await client.get("/v1/datasets/reviewed/agreement")).json()["items"] == 5
     body = (await client.get("/v1/datasets/reviewed/agreement", params={"threshold": 3})).json()
     # the unjudged sixth is left out; judge accepts 3.5, 4.0, 4.5
     assert body["items"] == 5
