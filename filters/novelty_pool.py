@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from filters.exact_vectors import DEFAULT_CODEC
 from filters.index import VectorIndex
 from filters.rouge import DEFAULT_THRESHOLD, RougeNoveltyIndex
 
@@ -35,10 +36,13 @@ class NoveltyPool:
         rouge_threshold: float = DEFAULT_THRESHOLD,
         dimension: int | None = None,
         vectors: VectorIndex | None = None,
+        codec: str = DEFAULT_CODEC,
     ) -> None:
         self.rouge = RougeNoveltyIndex(rouge_threshold)
         self.exact: dict[str, int] = {}
-        self.vectors = vectors if vectors is not None else (VectorIndex(dimension) if dimension else None)
+        if vectors is None and dimension:
+            vectors = VectorIndex(dimension, codec=codec)
+        self.vectors = vectors
         self.texts: dict[int, str] = {}
         self.origins: dict[int, str] = {}
         self.seed_ids: list[int] = []
