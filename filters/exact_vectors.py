@@ -29,12 +29,15 @@ DEFAULT_CODEC: VectorCodec = "fp16"
 class ExactVectors:
     """Append-only float32 vectors by position: ``append`` them, ``read`` a few back, ``save`` them all."""
 
-    def __init__(self, dimension: int, base: Path | None = None, base_count: int = 0) -> None:
+    def __init__(
+        self, dimension: int, base: Path | None = None, base_count: int = 0, tail_dir: Path | None = None
+    ) -> None:
+        """``tail_dir``: where the tail file goes (default: the base's folder, else the system's temp)."""
         self.dimension = dimension
         self.row_bytes = 4 * dimension
         self._base_fd = os.open(base, os.O_RDONLY) if base is not None else None
         self._base_count = base_count if base is not None else 0
-        self._tail_dir = base.parent if base is not None else None
+        self._tail_dir = tail_dir or (base.parent if base is not None else None)
         self._tail_fd: int | None = None
         self._tail_count = 0
 
@@ -43,6 +46,8 @@ class ExactVectors:
 
     def _tail(self) -> int:
         if self._tail_fd is None:  # created on the first append, removed from the folder at once
+            if self._tail_dir is not None:
+                self._tail_dir.mkdir(parents=True, exist_ok=True)
             with tempfile.TemporaryFile(dir=self._tail_dir, prefix="vectors-", suffix=".f32") as handle:
                 self._tail_fd = os.dup(handle.fileno())
         return self._tail_fd

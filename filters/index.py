@@ -45,6 +45,7 @@ DEFAULT_ANN_MIN_SIZE = 10_000
 DEFAULT_HNSW_M = 32
 DEFAULT_EF_CONSTRUCTION = 80
 DEFAULT_EF_SEARCH = 128
+BUILD_CHUNK = 65_536  # vectors read back from disk per add of a background graph build
 
 
 class VectorIndex:
@@ -97,8 +98,7 @@ class VectorIndex:
         return "flat" if self._graph is None else "hnsw"
 
     @property
-    def unsaved(self) -> bool:
-        """True when vectors were added (or a graph built) since the index was last saved or loaded."""
+    def unsaved(self) -> bool:  # vectors added (or a graph built) since the last save or load
         return self._unsaved
 
     @property
@@ -214,7 +214,9 @@ class VectorIndex:
         try:
             faiss.omp_set_num_threads(os.cpu_count() or 1)  # this thread's own setting (libgomp)
             index, graph = self._new_hnsw()
-            index.add(copied if copied is not None else self.vectors(0, count))
+            for start in range(0, count, BUILD_CHUNK):  # float32 read back a chunk at a time
+                stop = min(start + BUILD_CHUNK, count)
+                index.add(copied[start:stop] if copied is not None else self.vectors(start, stop))
             with self._swap_lock:
                 if len(self) > count:  # added to the flat index while the graph was built
                     index.add(self.vectors(count, len(self)))
@@ -276,9 +278,7 @@ class VectorIndex:
 
     def nearest(self, vector: np.ndarray) -> tuple[float | None, int | None]:
         scores, ids = self.search(vector, 1)
-        if ids[0, 0] < 0:
-            return None, None
-        return float(scores[0, 0]), int(ids[0, 0])
+        return (None, None) if ids[0, 0] < 0 else (float(scores[0, 0]), int(ids[0, 0]))
 
     def save(self, path: str | Path) -> None:
         """Write the index (either kind, its ids and vectors) atomically: a reader never sees half a file."""

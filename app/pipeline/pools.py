@@ -187,7 +187,7 @@ class PoolRegistry:
             )
             reference = relevance_reference(session, dataset, self.embedder)
         config = chain_config(dataset, self.stages, reference, self.thresholds)
-        novelty = NoveltyPool(config.rouge_threshold, dimension, vectors=saved, codec=self.vector_codec)
+        novelty = NoveltyPool(config.rouge_threshold, dimension, saved, self.vector_codec, self.index_dir)
         novelty.add_many([row[0] for row in rows], [row[1] for row in rows], [row[2] for row in rows])
         pool = DatasetPool(dataset, DecisionChain.from_config(config), novelty)
         vectors = pool.novelty.vectors  # there is one when there is an embedder (dimension)
