@@ -34,11 +34,12 @@ ApproximateSearch = Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]]
 
 def encoding_error(quantizer: faiss.ScalarQuantizer, vectors: np.ndarray) -> float:
     """The largest ``‖decode(encode(x)) − x‖`` over ``vectors``: the ``E`` of the bound above."""
-    if not len(vectors):
-        return 0.0
-    decoded = quantizer.decode(quantizer.compute_codes(np.ascontiguousarray(vectors, dtype=np.float32)))
-    differences = decoded.astype(np.float64) - vectors.astype(np.float64)
-    return float(np.sqrt((differences * differences).sum(axis=1)).max())
+    largest = 0.0
+    for start in range(0, len(vectors), 65_536):  # bounded temporaries for a bulk add
+        chunk = np.ascontiguousarray(vectors[start : start + 65_536], dtype=np.float32)
+        differences = quantizer.decode(quantizer.compute_codes(chunk)).astype(np.float64) - chunk
+        largest = max(largest, float(np.sqrt((differences * differences).sum(axis=1)).max()))
+    return largest
 
 
 def exact_scores(query: np.ndarray, vectors: np.ndarray) -> np.ndarray:
