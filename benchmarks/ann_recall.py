@@ -135,7 +135,8 @@ def main() -> None:
             hnsw_build = time.perf_counter() - started
             assert flat.kind == "flat" and hnsw.kind == "hnsw"
 
-            raw = flat._index  # the bare faiss IndexIDMap2(IndexFlatIP), as the service used it before
+            raw = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))  # as the service searched it before
+            raw.add_with_ids(pool, ids)
             before = single_latencies(lambda row, raw=raw: raw.search(row.reshape(1, -1), K), queries)
             flat_lat = single_latencies(lambda row, index=flat: index.search(row, K), queries)
             hnsw_lat = single_latencies(lambda row, index=hnsw: index.search(row, K), queries)

@@ -3,7 +3,10 @@ texts and origins the pool keeps, and the FAISS vectors, for N real texts of ben
 
 Each part is built alone from the same texts and measured with ``tracemalloc`` (the bytes Python
 allocated for it and still holds, numpy buffers included); the FAISS index lives outside Python's
-allocator and is counted from its vectors (``N × dimension × 4`` bytes for the flat float32 index).
+allocator and is counted from its serialized form (what it holds): before, an ``IndexIDMap2(IndexFlatIP)``
+of float32 vectors (its reverse id map, ~40 B/item more, not counted); now, by default, float16 codes and an
+int64 id per item (``VectorIndex(codec="fp16")``, the float32 vectors kept on disk for exact re-scoring).
+Its size does not depend on the vectors' values, so random unit vectors stand in for embeddings here.
 
     python benchmarks/pool_memory.py [--items 20000]
 """
@@ -20,7 +23,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import faiss  # noqa: E402
+import numpy as np  # noqa: E402
+
 from benchmarks.corpus import load_corpus  # noqa: E402
+from filters.index import VectorIndex  # noqa: E402
 from filters.novelty_pool import normalize_for_exact  # noqa: E402
 from filters.rouge import RougeNoveltyIndex  # noqa: E402
 
@@ -73,7 +80,14 @@ def main() -> None:
     grown, _ = held_bytes(rouge_index_one_by_one)
     exact, _ = held_bytes(exact_keys)
     kept, _ = held_bytes(texts_and_origins)
-    vectors = n * EMBEDDING_DIMENSION * 4
+    unit = np.random.default_rng(0).normal(size=(n, EMBEDDING_DIMENSION)).astype(np.float32)
+    unit /= np.linalg.norm(unit, axis=1, keepdims=True)
+    before = faiss.IndexIDMap2(faiss.IndexFlatIP(EMBEDDING_DIMENSION))
+    before.add_with_ids(unit, np.arange(n, dtype=np.int64))
+    old_vectors = len(faiss.serialize_index(before))
+    now = VectorIndex(EMBEDDING_DIMENSION, ann_min_size=None)
+    now.add_many(np.arange(n), unit)
+    new_vectors = len(faiss.serialize_index(now._index)) + 8 * n
     words = sum(len(t.split()) for t in texts) / n
     print(
         f"{n} real texts, {words:.1f} words and {sum(map(len, tokens)) / n:.1f} ROUGE tokens each on average"
@@ -85,9 +99,11 @@ def main() -> None:
         ("exact-duplicate keys", exact),
         ("ROUGE-L index + exact keys (target 2048)", max(rouge, grown) + exact),
         ("texts and origins", kept),
-        ("FAISS vectors (flat float32)", vectors),
+        ("FAISS vectors before (flat float32)", old_vectors),
+        ("FAISS vectors now (flat float16 + ids)", new_vectors),
     ):
         print(f"{label:<40}{size / n:>12.0f}")
+    print(f"FAISS vectors before / now: {old_vectors / new_vectors:.2f}x (and 1,536 B/item on disk now)")
 
 
 if __name__ == "__main__":

@@ -1,15 +1,19 @@
 """FAISS inner-product index over normalised vectors, keyed by int64 ids: exact while small, HNSW at scale.
 
-``VectorIndex`` starts as an exact ``IndexFlatIP`` (behind ``IndexIDMap2`` for int64 ids); when an add makes
-it reach ``ann_min_size`` vectors it moves every vector into an ``IndexHNSWFlat`` graph (inner product,
-same id map) and stays approximate; ``ann_min_size=None`` keeps it exact. The defaults below were measured
-by ``benchmarks/ann_recall.py`` on real all-MiniLM-L6-v2 embeddings of real texts. A single query runs on
-one OpenMP thread (filters/faiss_threads.py). Building the graph is the costly part (12-27 s for 100K on 2
-cores), so a service with a large pool ``save``s it and ``load``s it back (0.2 s for 100K), then adds the
-rows with ids above ``max_id``; with nothing to load, ``add_many(..., background=True)`` keeps the vectors
-in the flat index (searchable at once) and builds the graph in a thread, swapping it in with whatever was
-added meanwhile. Callers serialise adds and searches (the pool lock); the background build only reads the
-flat index and swaps under the index's own lock.
+``VectorIndex`` starts flat (exhaustive); when an add makes it reach ``ann_min_size`` vectors it moves every
+vector into an HNSW graph (inner product) and stays approximate; ``ann_min_size=None`` keeps it flat. By
+default it holds float16 codes (``codec="fp16"``: 768 bytes per 384-d vector, not 1,536) and the float32
+vectors on disk (:mod:`filters.exact_vectors`); each search re-scores exactly the hits that could matter
+(:mod:`filters.rescoring` derives the bound), so a flat index answers what a float32 ``IndexFlatIP`` would
+(same top k, same float32 scores) and a graph gives exact scores for the hits it finds. ``codec="float32"``
+keeps float32 vectors in memory (the former layout). Positions map to ids through one int64 array.
+
+Defaults measured by ``benchmarks/ann_recall.py`` on real all-MiniLM-L6-v2 embeddings. A single query runs
+on one OpenMP thread (filters/faiss_threads.py). Building the graph is costly (12-27 s for 100K on 2 cores),
+so a large pool is ``save``d and ``load``ed (:mod:`filters.index_files`), then catches up ids above
+``max_id``; with nothing to load, ``add_many(..., background=True)`` keeps the vectors flat (searchable at
+once) and builds the graph in a thread, swapping it in with whatever was added meanwhile. Callers serialise
+adds and searches (the pool lock); the background build reads the flat index, swaps under its own lock.
 """
 
 from __future__ import annotations
@@ -24,7 +28,10 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from filters.exact_vectors import CODECS, DEFAULT_CODEC, ExactVectors
 from filters.faiss_threads import single_threaded
+from filters.index_files import load_index, new_flat, new_hnsw, save_index
+from filters.rescoring import encoding_error, rescored_search
 
 logger = logging.getLogger(__name__)
 
@@ -38,11 +45,12 @@ DEFAULT_ANN_MIN_SIZE = 10_000
 DEFAULT_HNSW_M = 32
 DEFAULT_EF_CONSTRUCTION = 80
 DEFAULT_EF_SEARCH = 128
+BUILD_CHUNK = 65_536  # vectors read back from disk per add of a background graph build
 
 
 class VectorIndex:
-    """Cosine search over L2-normalised vectors with int64 ids: exact ``IndexFlatIP`` up to
-    ``ann_min_size`` vectors, then an HNSW graph (``IndexHNSWFlat``, inner product)."""
+    """Cosine search over L2-normalised vectors with int64 ids: a flat index up to ``ann_min_size``
+    vectors, then an HNSW graph (inner product); float16 codes re-scored exactly, or float32 vectors."""
 
     def __init__(
         self,
@@ -52,27 +60,37 @@ class VectorIndex:
         hnsw_m: int = DEFAULT_HNSW_M,
         ef_construction: int = DEFAULT_EF_CONSTRUCTION,
         ef_search: int = DEFAULT_EF_SEARCH,
+        codec: str = DEFAULT_CODEC,
+        exact: ExactVectors | None = None,
     ) -> None:
         if ann_min_size is not None and ann_min_size < 0:
             raise ValueError("ann_min_size must be >= 0 or None")
+        if codec not in CODECS:
+            raise ValueError(f"unknown vector codec {codec!r} (one of {', '.join(CODECS)})")
         self.dimension = dimension
         self.ann_min_size = ann_min_size
         self.hnsw_m = hnsw_m
         self.ef_construction = ef_construction
+        self.codec = codec
         self._ef_search = ef_search
         self._max_id = -1
         self._unsaved = False  # vectors added (or a graph built) since the last save or load
+        self._ids = np.empty(0, dtype=np.int64)  # by position; capacity grows by doubling
+        self._count = 0
+        self.error = 0.0  # the largest ‖decode(encode(x)) − x‖ so far (filters/rescoring.py)
+        compact = codec != "float32"
+        # the float32 vectors a compact index re-scores from (None for codec="float32")
+        self.exact_vectors = (exact or ExactVectors(dimension)) if compact else None
+        self._quantizer = faiss.ScalarQuantizer(dimension, faiss.ScalarQuantizer.QT_fp16) if compact else None
         self._graph: faiss.IndexHNSW | None = None
-        self._index = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+        self._index: faiss.Index = new_flat(dimension, codec)
         self._swap_lock = threading.Lock()
         self._builder: threading.Thread | None = None
         if ann_min_size == 0:
             self._index, self._graph = self._new_hnsw()
 
-    # ---- introspection -------------------------------------------------------------------------------
-
     def __len__(self) -> int:
-        return int(self._index.ntotal)
+        return self._count
 
     @property
     def kind(self) -> str:
@@ -80,8 +98,7 @@ class VectorIndex:
         return "flat" if self._graph is None else "hnsw"
 
     @property
-    def unsaved(self) -> bool:
-        """True when vectors were added (or a graph built) since the index was last saved or loaded."""
+    def unsaved(self) -> bool:  # vectors added (or a graph built) since the last save or load
         return self._unsaved
 
     @property
@@ -114,9 +131,13 @@ class VectorIndex:
 
     def ids(self) -> np.ndarray:
         """The stored ids, in insertion order (a copy)."""
-        return faiss.vector_to_array(self._index.id_map).astype(np.int64, copy=False)
+        return self._ids[: self._count].copy()
 
-    # ---- adding --------------------------------------------------------------------------------------
+    def vectors(self, start: int, stop: int) -> np.ndarray:
+        """The float32 vectors at positions ``start … stop-1``, as they were added."""
+        if self.exact_vectors is not None:
+            return self.exact_vectors.read_range(start, stop)
+        return self._index.reconstruct_n(start, stop - start)
 
     def add(self, ids: list[int] | np.ndarray, vectors: np.ndarray) -> None:
         """Add vectors under ``ids``; switches to HNSW when this add reaches ``ann_min_size``."""
@@ -124,11 +145,12 @@ class VectorIndex:
         if len(vectors) == 0:
             return
         with self._swap_lock:
-            if self._switches_at(len(ids)) and not self.building:
-                self._switch_to_hnsw(ids, vectors)
-                self._noted(ids)
+            switching = self._switches_at(len(ids)) and not self.building
+            self._keep(ids, vectors)
+            if switching:
+                self._switch_to_hnsw(vectors)
             else:
-                self._append(ids, vectors)
+                self._index.add(vectors)
 
     def add_many(
         self,
@@ -138,22 +160,21 @@ class VectorIndex:
         background: bool = False,
         on_built: Callable[[], None] | None = None,
     ) -> None:
-        """Bulk add (start-up loads): one call, one copy for flat, one parallel graph build for HNSW.
-
-        With ``background``, an add that would build the graph adds to the flat index instead (exact,
-        searchable now) and builds the graph in a thread; ``on_built`` runs there once it is swapped in.
-        """
+        """Bulk add (start-up loads): one call, one copy for flat, one parallel graph build for HNSW. With
+        ``background``, an add that would build the graph adds to the flat index instead (exact,
+        searchable now) and builds the graph in a thread; ``on_built`` runs there once it is swapped in."""
         ids, vectors = self._checked(ids, vectors)
         if not background or len(vectors) == 0 or not self._switches_at(len(ids)) or self.building:
             self.add(ids, vectors)
             return
         with self._swap_lock:
-            self._append(ids, vectors)
-            count = len(self)
-            snapshot = (self.ids(), self._index.index.reconstruct_n(0, count))
+            self._keep(ids, vectors)
+            self._index.add(vectors)
+            # float32 vectors are copied now (the flat index grows meanwhile); the float32 file only grows
+            copied = None if self.exact_vectors is not None else self.vectors(0, len(self))
             self._builder = threading.Thread(
                 target=self._build_in_background,
-                args=(count, *snapshot, on_built),
+                args=(len(self), copied, on_built),
                 name="hnsw-builder",
                 daemon=True,
             )
@@ -166,33 +187,39 @@ class VectorIndex:
             raise ValueError(f"{len(ids)} ids for {len(vectors)} vectors")
         return ids, vectors
 
-    def _append(self, ids: np.ndarray, vectors: np.ndarray) -> None:
-        """Add to the current index as it is (no switch); call with the swap lock held."""
-        self._index.add_with_ids(vectors, ids)
-        self._noted(ids)
-
-    def _noted(self, ids: np.ndarray) -> None:
+    def _keep(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        """Record the ids (and, for a compact index, the float32 vectors and their encoding error)."""
+        end = self._count + len(ids)
+        if end > len(self._ids):
+            grown = np.empty(max(end, 2 * len(self._ids), 64), dtype=np.int64)
+            grown[: self._count] = self._ids[: self._count]
+            self._ids = grown
+        self._ids[self._count : end] = ids
+        if self.exact_vectors is not None and self._quantizer is not None:
+            self.exact_vectors.append(vectors)
+            self.error = max(self.error, encoding_error(self._quantizer, vectors))
+        self._count = end
         self._max_id = max(self._max_id, int(ids.max()))
         self._unsaved = True
 
     def _switches_at(self, adding: int) -> bool:
         """Whether adding ``adding`` vectors makes a flat index reach the switch point."""
-        return (
-            self.kind == "flat" and self.ann_min_size is not None and len(self) + adding >= self.ann_min_size
-        )
+        limit = self.ann_min_size
+        return self.kind == "flat" and limit is not None and len(self) + adding >= limit
 
     def _build_in_background(
-        self, count: int, ids: np.ndarray, vectors: np.ndarray, on_built: Callable[[], None] | None
+        self, count: int, copied: np.ndarray | None, on_built: Callable[[], None] | None
     ) -> None:
         started = time.perf_counter()
         try:
             faiss.omp_set_num_threads(os.cpu_count() or 1)  # this thread's own setting (libgomp)
             index, graph = self._new_hnsw()
-            index.add_with_ids(vectors, ids)
+            for start in range(0, count, BUILD_CHUNK):  # float32 read back a chunk at a time
+                stop = min(start + BUILD_CHUNK, count)
+                index.add(copied[start:stop] if copied is not None else self.vectors(start, stop))
             with self._swap_lock:
-                added = len(self) - count  # added to the flat index while the graph was built
-                if added:
-                    index.add_with_ids(self._index.index.reconstruct_n(count, added), self.ids()[count:])
+                if len(self) > count:  # added to the flat index while the graph was built
+                    index.add(self.vectors(count, len(self)))
                 self._index, self._graph = index, graph
                 self._unsaved = True
         except Exception:
@@ -200,41 +227,31 @@ class VectorIndex:
             return
         finally:
             self._builder = None
+        took = time.perf_counter() - started
         logger.info(
-            "built the HNSW graph (M=%d, efConstruction=%d) of %d vectors in the background in %.2fs",
+            "built the HNSW graph (M=%d) of %d vectors in the background in %.2fs",
             self.hnsw_m,
-            self.ef_construction,
             len(self),
-            time.perf_counter() - started,
+            took,
         )
         if on_built is not None:
             on_built()
 
-    def _new_hnsw(self) -> tuple[faiss.IndexIDMap2, faiss.IndexHNSWFlat]:
-        graph = faiss.IndexHNSWFlat(self.dimension, self.hnsw_m, faiss.METRIC_INNER_PRODUCT)
-        graph.hnsw.efConstruction = self.ef_construction
-        graph.hnsw.efSearch = self._ef_search
-        return faiss.IndexIDMap2(graph), graph
+    def _new_hnsw(self) -> tuple[faiss.Index, faiss.IndexHNSW]:
+        graph = new_hnsw(self.dimension, self.codec, self.hnsw_m, self.ef_construction, self._ef_search)
+        return graph, graph
 
-    def _switch_to_hnsw(self, new_ids: np.ndarray, new_vectors: np.ndarray) -> None:
-        """Move every stored vector (and the new ones) into an HNSW graph, built in one parallel add."""
+    def _switch_to_hnsw(self, new_vectors: np.ndarray) -> None:
+        """Move every stored vector (and the new ones, already kept) into an HNSW graph, one parallel add."""
         started = time.perf_counter()
-        count = len(self)
-        old_vectors = self._index.index.reconstruct_n(0, count) if count else new_vectors[:0]
-        all_ids = np.concatenate([self.ids(), new_ids])
-        all_vectors = np.concatenate([old_vectors, new_vectors])
+        old = len(self) - len(new_vectors)
         index, graph = self._new_hnsw()
-        index.add_with_ids(all_vectors, all_ids)
+        index.add(np.concatenate([self.vectors(0, old), new_vectors]) if old else new_vectors)
         self._index, self._graph = index, graph  # readers see the old or the finished index
+        took = time.perf_counter() - started
         logger.info(
-            "vector index switched to HNSW (M=%d, efConstruction=%d) at %d vectors in %.2fs",
-            self.hnsw_m,
-            self.ef_construction,
-            len(all_ids),
-            time.perf_counter() - started,
+            "vector index switched to HNSW (M=%d) at %d vectors in %.2fs", self.hnsw_m, len(self), took
         )
-
-    # ---- searching -----------------------------------------------------------------------------------
 
     def search(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-``k`` ``(scores, ids)`` per query row; missing neighbours have id -1 and score -inf."""
@@ -242,29 +259,32 @@ class VectorIndex:
         if len(self) == 0 or k <= 0:
             shape = (len(queries), max(k, 0))
             return np.full(shape, -np.inf, dtype=np.float32), np.full(shape, -1, dtype=np.int64)
-        if len(queries) == 1 and faiss.omp_get_max_threads() > 1:
-            scores, ids = single_threaded(self._index.search, queries, k)
+        index = self._index  # the one index this search reads, even if a build swaps another in
+
+        def approximate(rows: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+            if len(rows) == 1 and faiss.omp_get_max_threads() > 1:
+                return single_threaded(index.search, rows, n)
+            return index.search(rows, n)
+
+        if self.exact_vectors is None:
+            scores, positions = approximate(queries, k)
         else:
-            scores, ids = self._index.search(queries, k)
-        scores[ids < 0] = -np.inf
+            scores, positions = rescored_search(approximate, self.exact_vectors, queries, k, self.error)
+        missing = positions < 0
+        ids = self._ids[np.where(missing, 0, positions)]
+        ids[missing] = -1
+        scores[missing] = -np.inf
         return scores, ids
 
     def nearest(self, vector: np.ndarray) -> tuple[float | None, int | None]:
         scores, ids = self.search(vector, 1)
-        if ids[0, 0] < 0:
-            return None, None
-        return float(scores[0, 0]), int(ids[0, 0])
-
-    # ---- persistence ---------------------------------------------------------------------------------
+        return (None, None) if ids[0, 0] < 0 else (float(scores[0, 0]), int(ids[0, 0]))
 
     def save(self, path: str | Path) -> None:
-        """Write the index (either kind, with its ids) atomically: a reader never sees a half file."""
-        path = Path(path)
-        partial = path.with_name(path.name + ".partial")
+        """Write the index (either kind, its ids and vectors) atomically: a reader never sees half a file."""
         with self._swap_lock:
-            faiss.write_index(self._index, str(partial))
+            save_index(self, self._index, Path(path))
             self._unsaved = False
-        os.replace(partial, path)
 
     @classmethod
     def load(
@@ -275,24 +295,5 @@ class VectorIndex:
         ef_construction: int = DEFAULT_EF_CONSTRUCTION,
         ef_search: int = DEFAULT_EF_SEARCH,
     ) -> VectorIndex:
-        """Read an index written by ``save``. A saved HNSW graph keeps its ``M``; the search and
-        construction breadths (and, for a flat file, the switch point) come from the arguments."""
-        index = faiss.read_index(str(path))
-        if not isinstance(index, faiss.IndexIDMap2):
-            raise ValueError(f"{path} does not hold an id-mapped index ({type(index).__name__})")
-        inner = faiss.downcast_index(index.index)
-        loaded = cls(index.d, ann_min_size, ef_construction=ef_construction, ef_search=ef_search)
-        if isinstance(inner, faiss.IndexHNSW):
-            # faiss's bundled __init__.pyi omits HNSW.nb_neighbors, which the SWIG module has (faiss 1.15)
-            loaded.hnsw_m = int(inner.hnsw.nb_neighbors(1))  # type: ignore[attr-defined]
-            inner.hnsw.efConstruction = ef_construction
-            inner.hnsw.efSearch = ef_search
-            loaded._graph = inner
-        elif isinstance(inner, faiss.IndexFlatIP):
-            loaded._graph = None
-        else:
-            raise ValueError(f"{path} holds an unsupported index ({type(inner).__name__})")
-        loaded._index = index
-        ids = loaded.ids()
-        loaded._max_id = int(ids.max()) if len(ids) else -1
-        return loaded
+        """Read an index written by ``save`` (else ``ValueError``); a graph keeps its ``M``."""
+        return load_index(cls, Path(path), ann_min_size, ef_construction, ef_search)

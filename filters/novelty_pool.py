@@ -8,9 +8,11 @@ pool is pure data: no database, no lock (its owner serialises writers), no decis
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from filters.exact_vectors import DEFAULT_CODEC, ExactVectors
 from filters.index import VectorIndex
 from filters.rouge import DEFAULT_THRESHOLD, RougeNoveltyIndex
 
@@ -35,10 +37,16 @@ class NoveltyPool:
         rouge_threshold: float = DEFAULT_THRESHOLD,
         dimension: int | None = None,
         vectors: VectorIndex | None = None,
+        codec: str = DEFAULT_CODEC,
+        vectors_dir: Path | None = None,
     ) -> None:
+        """``vectors_dir``: where a compact index keeps its float32 vectors (default: the system's temp)."""
         self.rouge = RougeNoveltyIndex(rouge_threshold)
         self.exact: dict[str, int] = {}
-        self.vectors = vectors if vectors is not None else (VectorIndex(dimension) if dimension else None)
+        if vectors is None and dimension:
+            exact = ExactVectors(dimension, tail_dir=vectors_dir) if codec != "float32" else None
+            vectors = VectorIndex(dimension, codec=codec, exact=exact)
+        self.vectors = vectors
         self.texts: dict[int, str] = {}
         self.origins: dict[int, str] = {}
         self.seed_ids: list[int] = []

@@ -27,7 +27,8 @@ def ingest(
     filters: Annotated[
         str | None,
         typer.Option(
-            help="comma-separated stage ids, e.g. heuristics,exact,rouge (default: the whole chain)"
+            help="comma-separated stage ids, e.g. heuristics,exact,rouge (default: the whole chain); "
+            "without a vector stage nothing is embedded (the service embeds the new rows when it loads them)"
         ),
     ] = None,
     decisions_out: Annotated[Path | None, typer.Option(help="write one JSON line per input")] = None,
@@ -38,6 +39,7 @@ def ingest(
     from app.jobs.counters import JobCounts, accepted_and_rejections
     from app.pipeline.acceptor import CandidateIn, decide_and_store, decision_public
     from filters.chain import parse_stages
+    from filters.stages import STAGES
     from generators.tasks import TaskFileError, load_candidate_file, load_seed_file
 
     try:
@@ -51,6 +53,10 @@ def ingest(
     try:
         with dataset_session(database_url, dataset, create=True) as (registry, session, ds, created):
             _seed_new_dataset(session, registry, ds, created, seed_tasks, seeds)
+            if stages is not None and not any(STAGES[s].needs_vector for s in stages):
+                # no stage looks at vectors: nothing is embedded here; accepted rows are stored without
+                # one, and the first pool that needs them (serve, a worker) embeds them once and stores them
+                registry.embedder = None
             pool = registry.get(ds)
             for start in range(0, len(tasks), INGEST_CHUNK):
                 chunk = [CandidateIn(t.instruction, "ingested") for t in tasks[start : start + INGEST_CHUNK]]

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from filters.exact_vectors import DEFAULT_CODEC, VectorCodec
 from filters.stages import STAGES
 from filters.stages.base import (
     DEFAULT_EMBEDDING_THRESHOLD,
@@ -117,6 +118,10 @@ class Settings(BaseSettings):
     instance_temperature: float = Field(0.0, ge=0.0, le=2.0, description="0 = greedy, as Self-Instruct")
 
     index_dir: Path | None = Field(None, description="saved FAISS indexes; default: beside the SQLite file")
+    vector_codec: VectorCodec = Field(
+        DEFAULT_CODEC,
+        description="pool vectors in memory: fp16 codes re-scored exactly from float32 on disk, or float32",
+    )
     warm_pools: bool = Field(True, description="build every dataset's pool at start; false: at first use")
     pool_idle_s: float = Field(0.0, ge=0, description="drop a pool unused this long (0: keep it)")
     pool_budget_items: int = Field(

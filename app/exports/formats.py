@@ -100,6 +100,11 @@ class ExportSelection:
 def iter_rows(session: Session, dataset: Dataset, selection: ExportSelection) -> Iterator[ExportRow]:
     """The selected rows, seeds first, then instances in id order, read ``BATCH`` at a time."""
     snapshot = selection.snapshot
+    if snapshot is not None and snapshot.marks is not None:  # taken with high-water marks
+        from app.exports.snapshots import marked_export_rows
+
+        yield from marked_export_rows(session, dataset, snapshot, selection.splits, selection.split)
+        return
     include_seeds = snapshot.include_seeds if snapshot else selection.include_seeds
     if include_seeds:
         seed_ids = snapshot.seed_instruction_ids if snapshot else None

@@ -1,18 +1,30 @@
 """Dataset versions: a snapshot records the exact rows an export contains at the moment it is taken.
 
-A snapshot records the instance ids the reviews and judge scores let through then (see
-app/exports/review_filter.py) and the edited reviews whose texts those rows export with. Instances are
-never edited and reviews are append-only, so exporting a snapshot later gives byte-identical output for
-the same format, split settings and software version, whatever was added, reviewed or replayed since.
+A snapshot records high-water marks (app/exports/snapshot_marks.py) and its selection — which review
+states and judge scores let rows through (app/exports/review_filter.py) — so exporting it later gives
+byte-identical output for the same format, split settings and software version, whatever was added,
+reviewed or replayed since, while its row stays a few hundred bytes whatever the dataset's size.
+Snapshots taken before marks existed list the instance ids and the edited reviews and export as before.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import replace
+
 from sqlmodel import Session, col, select
 
 from app.core.errors import get_in_dataset
-from app.exports.formats import BATCH
+from app.exports.formats import BATCH, ExportRow, SplitSpec, _row
 from app.exports.review_filter import ReviewSelection, ReviewView
+from app.exports.snapshot_marks import (
+    SnapshotMarks,
+    instances,
+    reviews_then,
+    seed_tasks,
+    take_marks,
+    tasks_then,
+)
 from app.models import (
     Dataset,
     Instruction,
@@ -20,34 +32,45 @@ from app.models import (
     SnapshotCreate,
     SnapshotPublic,
     TaskInstance,
-    id_col,
     stored_id,
 )
 
 
 def create_snapshot(session: Session, dataset: Dataset, data: SnapshotCreate) -> Snapshot:
     selection = ReviewSelection(tuple(data.review) if data.review else None, data.min_judge_score)
-    instance_ids, review_ids = selected_instances(session, dataset, selection)
-    seed_ids = (
-        session.exec(
-            select(id_col(Instruction.id))
-            .where(col(Instruction.dataset_id) == dataset.id, col(Instruction.origin) == "seed")
-            .order_by(col(Instruction.id))
-        ).all()
-        if data.include_seeds
-        else []
-    )
+    marks = SnapshotMarks(take_marks(session), selection)
+    dataset_id = stored_id(dataset)
+    seeds = sum(1 for _ in seed_tasks(session, dataset_id, marks)) if data.include_seeds else 0
+    kept = sum(len(batch) for batch in marked_rows(session, dataset_id, marks))
     snapshot = Snapshot(
-        dataset_id=stored_id(dataset),
+        dataset_id=dataset_id,
         note=data.note,
         include_seeds=data.include_seeds,
-        instance_ids=instance_ids,
-        seed_instruction_ids=list(seed_ids),
-        review_ids=review_ids,
+        marks=replace(marks, instances=kept, seed_tasks=seeds).as_json(),
     )
     session.add(snapshot)
     session.commit()
     return snapshot
+
+
+def marked_rows(
+    session: Session, dataset_id: int, marks: SnapshotMarks
+) -> Iterator[list[tuple[Instruction, TaskInstance, ReviewView]]]:
+    """The instances a marks snapshot holds, a batch at a time, each with its task as the snapshot saw it
+    and the reviews in effect then."""
+    for batch in instances(session, dataset_id, marks):
+        current = session.exec(
+            select(Instruction).where(col(Instruction.id).in_({i.instruction_id for i in batch}))
+        ).all()
+        tasks = tasks_then(session, dataset_id, marks, current)
+        reviews = reviews_then(session, dataset_id, marks, tasks, [stored_id(i) for i in batch])
+        kept = [
+            (tasks[i.instruction_id], i, reviews)
+            for i in batch
+            if reviews.keeps(marks.selection, tasks[i.instruction_id], i)
+        ]
+        if kept:
+            yield kept
 
 
 def selected_instances(
@@ -79,6 +102,24 @@ def selected_instances(
         last = stored_id(batch[-1][0])
 
 
+def marked_export_rows(
+    session: Session, dataset: Dataset, snapshot: Snapshot, splits: SplitSpec, split: str
+) -> Iterator[ExportRow]:
+    """The export rows of a snapshot taken with high-water marks: seeds first, then instances."""
+    marks = SnapshotMarks.from_json(snapshot.marks or {})
+    dataset_id = stored_id(dataset)
+    rows: list[ExportRow] = []
+    for task in seed_tasks(session, dataset_id, marks) if snapshot.include_seeds else ():
+        for position, pair in enumerate(task.instances or []):
+            rows.append(_row(task, None, task.instruction, pair["input"], pair["output"], splits, position))
+    yield from (row for row in rows if split in ("all", row.split))
+    for batch in marked_rows(session, dataset_id, marks):
+        for task, instance, reviews in batch:
+            row = _row(task, instance, *reviews.texts(task, instance), splits)
+            if split in ("all", row.split):
+                yield row
+
+
 def get_snapshot(session: Session, dataset: Dataset, snapshot_id: int) -> Snapshot:
     return get_in_dataset(session, Snapshot, snapshot_id, dataset, "snapshot")
 
@@ -89,12 +130,13 @@ def list_snapshots(session: Session, dataset: Dataset) -> list[Snapshot]:
 
 
 def snapshot_public(snapshot: Snapshot, dataset: Dataset) -> SnapshotPublic:
+    marks = SnapshotMarks.from_json(snapshot.marks) if snapshot.marks is not None else None
     return SnapshotPublic(
         id=stored_id(snapshot),
         dataset=dataset.name,
         note=snapshot.note,
         include_seeds=snapshot.include_seeds,
-        instances=len(snapshot.instance_ids),
-        seed_tasks=len(snapshot.seed_instruction_ids),
+        instances=marks.instances if marks else len(snapshot.instance_ids),
+        seed_tasks=marks.seed_tasks if marks else len(snapshot.seed_instruction_ids),
         created_at=snapshot.created_at,
     )

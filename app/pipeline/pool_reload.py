@@ -41,7 +41,10 @@ def reload_in_place(session: Session, registry: PoolRegistry, pool: DatasetPool)
     ).all()
     ids, texts = [row[0] for row in rows], [row[2] for row in rows]
     embedder = registry.embedder
-    novelty = NoveltyPool(dataset.rouge_threshold, embedder.dimension if embedder else None)
+    dimension = embedder.dimension if embedder else None
+    novelty = NoveltyPool(
+        dataset.rouge_threshold, dimension, codec=registry.vector_codec, vectors_dir=registry.index_dir
+    )
     vectors = None
     if embedder is not None and rows:
         blobs = embed_missing(session, embedder, ids, texts, [row[3] for row in rows], commit=False)

@@ -26,7 +26,9 @@ from app.pipeline.pool_lifetimes import PoolLifetimes
 from app.pipeline.stored_vectors import embed_missing, load_saved_index
 from filters.chain import DecisionChain
 from filters.embedding import Embedder, vectors_from_bytes
+from filters.exact_vectors import DEFAULT_CODEC
 from filters.index import DEFAULT_ANN_MIN_SIZE, VectorIndex
+from filters.index_files import vectors_path
 from filters.novelty_pool import NoveltyPool
 from filters.stages.base import DEFAULT_JUDGE_THRESHOLD, DEFAULT_RELEVANCE_THRESHOLD, DEFAULT_STAGE_ORDER
 
@@ -65,12 +67,15 @@ class PoolRegistry:
         stages: tuple[str, ...] = DEFAULT_STAGE_ORDER,
         thresholds: QualityThresholds = (DEFAULT_RELEVANCE_THRESHOLD, DEFAULT_JUDGE_THRESHOLD),
         lifetimes: PoolLifetimes | None = None,
+        *,
+        vector_codec: str = DEFAULT_CODEC,
     ) -> None:
         self.engine = engine
         self.embedder = embedder
         self.index_dir = index_dir
         self.stages = stages  # the decision chain, in order (SI_FILTER_CHAIN)
         self.thresholds = thresholds  # for datasets that set none (SI_RELEVANCE_THRESHOLD …)
+        self.vector_codec = vector_codec  # SI_VECTOR_CODEC (filters/index.py)
         self._pools: dict[int, DatasetPool] = {}
         self.accepted_total = 0  # candidates this process accepted and committed (the metrics' counter)
         self._by_name: dict[str, DatasetPool] = {}
@@ -144,6 +149,7 @@ class PoolRegistry:
         path = self.index_path(dataset_id)
         if path is not None:
             path.unlink(missing_ok=True)
+            vectors_path(path).unlink(missing_ok=True)
 
     def _build(self, dataset: Dataset) -> DatasetPool:
         started = time.perf_counter()
@@ -181,7 +187,7 @@ class PoolRegistry:
             )
             reference = relevance_reference(session, dataset, self.embedder)
         config = chain_config(dataset, self.stages, reference, self.thresholds)
-        novelty = NoveltyPool(config.rouge_threshold, dimension, vectors=saved)
+        novelty = NoveltyPool(config.rouge_threshold, dimension, saved, self.vector_codec, self.index_dir)
         novelty.add_many([row[0] for row in rows], [row[1] for row in rows], [row[2] for row in rows])
         pool = DatasetPool(dataset, DecisionChain.from_config(config), novelty)
         vectors = pool.novelty.vectors  # there is one when there is an embedder (dimension)
@@ -257,7 +263,7 @@ class PoolRegistry:
 
     def _load_saved(self, dataset: Dataset, dimension: int) -> VectorIndex | None:
         path = self.index_path(stored_id(dataset))
-        return load_saved_index(path, dimension) if path is not None else None
+        return load_saved_index(path, dimension, self.vector_codec) if path is not None else None
 
     def _save_if_current(self, pool: DatasetPool) -> None:
         """Save ``pool``'s index unless the pool was dropped meanwhile (dataset deleted or rebuilt)."""

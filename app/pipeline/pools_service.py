@@ -43,7 +43,13 @@ class PoolsService:
         lifetimes = PoolLifetimes(settings.pool_idle_s, settings.pool_budget_items)
         thresholds = (settings.relevance_threshold, settings.judge_threshold)
         registry = PoolRegistry(
-            engine, timed, settings.resolved_index_dir(), settings.filter_chain, thresholds, lifetimes
+            engine,
+            timed,
+            settings.resolved_index_dir(),
+            settings.filter_chain,
+            thresholds,
+            lifetimes,
+            vector_codec=settings.vector_codec,
         )
         return cls(registry, warm_pools=settings.warm_pools)
 

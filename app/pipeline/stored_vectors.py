@@ -16,8 +16,8 @@ from filters.index import VectorIndex
 logger = logging.getLogger(__name__)
 
 
-def load_saved_index(path: Path, dimension: int) -> VectorIndex | None:
-    """The saved index at ``path``, if it is readable and has the embedder's ``dimension``."""
+def load_saved_index(path: Path, dimension: int, codec: str) -> VectorIndex | None:
+    """The saved index at ``path``, if it is readable and has the embedder's ``dimension`` and ``codec``."""
     if not path.exists():
         return None
     try:
@@ -27,6 +27,9 @@ def load_saved_index(path: Path, dimension: int) -> VectorIndex | None:
         return None
     if index.dimension != dimension:
         logger.warning("ignoring saved index %s: %d dims, embedder has %d", path, index.dimension, dimension)
+        return None
+    if index.codec != codec:
+        logger.info("ignoring saved index %s: codec %s, %s configured", path, index.codec, codec)
         return None
     return index
 

@@ -2,7 +2,8 @@
 
 Applying takes the pool's lock and the dataset's database lock (as every acceptor does, see
 app/pipeline/acceptor.py), re-decides from what is stored then, writes the new decisions onto the
-instruction rows, keeps each changed one's old and new decision in ``decision_change``, stores the replay's
+instruction rows, keeps each rewritten one's old and new decision in ``decision_change`` (a verdict that
+changed, or only what a stage measured — a snapshot's export undoes them all), stores the replay's
 settings on the dataset (so later candidates are decided as the replayed ones were) and commits — all or
 nothing. The live pool is then replaced, still under its lock, by the replayed pool, so an acceptor
 waiting for the lock decides against the new pool; on any failure the pool is rebuilt from the database.
@@ -119,21 +120,20 @@ def _store(session: Session, dataset: Dataset, outcome: ReplayOutcome, replay: R
         if new.accepted and candidate.vector is None and decided.vector is not None:
             values["embedding"] = to_bytes(decided.vector)  # stored without one: it joins the pool now
         updates.append(values)
-        if (candidate.old.accepted, candidate.old.rule) != (new.accepted, new.rule):
-            session.add(
-                DecisionChange(
-                    replay_id=stored_id(replay),
-                    dataset_id=stored_id(dataset),
-                    instruction_id=candidate.id,
-                    old_accepted=candidate.old.accepted,
-                    new_accepted=new.accepted,
-                    old_rule=candidate.old.rule,
-                    new_rule=new.rule,
-                    old={f: getattr(candidate.old, f) for f in DECISION_FIELDS},
-                    new=asdict(new),
-                    reason=replay.reason,
-                )
+        session.add(
+            DecisionChange(
+                replay_id=stored_id(replay),
+                dataset_id=stored_id(dataset),
+                instruction_id=candidate.id,
+                old_accepted=candidate.old.accepted,
+                new_accepted=new.accepted,
+                old_rule=candidate.old.rule,
+                new_rule=new.rule,
+                old={f: getattr(candidate.old, f) for f in DECISION_FIELDS},
+                new=asdict(new),
+                reason=replay.reason,
             )
+        )
     for values in updates:
         session.exec(update(Instruction).where(col(Instruction.id) == values.pop("id")).values(**values))
 

@@ -65,6 +65,36 @@ def test_ingest_with_rouge_filter_matches_the_brute_force_loop(tmp_path, db_url)
     assert f"{len(texts)} instructions: {sum(expected)} accepted" in result.output
 
 
+def test_an_ingest_without_a_vector_stage_embeds_nothing_and_the_next_pool_embeds_its_rows(
+    tmp_path, db_url, embedder
+):
+    source = tmp_path / "in.jsonl"
+    texts = ["Name three rivers of Africa.", "Explain how a rainbow forms.", "Write a haiku about snow."]
+    source.write_text("".join(json.dumps({"instruction": t}) + "\n" for t in texts))
+    result = invoke(
+        "ingest", str(source), "--dataset", "d", "--filters", "exact,rouge", "--database-url", db_url
+    )
+    assert result.exit_code == 0, result.output
+
+    from sqlmodel import Session, select
+
+    from app.core.db import make_engine
+    from app.models import Dataset, Instruction
+    from app.pipeline.pools import PoolRegistry
+
+    engine = make_engine(db_url)
+    with Session(engine) as session:
+        rows = session.exec(select(Instruction).where(Instruction.origin == "ingested")).all()
+        assert len(rows) == 3 and all(r.embedding is None for r in rows)
+        dataset = session.exec(select(Dataset).where(Dataset.name == "d")).one()
+    pool = PoolRegistry(engine, embedder, None).get(dataset)  # as serve or a worker loads it
+    assert pool.novelty.vectors is not None and len(pool.novelty.vectors) == len(pool.novelty)
+    with Session(engine) as session:
+        rows = session.exec(select(Instruction).where(Instruction.origin == "ingested")).all()
+        assert all(r.embedding is not None for r in rows)  # embedded once, stored
+    engine.dispose()
+
+
 def test_ingest_alpaca_array_with_seeds_and_all_filters(tmp_path, db_url):
     alpaca = tmp_path / "alpaca.json"
     alpaca.write_text(
