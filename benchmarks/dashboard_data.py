@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.models import Dataset, Instruction, Job, Review, TaskInstance, utcnow
+from generators.strategies.recipe import prompt_recipe
 from generators.tasks import load_seed_file
 
 DIMENSION = 384
@@ -98,13 +99,15 @@ def build_dataset(engine: Engine, n: int, name: str = "big", jobs: int = 5, seed
         rule = None if accepted else _weighted(rng, REJECTING_RULES)
         strategy = _weighted(rng, STRATEGIES)
         row = _row(dataset_id, "generated" if strategy else "submitted", _text(rng, i), accepted, vectors)
+        lineage = _lineage(rng, strategy, max(1, row_id - 1))
         rouge = round(rng.betavariate(2, 4) if rule != "rouge_l" else 0.7 + rng.random() * 0.3, 4)
         cosine = None if rule in ("too_short", "unclosed_quote", "exact_duplicate") else rng.random()
         row.update(
             rule=rule,
             job_id=job_ids[i * len(job_ids) // n] if strategy else None,
             strategy=strategy,
-            lineage=_lineage(rng, strategy, max(1, row_id - 1)),
+            lineage=lineage,
+            recipe=prompt_recipe(strategy, lineage),
             max_rouge_l=rouge,
             rouge_neighbor_id=rng.randint(1, row_id - 1),
             max_cosine=None if cosine is None else round(cosine, 4),
