@@ -52,7 +52,7 @@ def _lineage(rng: random.Random, strategy: str | None, parent: int) -> dict[str,
     if strategy == "self_instruct":
         return {
             "strategy": strategy,
-            "example_choice": rng.choice(("random", "random", "diverse")),
+            "example_choice": rng.choice(("uniform", "uniform", "diverse")),
             "example_ids": [rng.randint(1, parent) for _ in range(8)],
         }
     if strategy == "evol":

@@ -31,10 +31,13 @@ def distinct_n(texts: Sequence[str], n: int) -> float:
 
 def distinct_n_tokens(texts: Sequence[Sequence[str]], n: int) -> float:
     """:func:`distinct_n` of texts already tokenized."""
-    grams: list[tuple[str, ...]] = []
+    distinct: set[tuple[str, ...]] = set()
+    total = 0
     for tokens in texts:
-        grams += [tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
-    return round(len(set(grams)) / len(grams), 4) if grams else 0.0
+        if len(tokens) >= n:
+            distinct.update(zip(*(tokens[i:] for i in range(n)), strict=False))
+            total += len(tokens) - n + 1
+    return round(len(distinct) / total, 4) if total else 0.0
 
 
 def mean_nn_similarity(vectors: np.ndarray, queries: np.ndarray | None = None) -> float | None:

@@ -19,7 +19,7 @@ from app.jobs.saturation import novelty_curve
 from app.models import Instruction
 
 MAX_ROWS = 5000  # the newest accepted rows measured
-NN_QUERIES = 1000  # rows whose nearest neighbour is searched (all rows up to this many)
+NN_QUERIES = 500  # rows whose nearest neighbour is searched (all rows up to this many)
 NN_SAMPLE_SEED = 0
 
 
