@@ -42,7 +42,11 @@ def assert_histogram(answer: dict, expected: dict) -> None:
 
 def lineage_for(rng: random.Random, strategy: str | None) -> dict | None:
     if strategy == "self_instruct":
-        return {"strategy": strategy, "example_choice": rng.choice(["uniform", "diverse"]), "example_ids": [1]}
+        return {
+            "strategy": strategy,
+            "example_choice": rng.choice(["uniform", "diverse"]),
+            "example_ids": [1],
+        }
     if strategy == "evol":
         operation = rng.choice(["deepen", "mutate"])
         direction = "depth" if operation == "deepen" else "breadth"
