@@ -73,7 +73,9 @@ def build_dataset(engine: Engine, n: int, name: str = "big", jobs: int = 5, seed
     rng = random.Random(seed)
     vectors = np.random.default_rng(seed)
     with Session(engine) as session:
-        dataset = Dataset(name=name, description="100K benchmark", domain="general knowledge")
+        dataset = Dataset(
+            name=name, description="100K benchmark", domain="general knowledge", judge_threshold=3.0
+        )
         session.add(dataset)
         session.flush()
         dataset_id = int(dataset.id or 0)

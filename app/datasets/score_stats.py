@@ -35,9 +35,11 @@ def _per_decision(
 ) -> dict[bool, Counted]:
     if job_id is None and totals is not None:
         return dataset_bins(session, dataset_id, name, BINS[name], totals)
-    where = [col(Instruction.dataset_id) == dataset_id, col(Instruction.origin) != "seed"]
-    if job_id is not None:
-        where.append(col(Instruction.job_id) == job_id)
+    # a job's rows by its own index (the job is the dataset's: the route checks), the others' by the dataset
+    where = [col(Instruction.origin) != "seed"]
+    where.append(
+        col(Instruction.job_id) == job_id if job_id is not None else col(Instruction.dataset_id) == dataset_id
+    )
     grouped = grouped_bins(session, getattr(Instruction, name), BINS[name], *where, by=Instruction.accepted)
     empty = Counted([0] * BINS[name][2])
     return {accepted: grouped.get(accepted, empty) for accepted in (False, True)}
@@ -50,9 +52,11 @@ def score_distributions(
     neighbour similarities, and the instances' judge scores. ``totals`` (candidates per decision, the
     whole dataset's) lets the dataset's histograms be read from the score indexes."""
     split = {name: _per_decision(session, dataset_id, job_id, totals, name) for name in TASK_SCORES}
-    instances = [col(TaskInstance.dataset_id) == dataset_id]
-    if job_id is not None:
-        instances.append(col(TaskInstance.job_id) == job_id)
+    instances = [
+        col(TaskInstance.job_id) == job_id
+        if job_id is not None
+        else col(TaskInstance.dataset_id) == dataset_id
+    ]
     empty = {name: Counted([0] * BINS[name][2]) for name in INSTANCE_SCORES}
     instance_bins = {
         name: grouped_bins(session, getattr(TaskInstance, name), BINS[name], *instances).get(
@@ -74,10 +78,9 @@ def score_distributions(
 
 def job_rejections(session: Session, dataset_id: int, job_id: int) -> dict[str, int]:
     """One job's rejected candidates per rule, most first."""
-    rows = session.exec(
+    rows = session.exec(  # by the job's index (the job is the dataset's: the route checks)
         select(Instruction.rule, func.count())
-        .where(col(Instruction.dataset_id) == dataset_id, col(Instruction.accepted).is_(False))
-        .where(col(Instruction.job_id) == job_id)
+        .where(col(Instruction.job_id) == job_id, col(Instruction.accepted).is_(False))
         .group_by(col(Instruction.rule))
     ).all()
     return {rule or "unknown": n for rule, n in sorted(rows, key=lambda r: -r[1])}

@@ -25,10 +25,11 @@ def initial_instance_stage(origin: str, accepted: bool) -> str | None:
 SCORED_COLUMNS = ("relevance", "judge_score", "judge_expected", "max_cosine", "max_rouge_l")
 # What ``GET …/stats`` reads, each from one index without visiting the rows (app/datasets/score_stats.py):
 # counts per origin, decision, rule, job, strategy and recipe in one ordered pass; each score's histogram
-# by range counts per bin; the novelty curve in arrival order. Migration 0011.
+# by range counts per bin; the novelty curve and a job's timeline in arrival order. Migration 0011.
 STATS_INDEXES = (
     Index("ix_instruction_tally", "dataset_id", "origin", "accepted", "rule", "job_id", "strategy", "recipe"),
     Index("ix_instruction_arrival", "dataset_id", "id", "origin", "accepted"),
+    Index("ix_instruction_job_arrival", "job_id", "id", "origin", "accepted", "rule"),  # timeline, curve
     *(Index(f"ix_instruction_{name}", "dataset_id", "accepted", name, "origin") for name in SCORED_COLUMNS),
 )
 

@@ -31,6 +31,7 @@ SCORED_COLUMNS = ("relevance", "judge_score", "judge_expected", "max_cosine", "m
 INDEXES = {
     "ix_instruction_tally": ["dataset_id", "origin", "accepted", "rule", "job_id", "strategy", "recipe"],
     "ix_instruction_arrival": ["dataset_id", "id", "origin", "accepted"],
+    "ix_instruction_job_arrival": ["job_id", "id", "origin", "accepted", "rule"],
     **{f"ix_instruction_{name}": ["dataset_id", "accepted", name, "origin"] for name in SCORED_COLUMNS},
 }
 
