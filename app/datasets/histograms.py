@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import ColumnElement, and_, case, func, literal, union_all
-from sqlmodel import Session, col, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, select, union_all
+from sqlmodel import Session, col
 
 from app.models import Instruction
 

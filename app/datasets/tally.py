@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlalchemy import func, select
+from sqlmodel import Session, col
 
 from app.models import Instruction
 from generators.strategies.recipe import recipe_values
@@ -36,7 +36,7 @@ def tally(session: Session, dataset_id: int) -> list[Group]:
         col(Instruction.recipe),
     )
     query = select(*keys, func.count()).where(col(Instruction.dataset_id) == dataset_id).group_by(*keys)
-    return [Group(o, bool(a), r, j, s, c, int(n)) for o, a, r, j, s, c, n in session.exec(query).all()]
+    return [Group(o, bool(a), r, j, s, c, int(n)) for o, a, r, j, s, c, n in session.execute(query).all()]
 
 
 def candidates_per_decision(groups: list[Group]) -> dict[bool, int]:

@@ -162,14 +162,14 @@ def review_queue(
     ordered = query.with_only_columns(col(table.id)).order_by(
         case((confidence.is_(None), 1), else_=0), confidence, col(table.id)
     )
-    chosen: list[int] = []
-    for (target_id,) in _batches(session, ordered):
-        if wanted(target_id):
-            chosen.append(target_id)
-            if len(chosen) >= limit:
+    shown: list[int] = []
+    for row in _batches(session, ordered):
+        if wanted(row[0]):
+            shown.append(row[0])
+            if len(shown) >= limit:
                 break
-    found = {stored_id(t): (t, task) for t, task in session.exec(query.where(col(table.id).in_(chosen)))}
-    items = [_item(kind, *found[i], reviews.get(i)) for i in chosen]
+    rows = {stored_id(t): (t, task) for t, task in session.exec(query.where(col(table.id).in_(shown)))}
+    items = [_item(kind, *rows[i], reviews.get(i)) for i in shown]
     return ReviewQueue(order="confidence", items=items)
 
 
