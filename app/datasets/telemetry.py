@@ -59,14 +59,18 @@ def diversity(texts: list[str], blobs: list[bytes | None]) -> dict[str, Any]:
     }
 
 
-def dataset_telemetry(session: Session, dataset_id: int, window: int, breakdown: bool) -> dict[str, Any]:
+def dataset_diversity(session: Session, dataset_id: int, breakdown: bool) -> dict[str, Any]:
+    """``diversity`` of the newest accepted rows, and with ``breakdown`` their ``verb_object`` pairs."""
     rows = accepted_rows(session, dataset_id)
     texts = [t for t, _ in rows]
-    result: dict[str, Any] = {
-        "novelty_curve": novelty_curve(session, dataset_id=dataset_id, window=window),
-        "novelty_window": window,
-        "diversity": diversity(texts, [b for _, b in rows]),
-    }
+    result: dict[str, Any] = {"diversity": diversity(texts, [b for _, b in rows])}
     if breakdown:
         result["verb_object"] = verb_object_breakdown(texts)
     return result
+
+
+def dataset_curve(session: Session, dataset_id: int, window: int) -> dict[str, Any]:
+    return {
+        "novelty_curve": novelty_curve(session, dataset_id=dataset_id, window=window),
+        "novelty_window": window,
+    }
