@@ -23,6 +23,14 @@ def initial_instance_stage(origin: str, accepted: bool) -> str | None:
 
 
 SCORED_COLUMNS = ("relevance", "judge_score", "judge_expected", "max_cosine", "max_rouge_l")
+
+
+def score_index_columns(name: str) -> tuple[str, ...]:
+    """A score's index: its histogram by range counts; ``judge_expected``'s also holds ``judge_score``, so
+    the review queue (lowest judge confidence first) sorts ids without visiting the rows."""
+    return ("dataset_id", "accepted", name, "origin", *(("judge_score",) if name == "judge_expected" else ()))
+
+
 # What ``GET …/stats`` reads, each from one index without visiting the rows (app/datasets/score_stats.py):
 # counts per origin, decision, rule, job, strategy and recipe in one ordered pass; each score's histogram
 # by range counts per bin; the novelty curve and a job's timeline in arrival order. Migration 0011.
@@ -30,7 +38,7 @@ STATS_INDEXES = (
     Index("ix_instruction_tally", "dataset_id", "origin", "accepted", "rule", "job_id", "strategy", "recipe"),
     Index("ix_instruction_arrival", "dataset_id", "id", "origin", "accepted"),
     Index("ix_instruction_job_arrival", "job_id", "id", "origin", "accepted", "rule"),  # timeline, curve
-    *(Index(f"ix_instruction_{name}", "dataset_id", "accepted", name, "origin") for name in SCORED_COLUMNS),
+    *(Index(f"ix_instruction_{name}", *score_index_columns(name)) for name in SCORED_COLUMNS),
 )
 
 

@@ -1,6 +1,7 @@
 """The dashboard: a job's requests in flight (``job.in_flight``, written by the worker running it); each
 candidate's prompt recipe (``instruction.recipe``: the lineage keys naming how its prompt was built); and
-the indexes ``GET …/stats`` reads instead of the rows (see app/models/instructions.py STATS_INDEXES).
+the indexes ``GET …/stats`` and the review queue read instead of the rows (app/models/instructions.py
+STATS_INDEXES).
 
 Existing jobs have 0 requests in flight; existing candidates get their recipe from their stored lineage.
 
@@ -33,6 +34,7 @@ INDEXES = {
     "ix_instruction_arrival": ["dataset_id", "id", "origin", "accepted"],
     "ix_instruction_job_arrival": ["job_id", "id", "origin", "accepted", "rule"],
     **{f"ix_instruction_{name}": ["dataset_id", "accepted", name, "origin"] for name in SCORED_COLUMNS},
+    "ix_instruction_judge_expected": ["dataset_id", "accepted", "judge_expected", "origin", "judge_score"],
 }
 
 
