@@ -8,8 +8,9 @@ then the page: p50 and p95 of the per-run sum of its calls (the browser may over
 worst case). ``GET /`` is timed only where the dashboard is installed.
 
 For each call made faster, the old path from the same run beside it: the previous code of ``GET …/stats``
-and the dataset counts (``GET /v1/datasets``, ``GET /v1/datasets/{name}``), called directly (no HTTP), on
-a copy of the database without migration 0011's indexes (SQLite), with the ratio.
+(benchmarks/dashboard_old_stats.py) and the dataset counts (``GET /v1/datasets``, ``GET …/{name}``) on a
+copy of the database without migration 0011's indexes (SQLite; PostgreSQL: the same database), and the
+new code, both called directly (no HTTP) and interleaved run by run, with the ratio.
 
     python benchmarks/dashboard_pages.py [--rows 100000] [--runs 20] [--database-url URL]
 """
@@ -80,10 +81,13 @@ async def main() -> None:
     args = parser.parse_args()
 
     import httpx
+    from sqlalchemy.engine import Engine
     from sqlmodel import Session
 
     from app.core.db import create_tables, make_engine
     from app.core.settings import Settings
+    from app.datasets import service
+    from app.datasets import stats as stats_service
     from app.main import create_app
     from benchmarks.dashboard_data import build_dataset
     from benchmarks.dashboard_old_stats import old_dataset_counts, old_stats
@@ -187,20 +191,32 @@ async def main() -> None:
                 for name, call in calls:
                     results.append((page, name, await timed(call, args.runs)))
 
-    def old_call(function: Callable[[Session], object]) -> Callable[[], Awaitable[object]]:
+    def direct(on: Engine, function: Callable[[Session], object]) -> Callable[[], Awaitable[object]]:
         async def call() -> object:
             def run() -> object:
-                with Session(old_engine) as session:
+                with Session(on) as session:
                     return function(session)
 
             return await asyncio.to_thread(run)
 
         return call
 
-    old = {
-        "GET …/stats": await timed(old_call(lambda s: old_stats(s, dataset_id)), args.runs),
-        "GET /v1/datasets/big": await timed(old_call(lambda s: old_dataset_counts(s, dataset_id)), args.runs),
+    compared = {  # name: (old path, new path), both called directly
+        "GET …/stats": (
+            direct(old_engine, lambda s: old_stats(s, dataset_id)),
+            direct(engine, lambda s: stats_service.dataset_stats(s, dataset_id, 50, False)),
+        ),
+        "GET /v1/datasets/big": (
+            direct(old_engine, lambda s: old_dataset_counts(s, dataset_id)),
+            direct(engine, lambda s: service.dataset_counts(s, dataset_id)),
+        ),
     }
+    old: dict[str, tuple[list[float], list[float]]] = {}
+    for name, (old_path, new_path) in compared.items():  # interleaved, so both see the same load
+        old[name] = ([], [])
+        for _ in range(args.runs):
+            old[name][0].extend(await timed(old_path, 1))
+            old[name][1].extend(await timed(new_path, 1))
     report(results, old, old_url is not None)
     engine.dispose()
     if old_engine is not engine:
@@ -209,19 +225,25 @@ async def main() -> None:
 
 
 def report(
-    results: list[tuple[str, str, list[float]]], old: dict[str, list[float]], old_schema: bool
+    results: list[tuple[str, str, list[float]]],
+    old: dict[str, tuple[list[float], list[float]]],
+    old_schema: bool,
 ) -> None:
-    where = "no 0011 indexes" if old_schema else "same database"
+    where = "without 0011's indexes" if old_schema else "same database"
     print(f"{'page / call':58s} {'p50 ms':>8s} {'p95 ms':>8s}")
     pages: dict[str, list[list[float]]] = {}
     for page, name, times in results:
         pages.setdefault(page, []).append(times)
         p50, p95 = percentiles(times)
         line = f"  {page:28s} {name:27s} {p50:8.1f} {p95:8.1f}"
-        if name in old:
-            o50, o95 = percentiles(old[name])
-            line += f"   old path ({where}, no HTTP) {o50:8.1f} {o95:8.1f}  ratio {o50 / p50:5.1f}x"
         print(line)
+        if name in old:
+            o50, o95 = percentiles(old[name][0])
+            n50, n95 = percentiles(old[name][1])
+            print(
+                f"      called directly: old path ({where}) p50 {o50:.1f} p95 {o95:.1f} | "
+                f"new p50 {n50:.1f} p95 {n95:.1f} | old/new {o50 / n50:.1f}x"
+            )
     for page, calls in pages.items():
         totals = [sum(run) for run in zip(*calls, strict=True)]
         p50, p95 = percentiles(totals)
