@@ -57,8 +57,10 @@ def dataset_stats(session: Session, dataset_id: int, window: int, breakdown: boo
     assert isinstance(engine, Engine)
     curve = _in_parallel(engine, lambda s: dataset_curve(s, dataset_id, window))
     diversity = _in_parallel(engine, lambda s: dataset_diversity(s, dataset_id, breakdown))
-    session.commit()  # no transaction of this session stays open while the others read
-    return {**counted(session, dataset_id), **curve.result(), **diversity.result()}
+    session.commit()  # ends the read transaction: the connection goes back to the pool
+    result = counted(session, dataset_id)
+    session.commit()  # no connection held while waiting for the parts (they need one from the same pool)
+    return {**result, **curve.result(), **diversity.result()}
 
 
 def job_stats(session: Session, dataset_id: int, job_id: int) -> dict[str, Any]:
