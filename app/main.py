@@ -16,6 +16,7 @@ from app.api.guard import RequestGuard
 from app.api.openapi import declare_errors, install_docs
 from app.api.request_id import RequestId
 from app.api.routes import (
+    auth,
     datasets,
     exports,
     health,
@@ -102,7 +103,19 @@ def create_app(
     app.add_middleware(HttpMetrics, latency=latency)
     app.add_middleware(RequestGuard, settings=settings)
     app.add_middleware(RequestId)  # outermost: every line logged for a request carries its id
-    routers = (health, datasets, jobs, instructions, instances, exports, imports, schedules, replays, reviews)
+    routers = (
+        health,
+        auth,
+        datasets,
+        jobs,
+        instructions,
+        instances,
+        exports,
+        imports,
+        schedules,
+        replays,
+        reviews,
+    )
     for module in routers:
         app.include_router(module.router)
     app.include_router(template_routes.router)

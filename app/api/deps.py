@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from app.core.auth import Access
 from app.core.backend import BackendService
 from app.core.settings import Settings
 from app.core.supervision import Supervisor
@@ -79,12 +80,18 @@ async def _pool(pools: PoolsDep, engine: EngineDep, name: Annotated[str, Path(ma
 PoolDep = Annotated[DatasetPool, Depends(_pool)]
 
 
-def require_api_key(request: Request, engine: EngineDep) -> None:
-    """Every ``/v1`` route: a valid key with the scope, once keys are on (app/core/auth.py). Its own
-    short session, so no pooled connection is held while a request waits for admission."""
+def require_api_key(request: Request, engine: EngineDep) -> Access | None:
+    """Every ``/v1`` route: a valid key with the scope, once keys are on (app/core/auth.py); what the
+    request may do. Its own short session, so no pooled connection is held while a request waits for
+    admission."""
     if not request.url.path.startswith("/v1"):
-        return
+        return None
     header = request.headers.get("authorization", "")
     key = header[7:].strip() if header[:7].lower() == "bearer " else request.headers.get("x-api-key")
     with Session(engine) as session:
-        request.app.state.keys.check(session, key, request.method, request.url.path)
+        access: Access = request.app.state.keys.check(session, key, request.method, request.url.path)
+    return access
+
+
+# the app's own check (FastAPI runs one dependency once per request), as a route parameter
+AccessDep = Annotated[Access, Depends(require_api_key)]

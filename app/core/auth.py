@@ -13,6 +13,7 @@ import hashlib
 import secrets
 import threading
 import time
+from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -33,6 +34,14 @@ class Unauthorized(ServiceError):
 class Forbidden(ServiceError):
     status = 403
     code = "forbidden"
+
+
+@dataclass(frozen=True)
+class Access:
+    """What a request may do: whether keys are on, and the scope it holds (``admin`` with keys off)."""
+
+    keys_required: bool
+    scope: str
 
 
 def hash_key(key: str) -> str:
@@ -98,9 +107,9 @@ class KeyChecker:
         with self._lock:
             self._active = None
 
-    def check(self, session: Session, key: str | None, method: str, path: str) -> None:
+    def check(self, session: Session, key: str | None, method: str, path: str) -> Access:
         if not self.keys_on(session):
-            return
+            return Access(keys_required=False, scope="admin")
         if not key:
             raise Unauthorized("an API key is required (Authorization: Bearer <key> or X-API-Key)")
         row = session.exec(select(ApiKey).where(ApiKey.key_hash == hash_key(key))).first()
@@ -109,3 +118,4 @@ class KeyChecker:
         scope = needed_scope(method, path)
         if SCOPES.index(row.scope) < SCOPES.index(scope):
             raise Forbidden(f"the API key {row.prefix}… has scope {row.scope!r}; this needs {scope!r}")
+        return Access(keys_required=True, scope=row.scope)

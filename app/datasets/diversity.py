@@ -21,22 +21,33 @@ _nlp: Any = None
 _nlp_lock = threading.Lock()
 
 
+tokenize = RougeNoveltyIndex.tokenize  # the novelty gate's Unicode-aware tokenizer
+
+
 def distinct_n(texts: Sequence[str], n: int) -> float:
     """Distinct n-grams over all n-grams (tokens as the novelty gate's Unicode-aware tokenizer gives)."""
-    tokenize = RougeNoveltyIndex().tokenize
-    grams: list[tuple[str, ...]] = []
-    for text in texts:
-        tokens = tokenize(text)
-        grams += [tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
-    return round(len(set(grams)) / len(grams), 4) if grams else 0.0
+    return distinct_n_tokens([tokenize(text) for text in texts], n)
 
 
-def mean_nn_similarity(vectors: np.ndarray) -> float | None:
-    """Mean over rows of the cosine to the nearest other row (vectors normalised); None below 2 rows."""
+def distinct_n_tokens(texts: Sequence[Sequence[str]], n: int) -> float:
+    """:func:`distinct_n` of texts already tokenized."""
+    distinct: set[tuple[str, ...]] = set()
+    total = 0
+    for tokens in texts:
+        if len(tokens) >= n:
+            distinct.update(zip(*(tokens[i:] for i in range(n)), strict=False))
+            total += len(tokens) - n + 1
+    return round(len(distinct) / total, 4) if total else 0.0
+
+
+def mean_nn_similarity(vectors: np.ndarray, queries: np.ndarray | None = None) -> float | None:
+    """Mean over rows (or over the rows ``queries`` numbers) of the cosine to the nearest other row
+    (vectors normalised); None below 2 rows."""
     if len(vectors) < 2:
         return None
-    sims = vectors @ vectors.T
-    np.fill_diagonal(sims, -np.inf)
+    rows = np.arange(len(vectors)) if queries is None else queries
+    sims = vectors[rows] @ vectors.T
+    sims[np.arange(len(rows)), rows] = -np.inf  # a row is not its own neighbour
     return round(float(sims.max(axis=1).mean()), 4)
 
 

@@ -1,83 +1,86 @@
 """Score distributions and rejections per rule, per dataset and per job, for ``GET …/stats``.
 
 Histograms have fixed bins so two datasets or two jobs compare bin for bin: the judge's scores (1-5) in
-eight bins of 0.5, relevance (a cosine, -1 to 1) in twenty bins of 0.1; the last bin includes its upper
-edge. ``missing`` counts rows without the score (not judged, or no domain).
+eight bins of 0.5, relevance (a cosine, -1 to 1) in twenty bins of 0.1, the nearest neighbour's similarity
+at decision time (``max_cosine``, ``max_rouge_l``) in twenty bins of 0.05 over 0..1; the last bin
+includes its upper edge, values outside the range count in the first or last bin. ``missing`` counts rows
+without the score (not judged, no domain, rejected before that stage ran). The database counts them
+(app/datasets/histograms.py); ``neighbours`` splits the similarity histograms by decision.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from app.datasets.histograms import Bins, Counted, dataset_bins, grouped_bins, public
 from app.models import Instruction, TaskInstance
 
-BINS: dict[str, tuple[float, float, int]] = {
+BINS: dict[str, Bins] = {
     "relevance": (-1.0, 1.0, 20),
     "judge_score": (1.0, 5.0, 8),
     "judge_expected": (1.0, 5.0, 8),
+    "max_cosine": (0.0, 1.0, 20),
+    "max_rouge_l": (0.0, 1.0, 20),
 }
+TASK_SCORES = tuple(BINS)
+NEIGHBOUR_SCORES = ("max_cosine", "max_rouge_l")
+INSTANCE_SCORES = ("judge_score", "judge_expected")
 
 
-def histogram(values: list[float | None], low: float, high: float, bins: int) -> dict[str, Any]:
-    present = np.array([v for v in values if v is not None], dtype=float)
-    counts, edges = np.histogram(np.clip(present, low, high), bins=bins, range=(low, high))
-    return {
-        "count": int(present.size),
-        "missing": len(values) - int(present.size),
-        "mean": float(present.mean()) if present.size else None,
-        "edges": [round(float(e), 6) for e in edges],
-        "counts": [int(c) for c in counts],
+def _per_decision(
+    session: Session, dataset_id: int, job_id: int | None, totals: dict[bool, int] | None, name: str
+) -> dict[bool, Counted]:
+    if job_id is None and totals is not None:
+        return dataset_bins(session, dataset_id, name, BINS[name], totals)
+    # a job's rows by its own index (the job is the dataset's: the route checks), the others' by the dataset
+    where = [col(Instruction.origin) != "seed"]
+    where.append(
+        col(Instruction.job_id) == job_id if job_id is not None else col(Instruction.dataset_id) == dataset_id
+    )
+    grouped = grouped_bins(session, getattr(Instruction, name), BINS[name], *where, by=Instruction.accepted)
+    empty = Counted([0] * BINS[name][2])
+    return {accepted: grouped.get(accepted, empty) for accepted in (False, True)}
+
+
+def score_distributions(
+    session: Session, dataset_id: int, job_id: int | None = None, totals: dict[bool, int] | None = None
+) -> dict[str, Any]:
+    """Histograms of the candidates' (not the seeds') scores, the same split by decision for the
+    neighbour similarities, and the instances' judge scores. ``totals`` (candidates per decision, the
+    whole dataset's) lets the dataset's histograms be read from the score indexes."""
+    split = {name: _per_decision(session, dataset_id, job_id, totals, name) for name in TASK_SCORES}
+    instances = [
+        col(TaskInstance.job_id) == job_id
+        if job_id is not None
+        else col(TaskInstance.dataset_id) == dataset_id
+    ]
+    empty = {name: Counted([0] * BINS[name][2]) for name in INSTANCE_SCORES}
+    instance_bins = {
+        name: grouped_bins(session, getattr(TaskInstance, name), BINS[name], *instances).get(
+            None, empty[name]
+        )
+        for name in INSTANCE_SCORES
     }
-
-
-def score_distributions(session: Session, dataset_id: int, job_id: int | None = None) -> dict[str, Any]:
-    """Histograms of the candidates' (not the seeds') scores, and of the instances' judge scores."""
-    tasks = select(Instruction.relevance, Instruction.judge_score, Instruction.judge_expected).where(
-        col(Instruction.dataset_id) == dataset_id, col(Instruction.origin) != "seed"
-    )
-    instances = select(TaskInstance.judge_score, TaskInstance.judge_expected).where(
-        col(TaskInstance.dataset_id) == dataset_id
-    )
-    if job_id is not None:
-        tasks = tasks.where(col(Instruction.job_id) == job_id)
-        instances = instances.where(col(TaskInstance.job_id) == job_id)
-    task_rows = session.exec(tasks).all()
-    instance_rows = session.exec(instances).all()
-    names = ("relevance", "judge_score", "judge_expected")
     return {
         "instructions": {
-            name: histogram([row[i] for row in task_rows], *BINS[name]) for i, name in enumerate(names)
+            name: public(split[name][False].add(split[name][True]), BINS[name]) for name in TASK_SCORES
         },
-        "instances": {
-            name: histogram([row[i] for row in instance_rows], *BINS[name])
-            for i, name in enumerate(names[1:])
+        "neighbours": {
+            decision: {name: public(split[name][accepted], BINS[name]) for name in NEIGHBOUR_SCORES}
+            for decision, accepted in (("accepted", True), ("rejected", False))
         },
+        "instances": {name: public(instance_bins[name], BINS[name]) for name in INSTANCE_SCORES},
     }
-
-
-def rejections_per_job(session: Session, dataset_id: int) -> dict[str, dict[str, int]]:
-    """Rejected candidates per job (``none``: submitted or ingested) and rule."""
-    rows = session.exec(
-        select(Instruction.job_id, Instruction.rule, func.count())
-        .where(col(Instruction.dataset_id) == dataset_id, col(Instruction.accepted).is_(False))
-        .group_by(col(Instruction.job_id), col(Instruction.rule))
-    ).all()
-    result: dict[str, dict[str, int]] = {}
-    for job_id, rule, n in sorted(rows, key=lambda r: (r[0] is None, r[0] or 0, -r[2])):
-        result.setdefault(str(job_id) if job_id is not None else "none", {})[rule or "unknown"] = n
-    return result
 
 
 def job_rejections(session: Session, dataset_id: int, job_id: int) -> dict[str, int]:
     """One job's rejected candidates per rule, most first."""
-    rows = session.exec(
+    rows = session.exec(  # by the job's index (the job is the dataset's: the route checks)
         select(Instruction.rule, func.count())
-        .where(col(Instruction.dataset_id) == dataset_id, col(Instruction.accepted).is_(False))
-        .where(col(Instruction.job_id) == job_id)
+        .where(col(Instruction.job_id) == job_id, col(Instruction.accepted).is_(False))
         .group_by(col(Instruction.rule))
     ).all()
     return {rule or "unknown": n for rule, n in sorted(rows, key=lambda r: -r[1])}

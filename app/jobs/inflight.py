@@ -4,6 +4,7 @@ come back, so the model server always has work queued while memory stays bounded
 from __future__ import annotations
 
 import concurrent.futures
+import time
 from collections.abc import Callable
 
 from generators.backends.base import GenerationResult, RequestRejected, SamplingParams
@@ -82,6 +83,25 @@ class RequestWindow:
         self._pending.clear()
         self._prompts.clear()
         return dropped
+
+
+class InFlightReport:
+    """When to write a job's requests in flight on its row: at once when the count leaves or reaches 0,
+    else when it changed and ``interval_s`` has passed since the last write (event streams read the row
+    that often), so a busy window costs a write per interval, not one per request."""
+
+    def __init__(self, interval_s: float) -> None:
+        self.interval_s = interval_s
+        self.written = 0
+        self._at = float("-inf")
+
+    def due(self, count: int) -> bool:
+        if count == self.written:
+            return False
+        return count == 0 or self.written == 0 or time.monotonic() - self._at >= self.interval_s
+
+    def wrote(self, count: int) -> None:
+        self.written, self._at = count, time.monotonic()
 
 
 def backend_failure_reason(exc: BaseException) -> str:

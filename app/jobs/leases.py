@@ -72,6 +72,7 @@ def claim(engine: Engine, owner: str, lease_s: float, job_id: int | None = None)
                 lease_expires_at=now + timedelta(seconds=lease_s),
                 attempts=Job.attempts + 1,
                 started_at=func.coalesce(Job.started_at, now),
+                in_flight=0,  # a worker that died left its count behind
             )
             .returning(col(Job.attempts))
         ).first()
@@ -110,10 +111,20 @@ def renew(engine: Engine, leases: list[Lease], lease_s: float) -> list[Lease]:
 
 
 def release(session: Session, lease: Lease, **values: object) -> bool:
-    """End the lease with the job's new state (``queued`` to hand it back, or a terminal state)."""
+    """End the lease with the job's new state (``queued`` to hand it back, or a terminal state); nothing is
+    in flight for it any more."""
     done = session.exec(
-        update(Job).where(*_held(lease)).values(lease_owner=None, lease_expires_at=None, **values)
+        update(Job)
+        .where(*_held(lease))
+        .values(lease_owner=None, lease_expires_at=None, in_flight=0, **values)
     )
+    session.commit()
+    return done.rowcount == 1
+
+
+def write_in_flight(session: Session, lease: Lease, count: int) -> bool:
+    """Write the job's requests in flight while the lease is held (committed); False when it is not."""
+    done = session.exec(update(Job).where(*_held(lease)).values(in_flight=count))
     session.commit()
     return done.rowcount == 1
 

@@ -18,16 +18,17 @@ import logging
 import random
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
 from app.core.errors import get_or_not_found
 from app.core.settings import Settings
-from app.jobs.inflight import RequestWindow, answered, backend_failure_reason
-from app.jobs.leases import Lease, LeaseLost, fence, release
+from app.jobs.inflight import InFlightReport, RequestWindow, answered, backend_failure_reason
+from app.jobs.leases import Lease, LeaseLost, fence, release, write_in_flight
 from app.jobs.request_sizing import cancelled_counts, wanted_in_flight
 from app.jobs.saturation import auto_stop_reason
 from app.jobs.service import get_job
@@ -73,6 +74,7 @@ class JobRunner:
     dispatcher: RequestDispatcher  # the process's one dispatcher: limits and breaker span all jobs
     lease_lost: Callable[[int], bool] = lambda _job_id: False
     judge: Judge | None = None  # SI_JUDGE: scores candidates before they are decided
+    _in_flight: InFlightReport = field(init=False, repr=False)
 
     def run(self, lease: Lease, on_progress: ProgressCallback | None = None) -> Job:
         with Session(self.engine, expire_on_commit=False) as session:
@@ -82,6 +84,7 @@ class JobRunner:
             for _ in range(job.requests):  # a resumed job continues its random stream
                 rng.random()
             window = RequestWindow(self.dispatcher, self.settings.resolved_max_in_flight())
+            self._in_flight = InFlightReport(self.settings.events_poll_s)
             try:
                 return self._loop(session, job, dataset, rng, lease, window, on_progress)
             except (LeaseLost, IntegrityError) as exc:
@@ -129,6 +132,8 @@ class JobRunner:
                 dropped = window.cancel()  # the target is reached: no more task requests are wanted
                 if dropped:
                     job.counts = job.counts.merged(cancelled_counts(dropped))
+                    job.in_flight = 0
+                    self._in_flight.wrote(0)
                     session.add(job)
                     fence(session, lease, self.settings.job_lease_s)
                     session.commit()
@@ -178,13 +183,14 @@ class JobRunner:
                     window.fill(next_request, job.max_requests - job.requests - len(window), wanted)
                 except StrategyExhausted as exc:
                     exhausted.append(f"strategy exhausted: {exc}")
+                self._report_in_flight(session, job, lease, len(window))
             done = window.next_done_request(timeout=self.settings.worker_poll_s)
             if done is None:
                 continue
             # a backend failure ends the job with its reason; every other result taken is kept
             results, failure = answered([done, *window.take_done()])
             if results:
-                self._store(session, job, lease, self.registry.get(dataset), results, strategy)
+                self._store(session, job, lease, self.registry.get(dataset), results, strategy, window)
                 if self._auto_stopped(session, job, lease, window):
                     return job
                 if on_progress is not None:
@@ -202,6 +208,15 @@ class JobRunner:
             return False
         self._finish(session, job, lease, "succeeded", None, window, stop_reason=reason)
         return True
+
+    def _report_in_flight(self, session: Session, job: Job, lease: Lease, count: int) -> None:
+        """Write the window's outstanding requests on the job row when :class:`InFlightReport` says so
+        (ended, cancelled or handed back, :func:`release` writes 0)."""
+        if not self._in_flight.due(count):
+            return
+        if write_in_flight(session, lease, count):
+            set_committed_value(job, "in_flight", count)  # the row as written, for the next flush
+            self._in_flight.wrote(count)
 
     def _check_lease(self, job: Job, lease: Lease) -> None:
         if self.lease_lost(stored_id(job)):
@@ -260,5 +275,10 @@ class JobRunner:
         pool: DatasetPool,
         results: list[Finished],
         strategy: GenerationStrategy,
+        window: RequestWindow | None = None,
     ) -> None:
+        """Store a batch; the job row then also says what is still in flight (the same transaction)."""
+        if window is not None:
+            job.in_flight = len(window)
+            self._in_flight.wrote(len(window))
         store_finished(session, self.registry, self.settings, job, lease, pool, results, strategy, self.judge)

@@ -99,7 +99,12 @@ def cancel_job(session: Session, job: Job) -> Job:
 
 
 def job_public(job: Job, dataset_name: str) -> JobPublic:
-    update = {"dataset": dataset_name, "warnings": job_warnings(job.counts), **per_accepted(job)}
+    update = {
+        "dataset": dataset_name,
+        "warnings": job_warnings(job.counts),
+        "in_flight": job.in_flight if job.status == "running" else 0,  # a dead worker's count is stale
+        **per_accepted(job),
+    }
     return JobPublic.model_validate(job, update=update)
 
 

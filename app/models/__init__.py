@@ -36,7 +36,17 @@ from app.models.instructions import (
     SimilarResult,
     initial_instance_stage,
 )
-from app.models.jobs import JOB_STATES, TERMINAL_STATES, AutoStop, Job, JobCounts, JobCreate, JobPublic
+from app.models.jobs import (
+    JOB_STATES,
+    TERMINAL_STATES,
+    AutoStop,
+    Job,
+    JobCounts,
+    JobCreate,
+    JobPublic,
+    JobTimeline,
+    TimelineWindow,
+)
 from app.models.replays import (
     DecisionChange,
     DecisionChangePublic,
@@ -99,6 +109,8 @@ __all__ = [
     "JobCreate",
     "Job",
     "JobPublic",
+    "JobTimeline",
+    "TimelineWindow",
     "JobCounts",
     "ScheduleBase",
     "Schedule",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from sqlmodel import Field, SQLModel
 
@@ -21,3 +22,10 @@ class ApiKey(SQLModel, table=True):
     scope: str = Field(max_length=16)
     created_at: datetime = Field(default_factory=utcnow)
     revoked_at: datetime | None = None
+
+
+class AuthPublic(SQLModel):
+    """What the caller's key may do (with keys off: everything)."""
+
+    keys_required: bool = Field(description="whether /v1 routes need an API key")
+    scope: Literal["read", "write", "admin"] = Field(description="the scope the request holds")

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import StringConstraints
-from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.models.common import utcnow
@@ -22,6 +22,26 @@ def initial_instance_stage(origin: str, accepted: bool) -> str | None:
     return INSTANCE_STAGE_PENDING if accepted and origin != "seed" else None
 
 
+SCORED_COLUMNS = ("relevance", "judge_score", "judge_expected", "max_cosine", "max_rouge_l")
+
+
+def score_index_columns(name: str) -> tuple[str, ...]:
+    """A score's index: its histogram by range counts; ``judge_expected``'s also holds ``judge_score``, so
+    the review queue (lowest judge confidence first) sorts ids without visiting the rows."""
+    return ("dataset_id", "accepted", name, "origin", *(("judge_score",) if name == "judge_expected" else ()))
+
+
+# What ``GET …/stats`` reads, each from one index without visiting the rows (app/datasets/score_stats.py):
+# counts per origin, decision, rule, job, strategy and recipe in one ordered pass; each score's histogram
+# by range counts per bin; the novelty curve and a job's timeline in arrival order. Migration 0011.
+STATS_INDEXES = (
+    Index("ix_instruction_tally", "dataset_id", "origin", "accepted", "rule", "job_id", "strategy", "recipe"),
+    Index("ix_instruction_arrival", "dataset_id", "id", "origin", "accepted"),
+    Index("ix_instruction_job_arrival", "job_id", "id", "origin", "accepted", "rule"),  # timeline, curve
+    *(Index(f"ix_instruction_{name}", *score_index_columns(name)) for name in SCORED_COLUMNS),
+)
+
+
 class Instruction(DecisionFields, table=True):
     """One instruction a dataset has seen, with its decision.
 
@@ -32,7 +52,10 @@ class Instruction(DecisionFields, table=True):
     and rejected candidates). ``instances`` holds the accepted instances and says nothing about the stage.
     """
 
-    __table_args__ = (UniqueConstraint("dataset_id", "origin_key"),)
+    __table_args__ = (
+        UniqueConstraint("dataset_id", "origin_key"),
+        *STATS_INDEXES,
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     dataset_id: int = Field(foreign_key="dataset.id", index=True)
@@ -48,6 +71,8 @@ class Instruction(DecisionFields, table=True):
     generation_id: int | None = Field(default=None, foreign_key="generation.id")
     strategy: str | None = Field(default=None, max_length=32)  # how the prompt was built
     lineage: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))  # the prompt's parents
+    # the lineage keys naming how the prompt was built (generators/strategies/recipe.py), for the stats
+    recipe: str | None = Field(default=None, max_length=256)
     # the judge's whole verdict: criteria scores, rationale, judge model, its ledger row (issue: quality)
     judge: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     created_at: datetime = Field(default_factory=utcnow)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text
+from sqlalchemy import JSON, Column, Index, Integer, Text
 from sqlmodel import Field, SQLModel
 
 from app.core.limits import INT4_MAX
@@ -72,6 +72,8 @@ class Job(SQLModel, table=True):
     lease_owner: str | None = Field(default=None, max_length=128)
     lease_expires_at: datetime | None = None
     attempts: int = 0  # claims so far; each claim is a new fencing token for the job's writes
+    # model requests sent and not yet answered, as last written by the worker running it (migration 0011)
+    in_flight: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     schedule_id: int | None = Field(default=None, foreign_key="schedule.id", index=True)
     fire_time: datetime | None = None
 
@@ -91,6 +93,9 @@ class JobPublic(SQLModel):
         default=None, description="share accepted per window of decided candidates (the job's own view)"
     )
     requests: int
+    in_flight: int = Field(
+        default=0, description="model requests sent and not yet answered (0 unless the job is running)"
+    )
     generated: int
     accepted: int
     rejected: int
@@ -108,3 +113,18 @@ class JobPublic(SQLModel):
     attempts: int = 0
     schedule_id: int | None = None
     fire_time: datetime | None = None
+
+
+class TimelineWindow(SQLModel):
+    index: int
+    decided: int
+    accepted: int
+    rejections: dict[str, int] = Field(default_factory=dict, description="rejected per rule, most first")
+
+
+class JobTimeline(SQLModel):
+    """A job's decisions per consecutive window of ``window`` candidates in decision order."""
+
+    job: int
+    window: int
+    windows: list[TimelineWindow]

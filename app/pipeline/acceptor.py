@@ -30,6 +30,7 @@ from app.pipeline.pools import DatasetPool, PoolRegistry
 from filters.chain import Prepared
 from filters.decision import DECISION_FIELDS, Decision
 from filters.embedding import to_bytes
+from generators.strategies.recipe import prompt_recipe
 
 ACCEPTED_KEY = "si_accepted"  # session.info: candidates accepted in the open transaction
 
@@ -154,6 +155,7 @@ def decide(
             generation_id=candidate.generation_id,
             strategy=candidate.strategy,
             lineage=candidate.lineage,
+            recipe=prompt_recipe(candidate.strategy, candidate.lineage),
             judge=candidate.judge,
             created_at=created,
         )

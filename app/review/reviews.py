@@ -158,13 +158,18 @@ def review_queue(
         found = {stored_id(t): (t, task) for t, task in session.exec(query.where(col(table.id).in_(chosen)))}
         items = [_item(kind, *found[i], reviews.get(i)) for i in chosen]
         return ReviewQueue(order="sample", items=items)
-    ordered = query.order_by(case((confidence.is_(None), 1), else_=0), confidence, col(table.id))
-    items = []
-    for target, task in _batches(session, ordered):
-        if wanted(stored_id(target)):
-            items.append(_item(kind, target, task, reviews.get(stored_id(target))))
-            if len(items) >= limit:
+    # ids in order first (a narrow sort), then only the rows shown
+    ordered = query.with_only_columns(col(table.id)).order_by(
+        case((confidence.is_(None), 1), else_=0), confidence, col(table.id)
+    )
+    shown: list[int] = []
+    for row in _batches(session, ordered):
+        if wanted(row[0]):
+            shown.append(row[0])
+            if len(shown) >= limit:
                 break
+    rows = {stored_id(t): (t, task) for t, task in session.exec(query.where(col(table.id).in_(shown)))}
+    items = [_item(kind, *rows[i], reviews.get(i)) for i in shown]
     return ReviewQueue(order="confidence", items=items)
 
 

@@ -11,8 +11,8 @@ from app.api.deps import DatasetDep, PoolsDep, SessionDep, SettingsDep
 from app.api.openapi import error_responses
 from app.api.pagination import IdQuery
 from app.core.errors import get_in_dataset
-from app.datasets import score_stats, service
-from app.datasets.telemetry import dataset_telemetry
+from app.datasets import service
+from app.datasets import stats as stats_service
 from app.jobs.saturation import DEFAULT_CURVE_WINDOW
 from app.models import (
     Dataset,
@@ -70,25 +70,14 @@ def dataset_stats(
     job: IdQuery = None,
 ) -> dict[str, object]:
     """Counts per origin and decision, rejections per rule (and per job), instances per decision; score
-    distributions (relevance, the judge's scores); the novelty curve (share accepted per ``window``
+    distributions (relevance, the judge's scores, the nearest neighbours' similarity, split by decision);
+    candidates per strategy and prompt recipe; the novelty curve (share accepted per ``window``
     candidates), diversity, and with ``breakdown`` the verb–object pairs. ``job``: that job's rejections
     per rule and score distributions too."""
-    dataset_id = stored_id(dataset)
-    stats: dict[str, object] = {
-        **service.dataset_counts(session, dataset_id),
-        "rejections": service.rejection_counts(session, dataset_id),
-        "rejections_per_job": score_stats.rejections_per_job(session, dataset_id),
-        "instances": service.instance_counts(session, dataset_id),
-        "scores": score_stats.score_distributions(session, dataset_id),
-        **dataset_telemetry(session, dataset_id, window, breakdown),
-    }
+    stats = stats_service.dataset_stats(session, stored_id(dataset), window, breakdown)
     if job is not None:
         get_in_dataset(session, Job, job, dataset, "job")
-        stats["job"] = {
-            "id": job,
-            "rejections": score_stats.job_rejections(session, dataset_id, job),
-            "scores": score_stats.score_distributions(session, dataset_id, job),
-        }
+        stats["job"] = stats_service.job_stats(session, stored_id(dataset), job)
     return stats
 
 

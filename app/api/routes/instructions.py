@@ -10,8 +10,8 @@ from sqlmodel import select
 from app.api.admission import admitted
 from app.api.deps import DatasetDep, PoolDep, PoolsDep, SessionDep, SimilarityDep
 from app.api.openapi import error_responses
-from app.api.pagination import DecisionParam, LimitParam, decision_filter, keyset_page
-from app.core.errors import InvalidInput
+from app.api.pagination import DecisionParam, IdPath, LimitParam, decision_filter, keyset_page
+from app.core.errors import InvalidInput, get_in_dataset
 from app.core.limits import MAX_K
 from app.models import (
     CandidateResult,
@@ -46,6 +46,13 @@ def list_instructions(
     rows, next_cursor = keyset_page(session, query, Instruction, limit, cursor)
     items = [InstructionPublic.model_validate(r, update={"dataset": dataset.name}) for r in rows]
     return InstructionPage(items=items, next_cursor=next_cursor)
+
+
+@router.get("/instructions/{instruction_id}", response_model=InstructionPublic)
+def read_instruction(instruction_id: IdPath, dataset: DatasetDep, session: SessionDep) -> InstructionPublic:
+    """One stored instruction with its decision, scores, neighbours and lineage."""
+    row = get_in_dataset(session, Instruction, instruction_id, dataset, "instruction")
+    return InstructionPublic.model_validate(row, update={"dataset": dataset.name})
 
 
 @router.post(

@@ -16,6 +16,7 @@ from app.api.pagination import CursorParam, IdPath, LimitParam, decode_cursor, s
 from app.core.errors import InvalidInput, get_or_not_found
 from app.jobs import service
 from app.jobs.backpressure import ensure_queue_has_room
+from app.jobs.timeline import DEFAULT_TIMELINE_WINDOW, job_timeline
 from app.models import (
     JOB_STATES,
     Dataset,
@@ -24,6 +25,7 @@ from app.models import (
     Job,
     JobCreate,
     JobPublic,
+    JobTimeline,
     stored_id,
 )
 from app.pipeline.ledger import generations_public
@@ -96,6 +98,17 @@ def list_jobs(
 def read_job(job_id: IdPath, session: SessionDep) -> JobPublic:
     """A job's state, progress and counts per decision reason."""
     return service.read_job_public(session, job_id)
+
+
+@router.get("/v1/jobs/{job_id}/timeline", response_model=JobTimeline)
+def read_job_timeline(
+    job_id: IdPath,
+    session: SessionDep,
+    window: Annotated[int, Query(ge=1, le=100000)] = DEFAULT_TIMELINE_WINDOW,
+) -> JobTimeline:
+    """Decided, accepted and rejected per rule in each window of ``window`` candidates, in decision order."""
+    service.get_job(session, job_id)
+    return JobTimeline(job=job_id, window=window, windows=job_timeline(session, job_id, window))
 
 
 @router.get("/v1/jobs/{job_id}/events", response_class=EventSourceResponse)

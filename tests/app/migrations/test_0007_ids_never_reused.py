@@ -29,13 +29,18 @@ DATASET_COLUMNS_0006 = (
 )
 
 
+JOB_COLUMNS_AFTER_0006 = ("in_flight",)  # added by later revisions, with a server default
+
+
 def new_job_id(engine: Engine, dataset_id: int) -> int:
-    with Session(engine) as session:
-        job = Job(dataset_id=dataset_id, target=1, max_requests=1)
-        session.add(job)
-        session.commit()
-        assert job.id is not None
-        return job.id
+    """A job row with the columns every revision since 0006 has; its id."""
+    job = Job(dataset_id=dataset_id, target=1, max_requests=1)
+    table = Job.__table__  # type: ignore[attr-defined]
+    row = {
+        c.name: getattr(job, c.name) for c in table.columns if c.name not in ("id", *JOB_COLUMNS_AFTER_0006)
+    }
+    with engine.begin() as connection:
+        return int(connection.execute(table.insert().values(row).returning(table.c.id)).scalar_one())
 
 
 def delete_jobs(engine: Engine) -> None:
