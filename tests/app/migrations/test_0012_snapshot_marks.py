@@ -14,7 +14,7 @@ from tests.app.migrations.test_migrations import describe, schema_diff
 
 pytestmark = pytest.mark.both_databases
 
-BEFORE = "0010"  # the revision 0012 comes after (re-chained when another lands in between)
+BEFORE = "0011"  # the revision 0012 comes after
 OLD_SNAPSHOT = (
     "INSERT INTO snapshot (dataset_id, note, include_seeds, instance_ids, seed_instruction_ids, review_ids,"
     " created_at) VALUES (:id, 'v1', false, '[1, 2]', '[3]', '[4]', CURRENT_TIMESTAMP)"
