@@ -32,6 +32,7 @@ from app.api.routes import templates as template_routes
 from app.core.auth import KeyChecker
 from app.core.metrics import HttpMetrics, new_registry
 from app.core.settings import Settings
+from app.datasets.stats_cache import StatsCache
 from app.retrieval.similarity import SimilarityBatcher
 from app.services import build_services
 from app.ui import install_ui
@@ -70,6 +71,7 @@ def create_app(
         app.state.similarity = similarity
         app.state.jobs = services.jobs
         app.state.supervisor = supervisor
+        app.state.stats_cache = StatsCache()
         app.state.keys = KeyChecker(services.engine, settings.require_api_keys)
         app.state.admission = {
             kind: Admission(f"/{kind}", running, settings.admission_max_waiting, settings.admission_wait_s)

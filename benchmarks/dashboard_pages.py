@@ -2,7 +2,7 @@
 
 Builds a database (benchmarks/dashboard_data.py: 100,000 decided candidates of five jobs, seeds, 300
 reviews, 2,000 instances), starts the real app in-process (``create_app``, fake backend, no job worker),
-and for each page of /work/notes/DASHBOARD_CONTRACT.md's "Pages" times each call ``--runs`` times (the
+and for each page of the README's dashboard section times each call ``--runs`` times (the
 time around the in-process request: routing, the database, serialisation). One line per call (p50, p95),
 then the page: p50 and p95 of the per-run sum of its calls (the browser may overlap them; the sum is the
 worst case). ``GET /`` is timed only where the dashboard is installed.
@@ -10,7 +10,10 @@ worst case). ``GET /`` is timed only where the dashboard is installed.
 For each call made faster, the old path from the same run beside it: the previous code of ``GET …/stats``
 (benchmarks/dashboard_old_stats.py) and the dataset counts (``GET /v1/datasets``, ``GET …/{name}``) on a
 copy of the database without migration 0011's indexes (SQLite; PostgreSQL: the same database), and the
-new code, both called directly (no HTTP) and interleaved run by run, with the ratio.
+new code, both called directly (no HTTP) and interleaved run by run, with the ratio. The route keeps
+the counted parts of ``…/stats`` until the dataset changes (app/datasets/stats_cache.py): its HTTP line is
+a repeated view; the direct "new, uncached" line is a first view after a change, and the dataset page is
+printed both ways.
 
     python benchmarks/dashboard_pages.py [--rows 100000] [--runs 20] [--database-url URL]
 """
@@ -30,6 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 TARGET_MS = 200.0
+STATS = "GET …/stats"
 
 
 def percentiles(values: list[float]) -> tuple[float, float]:
@@ -88,6 +92,7 @@ async def main() -> None:
     from app.core.settings import Settings
     from app.datasets import service
     from app.datasets import stats as stats_service
+    from app.datasets.service import get_dataset
     from app.main import create_app
     from benchmarks.dashboard_data import build_dataset
     from benchmarks.dashboard_old_stats import old_dataset_counts, old_stats
@@ -204,7 +209,8 @@ async def main() -> None:
     compared = {  # name: (old path, new path), both called directly
         "GET …/stats": (
             direct(old_engine, lambda s: old_stats(s, dataset_id)),
-            direct(engine, lambda s: stats_service.dataset_stats(s, dataset_id, 50, False)),
+            # uncached: what the route computes on a dataset's first view after it changed
+            direct(engine, lambda s: stats_service.dataset_stats(s, get_dataset(s, "big"), 50, False)),
         ),
         "GET /v1/datasets/big": (
             direct(old_engine, lambda s: old_dataset_counts(s, dataset_id)),
@@ -240,15 +246,25 @@ def report(
         if name in old:
             o50, o95 = percentiles(old[name][0])
             n50, n95 = percentiles(old[name][1])
+            new = "new, uncached" if name == STATS else "new"
             print(
                 f"      called directly: old path ({where}) p50 {o50:.1f} p95 {o95:.1f} | "
-                f"new p50 {n50:.1f} p95 {n95:.1f} | old/new {o50 / n50:.1f}x"
+                f"{new} p50 {n50:.1f} p95 {n95:.1f} | old/new {o50 / n50:.1f}x"
             )
     for page, calls in pages.items():
-        totals = [sum(run) for run in zip(*calls, strict=True)]
-        p50, p95 = percentiles(totals)
-        verdict = "ok" if p95 <= TARGET_MS else f"over {TARGET_MS:.0f} ms"
-        print(f"page {page:53s} {p50:8.1f} {p95:8.1f}   ({verdict})")
+        page_line(page, [sum(run) for run in zip(*calls, strict=True)])
+        names = [name for p, name, _ in results if p == page]
+        if STATS in names and STATS in old:  # the page with its stats computed afresh (uncached)
+            at = names.index(STATS)
+            runs = zip(zip(*calls, strict=True), old[STATS][1], strict=True)
+            fresh = [sum(run) - run[at] + uncached for run, uncached in runs]
+            page_line(f"{page} (first view after a change)", fresh)
+
+
+def page_line(page: str, totals: list[float]) -> None:
+    p50, p95 = percentiles(totals)
+    verdict = "ok" if p95 <= TARGET_MS else f"over {TARGET_MS:.0f} ms"
+    print(f"page {page:53s} {p50:8.1f} {p95:8.1f}   ({verdict})")
 
 
 if __name__ == "__main__":

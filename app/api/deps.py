@@ -16,6 +16,7 @@ from app.core.backend import BackendService
 from app.core.settings import Settings
 from app.core.supervision import Supervisor
 from app.datasets.service import get_dataset
+from app.datasets.stats_cache import StatsCache
 from app.jobs.processing import JobProcessing
 from app.models import Dataset
 from app.pipeline.pools import DatasetPool, PoolRegistry
@@ -40,6 +41,7 @@ SimilarityDep = Annotated[SimilarityBatcher, Depends(_service("similarity"))]
 BackendDep = Annotated[BackendService, Depends(_service("backend"))]
 JobsDep = Annotated[JobProcessing, Depends(_service("jobs"))]
 SupervisorDep = Annotated[Supervisor, Depends(_service("supervisor"))]
+StatsCacheDep = Annotated[StatsCache, Depends(_service("stats_cache"))]
 
 
 def _session(engine: EngineDep) -> Iterator[Session]:

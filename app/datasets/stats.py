@@ -13,7 +13,9 @@ from typing import Any
 from sqlmodel import Session
 
 from app.datasets import score_stats, service, tally
+from app.datasets.stats_cache import StatsCache, dataset_version
 from app.datasets.telemetry import dataset_curve, dataset_diversity
+from app.models import Dataset, stored_id
 
 
 def counted(session: Session, dataset_id: int) -> dict[str, Any]:
@@ -30,12 +32,22 @@ def counted(session: Session, dataset_id: int) -> dict[str, Any]:
     }
 
 
-def dataset_stats(session: Session, dataset_id: int, window: int, breakdown: bool) -> dict[str, Any]:
-    return {
-        **counted(session, dataset_id),
-        **dataset_curve(session, dataset_id, window),
-        **dataset_diversity(session, dataset_id, breakdown),
-    }
+def dataset_stats(
+    session: Session, dataset: Dataset, window: int, breakdown: bool, cache: StatsCache | None = None
+) -> dict[str, Any]:
+    """With ``cache``, the counted parts and the curve are computed once per version of the dataset
+    (app/datasets/stats_cache.py); diversity always afresh."""
+    dataset_id = stored_id(dataset)
+
+    def compute() -> dict[str, Any]:
+        return {**counted(session, dataset_id), **dataset_curve(session, dataset_id, window)}
+
+    parts = (
+        compute()
+        if cache is None
+        else cache.get((dataset_id, window), dataset_version(session, dataset), compute)
+    )
+    return {**parts, **dataset_diversity(session, dataset_id, breakdown)}
 
 
 def job_stats(session: Session, dataset_id: int, job_id: int) -> dict[str, Any]:

@@ -196,3 +196,26 @@ async def test_a_jobs_candidates_carry_their_recipe_into_the_strategy_breakdown(
         split = stats["scores"]["neighbours"]
         both = split["accepted"][name]["count"] + split["rejected"][name]["count"]
         assert both == stats["scores"]["instructions"][name]["count"] > 0
+
+
+async def test_stats_are_kept_until_the_dataset_changes(client):
+    """The counted parts are computed once per version of the dataset (app/datasets/stats_cache.py): a
+    repeated view is served as kept, a new candidate or instance makes the next view count again."""
+    cache = client.app_state.stats_cache
+    first = (await client.get("/v1/datasets/default/stats")).json()
+    misses = cache.misses
+    assert (await client.get("/v1/datasets/default/stats")).json() == first
+    assert (cache.misses, cache.hits) == (misses, 1)
+    body = {"instructions": ["Suggest a name for a bakery that sells sourdough bread."]}
+    assert (await client.post("/v1/datasets/default/candidates", json=body)).status_code == 200
+    after = (await client.get("/v1/datasets/default/stats")).json()
+    assert cache.misses == misses + 1
+    assert after["accepted_count"] == first["accepted_count"] + 1
+    assert sum(after["scores"]["instructions"]["max_cosine"]["counts"]) == (
+        sum(first["scores"]["instructions"]["max_cosine"]["counts"]) + 1
+    )
+    # another window is another entry
+    assert (await client.get("/v1/datasets/default/stats", params={"window": 7})).json()[
+        "novelty_window"
+    ] == 7
+    assert cache.misses == misses + 2

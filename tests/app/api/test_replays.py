@@ -86,6 +86,9 @@ async def test_stored_judge_scores_re_decide_novelty_in_the_original_order(clien
     assert flips == {("accepted", "judge"), ("rouge_l", "accepted")}
     assert stored_decisions(client)[C1] == (True, None)
 
+    stats_before = (await client.get("/v1/datasets/replayed/stats")).json()  # kept by the stats cache
+    assert stats_before["rejections"] == {"rouge_l": 1}
+
     embedder = client.app_state.pools.registry.embedder
     embedded_before = embedder.texts_embedded
     applied = await client.post("/v1/datasets/replayed/replays", json=body)
@@ -96,6 +99,8 @@ async def test_stored_judge_scores_re_decide_novelty_in_the_original_order(clien
     assert report["applied"] is True and report["flipped"] == 2
     assert applied.headers["location"] == f"/v1/datasets/replayed/replays/{report['replay_id']}"
     assert stored_decisions(client) == {C1: (False, "judge"), C2: (True, None), C3: (True, None)}
+    # the replay changed no row count, only decisions: the stats are counted again, not served as kept
+    assert (await client.get("/v1/datasets/replayed/stats")).json()["rejections"] == {"judge": 1}
     replay = (await client.get(applied.headers["location"])).json()
     assert (replay["reason"], replay["decided"], replay["changed"]) == ("judge calibrated", 3, 2)
     assert (await client.get("/v1/datasets/replayed")).json()["judge_threshold"] == 3.0

@@ -1,0 +1,66 @@
+"""The counted parts of ``GET …/stats`` kept per process until the dataset changes.
+
+Counts, rejections, strategies, score histograms and the novelty curve change only when a row is added
+(instructions and instances are append-only) or a replay rewrites decisions (it bumps the dataset's
+``decisions_version`` in the same transaction). So a dataset's version is the largest id of its
+instructions and of its instances, its ``decisions_version`` and its creation time (a dataset created
+again under a reused id starts anew); it is read from the database on every request, so writes by any
+process are seen at once. Diversity reads stored vectors, which an embedding back-fill may add later: it
+is always computed afresh and is not kept here.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from app.models import Dataset, Instruction, TaskInstance, stored_id
+
+Version = tuple[Any, ...]
+
+
+def dataset_version(session: Session, dataset: Dataset) -> Version:
+    dataset_id = stored_id(dataset)
+    newest_task = session.exec(
+        select(func.max(Instruction.id)).where(col(Instruction.dataset_id) == dataset_id)
+    ).one()
+    newest_instance = session.exec(
+        select(func.max(TaskInstance.id)).where(col(TaskInstance.dataset_id) == dataset_id)
+    ).one()
+    stored = session.exec(
+        select(Dataset.decisions_version, Dataset.created_at).where(col(Dataset.id) == dataset_id)
+    ).one()
+    return (newest_task, newest_instance, *stored)
+
+
+class StatsCache:
+    """At most ``size`` entries, least recently used dropped first; thread-safe. Two requests missing at
+    once both compute (the same result); nothing waits on another's computation."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._entries: OrderedDict[Hashable, tuple[Version, dict[str, Any]]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key: Hashable, version: Version, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """A new top-level dict each time (callers add keys); the nested values are shared, not mutated."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry[0] == version:
+                self._entries.move_to_end(key)
+                self.hits += 1
+                return dict(entry[1])
+            self.misses += 1
+        value = compute()
+        with self._lock:
+            self._entries[key] = (version, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return dict(value)
