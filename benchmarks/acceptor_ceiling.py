@@ -239,15 +239,20 @@ async def main() -> None:
     from filters.embedding import SentenceTransformerEmbedder
 
     settings = Settings(_env_file=None)
-    embedder = SentenceTransformerEmbedder(
-        onnx_cache_dir=settings.onnx_cache_dir, threads=settings.torch_threads
-    )
-    embedder.embed(["warm up the model"])
     corpus = load_corpus(args.corpus)
     rows = []
     for path in ("old", "batched, ORM rows", "new"):
+        # a fresh embedder per path: the old paths without the vector cache, the new with the default one
+        embedder = SentenceTransformerEmbedder(
+            onnx_cache_dir=settings.onnx_cache_dir,
+            threads=settings.torch_threads,
+            cache_items=settings.embedding_cache_items if path == "new" else 0,
+        )
+        embedder.embed(["warm up the model"])
         with RealTextServer(corpus) as server:  # the same stream of completions for every path
             rows.append(await measure(args, server, embedder, path))
+        cache = getattr(getattr(embedder, "_onnx", None), "cache", None)
+        rows[-1]["cache"] = cache.hits / max(cache.hits + cache.misses, 1) if cache is not None else None
         print(f"  measured the {rows[-1]['path']} path", file=sys.stderr, flush=True)
     print(
         f"\ninstant server, {args.in_flight} requests in flight, 2 samples x 6 items per request, "
