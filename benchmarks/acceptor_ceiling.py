@@ -16,13 +16,20 @@ MiniLM embedder (ONNX Runtime, as the service runs it), SQLite ledger and the de
   together before the lock, decided in one locked section and one transaction), each decided row built
   as a table object and flushed at each accepted candidate, for its id (the acceptor before ids were
   allocated ahead);
-* ``new``: the job runner as shipped: the same batching, the rows' ids allocated before deciding and
-  each request's decided rows inserted in one statement.
+* ``batched, bulk inserts``: the same batching, the rows' ids allocated before deciding and each
+  request's decided rows inserted in one statement (the runner before requests were prepared ahead);
+* ``new``: the job runner as shipped: as ``batched, bulk inserts``, and each request parsed and embedded
+  as it finishes, in a thread of its own (``app/jobs/preparing.py``), while the runner decides the batch
+  before; the embedder keeps vectors by their token ids (``SI_EMBEDDING_CACHE_ITEMS``), so a
+  case-changed repeat is not run through the model again. The older paths run without that cache.
 
 Printed per path: requests/min, candidates decided/min, accepted/min, and the runner thread's CPU per
-candidate inside the dataset's lock and outside it (parse, heuristics, tokens, embedding), then the ratios.
+candidate inside the dataset's lock and outside it (parse, heuristics, tokens, embedding; in ``new`` the
+preparing thread's share of that is in "whole process"), the share of embedded texts the vector cache
+answered, then the ratios.
 
     python benchmarks/acceptor_ceiling.py [--seconds 30] [--warmup 8] [--in-flight 32]
+        [--paths old,orm,bulk,new]
 """
 
 from __future__ import annotations
@@ -46,6 +53,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from benchmarks.corpus import load_corpus  # noqa: E402
 from tests.support.fake_openai_server import FakeOpenAIServer  # noqa: E402
+
+PATHS = {"old": "old", "orm": "batched, ORM rows", "bulk": "batched, bulk inserts", "new": "new"}
 
 
 class RealTextServer(FakeOpenAIServer):
@@ -134,6 +143,8 @@ class LockMeter:
         original_decide = storing_module.decide
         stack.enter_context(_patched(storing_module, "accepting", timed_accepting))
         stack.enter_context(_patched(runner_module.JobRunner, "_store", timed_store))
+        if path != "new":
+            stack.enter_context(_patched(runner_module, "RequestPreparer", _NoPreparer))
         if path in ("old", "batched, ORM rows"):
             stack.enter_context(_patched(acceptor, "insert_decided", _insert_row_by_row))
         if path == "old":
@@ -156,6 +167,25 @@ def _insert_row_by_row(session: object, rows: list[dict]) -> list:
         stored.append(row)
     session.flush()  # type: ignore[attr-defined]
     return stored
+
+
+class _NoPreparer:
+    """Stands in for the request preparer in the older paths: nothing is prepared ahead."""
+
+    def __init__(self, *args: object) -> None:
+        pass
+
+    def expect(self, future: object, prompt: object) -> None:
+        return None
+
+    def take(self, future: object) -> None:
+        return None
+
+    def drop_all(self) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
 
 
 class _Unprepared:
@@ -232,7 +262,11 @@ async def main() -> None:
     parser.add_argument("--warmup", type=float, default=8.0, help="seconds before measuring")
     parser.add_argument("--in-flight", type=int, default=32, help="SI_MAX_IN_FLIGHT")
     parser.add_argument("--corpus", type=int, default=120_000, help="corpus size (benchmarks/corpus.py)")
+    parser.add_argument("--paths", default=",".join(PATHS), help=f"some of {','.join(PATHS)}; new last")
     args = parser.parse_args()
+    paths = [PATHS.get(p.strip(), p) for p in args.paths.split(",")]
+    if set(paths) - set(PATHS.values()) or paths[-1] != "new":
+        parser.error(f"--paths: choose from {', '.join(PATHS)} (new last)")
     logging.basicConfig(level=logging.WARNING)
 
     from app.core.settings import Settings
@@ -241,7 +275,7 @@ async def main() -> None:
     settings = Settings(_env_file=None)
     corpus = load_corpus(args.corpus)
     rows = []
-    for path in ("old", "batched, ORM rows", "new"):
+    for path in paths:
         # a fresh embedder per path: the old paths without the vector cache, the new with the default one
         embedder = SentenceTransformerEmbedder(
             onnx_cache_dir=settings.onnx_cache_dir,
@@ -260,14 +294,16 @@ async def main() -> None:
     )
     print(
         "| path | requests/min | candidates decided/min | accepted/min | accepted | "
-        "CPU/candidate in lock | outside lock | whole process | requests per locked section |"
+        "CPU/candidate in lock | outside lock | whole process | requests per locked section | "
+        "embedded texts from the cache |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(
             f"| {r['path']} | {r['requests_per_min']:.0f} | {r['decided_per_min']:.0f} "
             f"| {r['accepted_per_min']:.0f} | {r['accept_rate']:.0%} | {r['inside_ms']:.2f} ms "
-            f"| {r['outside_ms']:.2f} ms | {r['process_ms']:.2f} ms | {r['requests_per_section']:.1f} |"
+            f"| {r['outside_ms']:.2f} ms | {r['process_ms']:.2f} ms | {r['requests_per_section']:.1f} "
+            f"| {'-' if r['cache'] is None else format(r['cache'], '.0%')} |"
         )
     new = rows[-1]
     for before in rows[:-1]:

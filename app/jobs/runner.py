@@ -28,6 +28,7 @@ from app.core.errors import get_or_not_found
 from app.core.settings import Settings
 from app.jobs.inflight import RequestWindow, answered, backend_failure_reason
 from app.jobs.leases import Lease, LeaseLost, fence, release
+from app.jobs.preparing import ReadyRequest, RequestPreparer, prepare_requests
 from app.jobs.request_sizing import cancelled_counts, wanted_in_flight
 from app.jobs.saturation import auto_stop_reason
 from app.jobs.service import get_job
@@ -90,7 +91,7 @@ class JobRunner:
                 session.refresh(job)
                 return job
             finally:
-                window.cancel()  # requests no longer wanted are aborted, their results never stored
+                window.close()  # requests no longer wanted are aborted, their results never stored
 
     def _loop(
         self,
@@ -116,6 +117,12 @@ class JobRunner:
         except StrategyError as exc:
             return self._finish(session, job, lease, "failed", f"strategy: {exc}")
         exhausted: list[str] = []
+        if strategy.calls_model:  # finished requests are parsed and embedded while the runner decides
+            name = dataset.name
+            window.preparer = RequestPreparer(
+                lambda pool, finished: prepare_requests(self.registry, pool, strategy, finished),
+                lambda: self.registry.cached(name),
+            )
 
         def next_request() -> tuple[Prompt, SamplingParams]:
             prompt = strategy.next_prompt(PoolItems(self.registry.get(dataset).novelty), rng)
@@ -182,9 +189,11 @@ class JobRunner:
             if done is None:
                 continue
             # a backend failure ends the job with its reason; every other result taken is kept
-            results, failure = answered([done, *window.take_done()])
+            taken = [done, *window.take_done()]
+            results, failure = answered(taken)
             if results:
-                self._store(session, job, lease, self.registry.get(dataset), results, strategy)
+                ready = window.prepared(taken)
+                self._store(session, job, lease, self.registry.get(dataset), results, strategy, ready)
                 if self._auto_stopped(session, job, lease, window):
                     return job
                 if on_progress is not None:
@@ -260,5 +269,8 @@ class JobRunner:
         pool: DatasetPool,
         results: list[Finished],
         strategy: GenerationStrategy,
+        ready: list[ReadyRequest | None] | None = None,
     ) -> None:
-        store_finished(session, self.registry, self.settings, job, lease, pool, results, strategy, self.judge)
+        store_finished(
+            session, self.registry, self.settings, job, lease, pool, results, strategy, self.judge, ready
+        )
