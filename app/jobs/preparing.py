@@ -118,33 +118,46 @@ class RequestPreparer:
             self._wakeup.set_result(None)  # type: ignore[arg-type]
 
     def _work(self) -> None:
-        while True:
+        try:
+            while self._prepare_next():
+                pass
+        except BaseException:  # never leave the runner waiting: it prepares everything itself from now on
+            logger.exception("the request preparer stopped")
+        finally:
             with self._changed:
-                if self._closed:
-                    return
-                if self._wakeup.done():
-                    self._wakeup = concurrent.futures.Future()
-                watched = [*self._pending, self._wakeup]
-            concurrent.futures.wait(watched, return_when=concurrent.futures.FIRST_COMPLETED)
-            with self._changed:
-                done = [(f, prompt) for f, prompt in self._pending.items() if f.done()]
-                for future, _ in done:
-                    del self._pending[future]
-                self._busy = {future for future, _ in done}
-            finished = [(f, result, prompt) for f, prompt in done if (result := _result(f)) is not None]
-            ready: list[ReadyRequest] = []
-            pool = self._current_pool()
-            if pool is not None and finished:
-                try:
-                    ready = self._prepare_many(pool, [(result, prompt) for _, result, prompt in finished])
-                except Exception:  # the runner prepares these itself, and meets the error there
-                    logger.exception("could not prepare %d finished requests", len(finished))
-            with self._changed:
-                if not self._closed and ready:  # none when the preparation failed
-                    for (future, _, _), request in zip(finished, ready, strict=True):
-                        self._ready[future] = request
+                self._closed = True
                 self._busy = set()
                 self._changed.notify_all()
+
+    def _prepare_next(self) -> bool:
+        """Wait for some expected requests to finish and prepare them together; False once closed."""
+        with self._changed:
+            if self._closed:
+                return False
+            if self._wakeup.done():
+                self._wakeup = concurrent.futures.Future()
+            watched = [*self._pending, self._wakeup]
+        concurrent.futures.wait(watched, return_when=concurrent.futures.FIRST_COMPLETED)
+        with self._changed:
+            done = [(f, prompt) for f, prompt in self._pending.items() if f.done()]
+            for future, _ in done:
+                del self._pending[future]
+            self._busy = {future for future, _ in done}
+        finished = [(f, result, prompt) for f, prompt in done if (result := _result(f)) is not None]
+        ready: list[ReadyRequest] = []
+        pool = self._current_pool()
+        if pool is not None and finished:
+            try:
+                ready = self._prepare_many(pool, [(result, prompt) for _, result, prompt in finished])
+            except Exception:  # the runner prepares these itself, and meets the error there
+                logger.exception("could not prepare %d finished requests", len(finished))
+        with self._changed:
+            if not self._closed and ready:  # none when the preparation failed
+                for (future, _, _), request in zip(finished, ready, strict=True):
+                    self._ready[future] = request
+            self._busy = set()
+            self._changed.notify_all()
+        return True
 
 
 def _result(future: Pending) -> GenerationResult | None:

@@ -109,3 +109,19 @@ async def test_a_job_embeds_its_candidates_outside_the_runner_thread(client, emb
     job = await wait_for_job(client, await start_job(client, target=10))
     assert job["status"] == "succeeded" and job["accepted"] == 10
     assert threads and threads.count("request-preparer") >= len(threads) // 2
+
+
+def test_a_preparer_that_stops_never_leaves_the_runner_waiting():
+    def no_pool():
+        raise SystemExit("the pool registry went away")  # not an Exception: ends the thread
+
+    preparer = RequestPreparer(Recorder(), no_pool)
+    future: concurrent.futures.Future = concurrent.futures.Future()
+    preparer.expect(future, PROMPT)
+    future.set_result(result("x"))
+    assert preparer.take(future) is None
+    later: concurrent.futures.Future = concurrent.futures.Future()
+    preparer.expect(later, PROMPT)  # closed: not expected, so not waited for
+    later.set_result(result("y"))
+    assert preparer.take(later) is None
+    preparer.close()
