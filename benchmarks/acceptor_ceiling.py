@@ -28,8 +28,11 @@ candidate inside the dataset's lock and outside it (parse, heuristics, tokens, e
 preparing thread's share of that is in "whole process"), the share of embedded texts the vector cache
 answered, then the ratios.
 
-    python benchmarks/acceptor_ceiling.py [--seconds 30] [--warmup 8] [--in-flight 32]
+    python benchmarks/acceptor_ceiling.py [--seconds 30] [--warmup 8] [--in-flight 32] [--rounds 1]
         [--paths old,orm,bulk,new]
+
+With ``--rounds N`` every path runs N times, the paths interleaved, and the figures are summed over the
+rounds (on a shared machine a busy spell then hits every path); the ratio of each round is printed too.
 """
 
 from __future__ import annotations
@@ -239,20 +242,33 @@ async def measure(args: argparse.Namespace, server: RealTextServer, embedder: ob
             await asyncio.to_thread(app.state.jobs.worker.wait_for, after["id"], 120)
     if after["status"] not in ("running", "queued", "cancelled"):
         raise SystemExit(f"job ended early: {after['status']} {after['error']}")
-    minutes = elapsed / 60
-    decided = after["generated"] - before["generated"]
-    requests = after["requests"] - before["requests"]
     return {
         "path": path,
-        "requests_per_min": requests / minutes,
-        "decided_per_min": decided / minutes,
-        "accepted_per_min": (after["accepted"] - before["accepted"]) / minutes,
-        "accept_rate": (after["accepted"] - before["accepted"]) / max(decided, 1),
-        "inside_ms": 1000 * inside / max(decided, 1),
-        "outside_ms": 1000 * (store - inside) / max(decided, 1),
-        "process_ms": 1000 * cpu / max(decided, 1),
-        "requests_per_section": requests / max(sections, 1),
-        "pool": after["accepted"],
+        "elapsed": elapsed,
+        "cpu": cpu,
+        "decided": after["generated"] - before["generated"],
+        "requests": after["requests"] - before["requests"],
+        "accepted": after["accepted"] - before["accepted"],
+        "inside": inside,
+        "store": store,
+        "sections": sections,
+    }
+
+
+def rates(totals: dict) -> dict:
+    """Per-minute and per-candidate figures of a path's measured totals (summed over rounds)."""
+    minutes, decided = totals["elapsed"] / 60, max(totals["decided"], 1)
+    return {
+        "path": totals["path"],
+        "requests_per_min": totals["requests"] / minutes,
+        "decided_per_min": totals["decided"] / minutes,
+        "accepted_per_min": totals["accepted"] / minutes,
+        "accept_rate": totals["accepted"] / decided,
+        "inside_ms": 1000 * totals["inside"] / decided,
+        "outside_ms": 1000 * (totals["store"] - totals["inside"]) / decided,
+        "process_ms": 1000 * totals["cpu"] / decided,
+        "requests_per_section": totals["requests"] / max(totals["sections"], 1),
+        "cache": totals["hits"] / max(totals["lookups"], 1) if totals["lookups"] else None,
     }
 
 
@@ -262,6 +278,7 @@ async def main() -> None:
     parser.add_argument("--warmup", type=float, default=8.0, help="seconds before measuring")
     parser.add_argument("--in-flight", type=int, default=32, help="SI_MAX_IN_FLIGHT")
     parser.add_argument("--corpus", type=int, default=120_000, help="corpus size (benchmarks/corpus.py)")
+    parser.add_argument("--rounds", type=int, default=1, help="runs of every path, interleaved; summed")
     parser.add_argument("--paths", default=",".join(PATHS), help=f"some of {','.join(PATHS)}; new last")
     args = parser.parse_args()
     paths = [PATHS.get(p.strip(), p) for p in args.paths.split(",")]
@@ -274,23 +291,34 @@ async def main() -> None:
 
     settings = Settings(_env_file=None)
     corpus = load_corpus(args.corpus)
-    rows = []
-    for path in paths:
-        # a fresh embedder per path: the old paths without the vector cache, the new with the default one
-        embedder = SentenceTransformerEmbedder(
-            onnx_cache_dir=settings.onnx_cache_dir,
-            threads=settings.torch_threads,
-            cache_items=settings.embedding_cache_items if path == "new" else 0,
-        )
-        embedder.embed(["warm up the model"])
-        with RealTextServer(corpus) as server:  # the same stream of completions for every path
-            rows.append(await measure(args, server, embedder, path))
-        cache = getattr(getattr(embedder, "_onnx", None), "cache", None)
-        rows[-1]["cache"] = cache.hits / max(cache.hits + cache.misses, 1) if cache is not None else None
-        print(f"  measured the {rows[-1]['path']} path", file=sys.stderr, flush=True)
+    totals: dict[str, dict] = {}
+    ratios: list[float] = []
+    for round_ in range(args.rounds):  # paths interleaved: a busy spell on a shared machine hits them all
+        speed: dict[str, float] = {}
+        for path in paths:
+            # a fresh embedder per run: the old paths without the vector cache, new with the default one
+            embedder = SentenceTransformerEmbedder(
+                onnx_cache_dir=settings.onnx_cache_dir,
+                threads=settings.torch_threads,
+                cache_items=settings.embedding_cache_items if path == "new" else 0,
+            )
+            embedder.embed(["warm up the model"])
+            with RealTextServer(corpus) as server:  # the same stream of completions for every path
+                run = await measure(args, server, embedder, path)
+            cache = getattr(getattr(embedder, "_onnx", None), "cache", None)
+            run["hits"] = cache.hits if cache is not None else 0
+            run["lookups"] = cache.hits + cache.misses if cache is not None else 0
+            summed = totals.setdefault(path, dict.fromkeys(run, 0))
+            for key, value in run.items():
+                summed[key] = value if key == "path" else summed[key] + value
+            speed[path] = run["requests"] / run["elapsed"]
+            print(f"  round {round_ + 1}: measured the {path} path", file=sys.stderr, flush=True)
+        ratios.append(speed["new"] / max(speed[paths[0]], 1e-9))
+    rows = [rates(totals[path]) for path in paths]
     print(
         f"\ninstant server, {args.in_flight} requests in flight, 2 samples x 6 items per request, "
-        f"{args.seconds:.0f}s measured after {args.warmup:.0f}s; corpus of {len(corpus)} real texts"
+        f"{args.seconds:.0f}s measured after {args.warmup:.0f}s, {args.rounds} round(s); "
+        f"corpus of {len(corpus)} real texts"
     )
     print(
         "| path | requests/min | candidates decided/min | accepted/min | accepted | "
@@ -311,8 +339,11 @@ async def main() -> None:
             f"new/{before['path']}: "
             f"requests/min {new['requests_per_min'] / before['requests_per_min']:.2f}x, "
             f"accepted/min {new['accepted_per_min'] / max(before['accepted_per_min'], 1e-9):.2f}x, "
-            f"CPU per candidate in the lock {before['inside_ms'] / max(new['inside_ms'], 1e-9):.1f}x less"
+            f"CPU per candidate in the lock {before['inside_ms'] / max(new['inside_ms'], 1e-9):.1f}x less, "
+            f"whole process {before['process_ms'] / max(new['process_ms'], 1e-9):.2f}x less"
         )
+    if args.rounds > 1:
+        print(f"new/{paths[0]} requests/min in each round: " + ", ".join(f"{r:.2f}x" for r in ratios))
 
 
 if __name__ == "__main__":
