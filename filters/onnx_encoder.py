@@ -174,6 +174,7 @@ class OnnxTextEncoder:
         unique: dict[bytes, int] = {}  # key → row of the vectors computed now
         for position in missing:
             unique.setdefault(keys[position], position)
+        self.cache.count_repeats(len(missing) - len(unique))
         computed = self._run([encoded[p] for p in unique.values()], batch_size)
         self.cache.store(list(unique), computed)
         rows = {key: row for row, key in enumerate(unique)}

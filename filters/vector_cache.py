@@ -53,6 +53,13 @@ class VectorCache:
             self.misses += len(missing)
         return missing
 
+    def count_repeats(self, repeats: int) -> None:
+        """Count as hits ``repeats`` texts that missed but repeat another text of the same call (the model
+        runs once for both), so ``hits`` is every text served without a model run of its own."""
+        with self._lock:
+            self.hits += repeats
+            self.misses -= repeats
+
     def store(self, keys: Sequence[bytes], vectors: np.ndarray) -> None:
         """Remember ``vectors[i]`` as the vector of ``keys[i]``, dropping the least recently used."""
         if self.capacity == 0:

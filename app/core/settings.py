@@ -137,7 +137,7 @@ class Settings(BaseSettings):
         ge=0,
         le=10_000_000,
         description="vectors kept by their token ids, so a repeated text is not embedded again "
-        "(ONNX Runtime; 1.6 KB each; 0: off)",
+        "(ONNX Runtime; ~1.7 KB each; 0: off)",
     )
     fast_query_embeddings: bool = Field(True, description="bf16/fp16 autocast for search queries only")
     similar_workers: int = Field(2, ge=1, le=64, description="similarity batches embedded at once")
