@@ -71,9 +71,12 @@ class RequestPreparer:
         self,
         prepare_many: Callable[[DatasetPool, list[tuple[GenerationResult, Prompt]]], list[ReadyRequest]],
         current_pool: Callable[[], DatasetPool | None],
+        min_batch: int = 1,
     ) -> None:
         self._prepare_many = prepare_many
         self._current_pool = current_pool  # the dataset's pool as built now (None: not built)
+        self.min_batch = min_batch
+        self._wanted = 0  # takers waiting for a request not prepared yet
         self._changed = threading.Condition()
         self._pending: dict[Pending, Prompt] = {}  # submitted, not prepared yet
         self._busy: set[Pending] = set()  # being prepared now
@@ -93,8 +96,15 @@ class RequestPreparer:
     def take(self, future: Pending) -> ReadyRequest | None:
         """The preparation of a finished request (waiting while it is under way), or None without one."""
         with self._changed:
-            while not self._closed and (future in self._pending or future in self._busy):
-                self._changed.wait()
+            asked = future in self._pending
+            if asked:  # prepare now, however few have finished
+                self._wanted += 1
+                self._wake()
+            try:
+                while not self._closed and (future in self._pending or future in self._busy):
+                    self._changed.wait()
+            finally:
+                self._wanted -= asked
             return self._ready.pop(future, None)
 
     def drop_all(self) -> None:
@@ -130,14 +140,23 @@ class RequestPreparer:
                 self._changed.notify_all()
 
     def _prepare_next(self) -> bool:
-        """Wait for some expected requests to finish and prepare them together; False once closed."""
+        """Prepare the expected requests finished by now together, once there are ``min_batch`` of them or
+        the runner waits for one (a model call costs less per text in a larger batch); else wait for more.
+        False once closed."""
         with self._changed:
             if self._closed:
                 return False
-            if self._wakeup.done():
-                self._wakeup = concurrent.futures.Future()
-            watched = [*self._pending, self._wakeup]
-        concurrent.futures.wait(watched, return_when=concurrent.futures.FIRST_COMPLETED)
+            done = [(f, prompt) for f, prompt in self._pending.items() if f.done()]
+            if not done or (len(done) < self.min_batch and not self._wanted):
+                if self._wakeup.done():
+                    self._wakeup = concurrent.futures.Future()
+                watched = [f for f in self._pending if not f.done()] + [self._wakeup]
+                waiting = True
+            else:
+                waiting = False
+        if waiting:
+            concurrent.futures.wait(watched, return_when=concurrent.futures.FIRST_COMPLETED)
+            return True
         with self._changed:
             done = [(f, prompt) for f, prompt in self._pending.items() if f.done()]
             for future, _ in done:

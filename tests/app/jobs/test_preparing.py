@@ -125,3 +125,27 @@ def test_a_preparer_that_stops_never_leaves_the_runner_waiting():
     later.set_result(result("y"))
     assert preparer.take(later) is None
     preparer.close()
+
+
+def test_a_small_batch_waits_for_more_unless_the_runner_asks():
+    recorder = Recorder()
+    preparer = RequestPreparer(recorder, lambda: POOL, min_batch=3)
+    futures = [concurrent.futures.Future() for _ in range(4)]
+    for future in futures:
+        preparer.expect(future, PROMPT)
+    try:
+        futures[0].set_result(result("a"))
+        futures[1].set_result(result("b"))
+        time.sleep(0.2)
+        assert recorder.batches == []  # two of three: waits for a third
+        for future, text in zip(futures[2:], "cd", strict=True):
+            future.set_result(result(text))
+        assert preparer.take(futures[0]).prepared == "a"
+        time.sleep(0.1)
+        assert recorder.batches[0][:3] == ["a", "b", "c"]  # the first three in one call, at least
+        late = concurrent.futures.Future()
+        preparer.expect(late, PROMPT)
+        late.set_result(result("e"))
+        assert preparer.take(late).prepared == "e"  # alone, prepared because the runner asks for it
+    finally:
+        preparer.close()
