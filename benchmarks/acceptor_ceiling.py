@@ -175,7 +175,7 @@ def _insert_row_by_row(session: object, rows: list[dict]) -> list:
 class _NoPreparer:
     """Stands in for the request preparer in the older paths: nothing is prepared ahead."""
 
-    def __init__(self, *args: object) -> None:
+    def __init__(self, *args: object, **kwargs: object) -> None:
         pass
 
     def expect(self, future: object, prompt: object) -> None:
