@@ -42,10 +42,8 @@ import asyncio
 import contextlib
 import logging
 import os
-import random
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -55,48 +53,10 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from benchmarks.corpus import load_corpus  # noqa: E402
-from tests.support.fake_openai_server import FakeOpenAIServer  # noqa: E402
+from benchmarks.old_paths import NoPreparer, insert_row_by_row, nothing_prepared  # noqa: E402
+from benchmarks.real_text_server import RealTextServer  # noqa: E402
 
 PATHS = {"old": "old", "orm": "batched, ORM rows", "bulk": "batched, bulk inserts", "new": "new"}
-
-
-class RealTextServer(FakeOpenAIServer):
-    """An instant fake server whose list items are real texts and near-duplicates of earlier ones."""
-
-    def __init__(self, corpus: list[str], seed: int = 0, **kwargs: object) -> None:
-        super().__init__(capacity=1000, **kwargs)  # type: ignore[arg-type]
-        self.corpus = corpus
-        self.rng = random.Random(seed)
-        self.next_fresh = 0
-        self.sent: list[str] = []
-        self.text_lock = threading.Lock()
-
-    def _item(self) -> str:
-        roll = self.rng.random()
-        if self.sent and roll < 0.15:
-            text = self.rng.choice(self.sent)
-            return text.lower() if text[0].isupper() else text.capitalize()
-        if self.sent and roll < 0.40:
-            words = self.rng.choice(self.sent).split()
-            i = self.rng.randrange(len(words))
-            kind = self.rng.randrange(3)
-            if kind == 0 and len(words) > 4:
-                del words[i]
-            elif kind == 1 and i + 1 < len(words):
-                words[i], words[i + 1] = words[i + 1], words[i]
-            else:
-                words[i] = self.rng.choice(self.rng.choice(self.corpus).split())
-            return " ".join(words)
-        text = self.corpus[self.next_fresh % len(self.corpus)]
-        self.next_fresh += 1
-        self.sent.append(text)
-        return text
-
-    def _text(self, behaviour: str, body: dict, first: int, index: int, max_tokens: int) -> tuple[str, str]:
-        with self.text_lock:
-            items = [self._item() for _ in range(self.items_per_completion)]
-        lines = [items[0]] + [f"{first + k}. {item}" for k, item in enumerate(items[1:], start=1)]
-        return " " + "\n".join(lines), "stop"
 
 
 class LockMeter:
@@ -147,59 +107,14 @@ class LockMeter:
         stack.enter_context(_patched(storing_module, "accepting", timed_accepting))
         stack.enter_context(_patched(runner_module.JobRunner, "_store", timed_store))
         if path != "new":
-            stack.enter_context(_patched(runner_module, "RequestPreparer", _NoPreparer))
+            stack.enter_context(_patched(runner_module, "RequestPreparer", NoPreparer))
         if path in ("old", "batched, ORM rows"):
-            stack.enter_context(_patched(acceptor, "insert_decided", _insert_row_by_row))
+            stack.enter_context(_patched(acceptor, "insert_decided", insert_row_by_row))
         if path == "old":
-            stack.enter_context(_patched(storing_module, "prepare", _nothing_prepared))
+            stack.enter_context(_patched(storing_module, "prepare", nothing_prepared))
             stack.enter_context(_patched(storing_module, "decide", old_decide))
             stack.enter_context(_patched(RequestWindow, "take_done", lambda self: []))
         return stack
-
-
-def _insert_row_by_row(session: object, rows: list[dict]) -> list:
-    """The acceptor's inserts before bulk inserts: one table object per row, a flush per accepted row."""
-    from app.models import Instruction
-
-    stored = []
-    for values in rows:
-        row = Instruction(**values)
-        session.add(row)  # type: ignore[attr-defined]
-        if row.accepted:
-            session.flush()  # type: ignore[attr-defined]
-        stored.append(row)
-    session.flush()  # type: ignore[attr-defined]
-    return stored
-
-
-class _NoPreparer:
-    """Stands in for the request preparer in the older paths: nothing is prepared ahead."""
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        pass
-
-    def expect(self, future: object, prompt: object) -> None:
-        return None
-
-    def take(self, future: object) -> None:
-        return None
-
-    def drop_all(self) -> None:
-        return None
-
-    def close(self) -> None:
-        return None
-
-
-class _Unprepared:
-    """Stands in for a prepared batch in the old path: every part is 'not prepared'."""
-
-    def part(self, start: int, stop: int, candidates: object) -> None:
-        return None
-
-
-def _nothing_prepared(*args: object, **kwargs: object) -> _Unprepared:
-    return _Unprepared()
 
 
 @contextlib.contextmanager
