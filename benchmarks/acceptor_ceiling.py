@@ -16,13 +16,23 @@ MiniLM embedder (ONNX Runtime, as the service runs it), SQLite ledger and the de
   together before the lock, decided in one locked section and one transaction), each decided row built
   as a table object and flushed at each accepted candidate, for its id (the acceptor before ids were
   allocated ahead);
-* ``new``: the job runner as shipped: the same batching, the rows' ids allocated before deciding and
-  each request's decided rows inserted in one statement.
+* ``batched, bulk inserts``: the same batching, the rows' ids allocated before deciding and each
+  request's decided rows inserted in one statement (the runner before requests were prepared ahead);
+* ``new``: the job runner as shipped: as ``batched, bulk inserts``, and each request parsed and embedded
+  as it finishes, in a thread of its own (``app/jobs/preparing.py``), while the runner decides the batch
+  before; the embedder keeps vectors by their token ids (``SI_EMBEDDING_CACHE_ITEMS``), so a
+  case-changed repeat is not run through the model again. The older paths run without that cache.
 
 Printed per path: requests/min, candidates decided/min, accepted/min, and the runner thread's CPU per
-candidate inside the dataset's lock and outside it (parse, heuristics, tokens, embedding), then the ratios.
+candidate inside the dataset's lock and outside it (parse, heuristics, tokens, embedding; in ``new`` the
+preparing thread's share of that is in "whole process"), the share of embedded texts the vector cache
+answered, then the ratios.
 
-    python benchmarks/acceptor_ceiling.py [--seconds 30] [--warmup 8] [--in-flight 32]
+    python benchmarks/acceptor_ceiling.py [--seconds 30] [--warmup 8] [--in-flight 32] [--rounds 1]
+        [--paths old,orm,bulk,new]
+
+With ``--rounds N`` every path runs N times, the paths interleaved, and the figures are summed over the
+rounds (on a shared machine a busy spell then hits every path); the ratio of each round is printed too.
 """
 
 from __future__ import annotations
@@ -32,10 +42,8 @@ import asyncio
 import contextlib
 import logging
 import os
-import random
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,46 +53,10 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from benchmarks.corpus import load_corpus  # noqa: E402
-from tests.support.fake_openai_server import FakeOpenAIServer  # noqa: E402
+from benchmarks.old_paths import NoPreparer, insert_row_by_row, nothing_prepared  # noqa: E402
+from benchmarks.real_text_server import RealTextServer  # noqa: E402
 
-
-class RealTextServer(FakeOpenAIServer):
-    """An instant fake server whose list items are real texts and near-duplicates of earlier ones."""
-
-    def __init__(self, corpus: list[str], seed: int = 0, **kwargs: object) -> None:
-        super().__init__(capacity=1000, **kwargs)  # type: ignore[arg-type]
-        self.corpus = corpus
-        self.rng = random.Random(seed)
-        self.next_fresh = 0
-        self.sent: list[str] = []
-        self.text_lock = threading.Lock()
-
-    def _item(self) -> str:
-        roll = self.rng.random()
-        if self.sent and roll < 0.15:
-            text = self.rng.choice(self.sent)
-            return text.lower() if text[0].isupper() else text.capitalize()
-        if self.sent and roll < 0.40:
-            words = self.rng.choice(self.sent).split()
-            i = self.rng.randrange(len(words))
-            kind = self.rng.randrange(3)
-            if kind == 0 and len(words) > 4:
-                del words[i]
-            elif kind == 1 and i + 1 < len(words):
-                words[i], words[i + 1] = words[i + 1], words[i]
-            else:
-                words[i] = self.rng.choice(self.rng.choice(self.corpus).split())
-            return " ".join(words)
-        text = self.corpus[self.next_fresh % len(self.corpus)]
-        self.next_fresh += 1
-        self.sent.append(text)
-        return text
-
-    def _text(self, behaviour: str, body: dict, first: int, index: int, max_tokens: int) -> tuple[str, str]:
-        with self.text_lock:
-            items = [self._item() for _ in range(self.items_per_completion)]
-        lines = [items[0]] + [f"{first + k}. {item}" for k, item in enumerate(items[1:], start=1)]
-        return " " + "\n".join(lines), "stop"
+PATHS = {"old": "old", "orm": "batched, ORM rows", "bulk": "batched, bulk inserts", "new": "new"}
 
 
 class LockMeter:
@@ -134,39 +106,15 @@ class LockMeter:
         original_decide = storing_module.decide
         stack.enter_context(_patched(storing_module, "accepting", timed_accepting))
         stack.enter_context(_patched(runner_module.JobRunner, "_store", timed_store))
+        if path != "new":
+            stack.enter_context(_patched(runner_module, "RequestPreparer", NoPreparer))
         if path in ("old", "batched, ORM rows"):
-            stack.enter_context(_patched(acceptor, "insert_decided", _insert_row_by_row))
+            stack.enter_context(_patched(acceptor, "insert_decided", insert_row_by_row))
         if path == "old":
-            stack.enter_context(_patched(storing_module, "prepare", _nothing_prepared))
+            stack.enter_context(_patched(storing_module, "prepare", nothing_prepared))
             stack.enter_context(_patched(storing_module, "decide", old_decide))
             stack.enter_context(_patched(RequestWindow, "take_done", lambda self: []))
         return stack
-
-
-def _insert_row_by_row(session: object, rows: list[dict]) -> list:
-    """The acceptor's inserts before bulk inserts: one table object per row, a flush per accepted row."""
-    from app.models import Instruction
-
-    stored = []
-    for values in rows:
-        row = Instruction(**values)
-        session.add(row)  # type: ignore[attr-defined]
-        if row.accepted:
-            session.flush()  # type: ignore[attr-defined]
-        stored.append(row)
-    session.flush()  # type: ignore[attr-defined]
-    return stored
-
-
-class _Unprepared:
-    """Stands in for a prepared batch in the old path: every part is 'not prepared'."""
-
-    def part(self, start: int, stop: int, candidates: object) -> None:
-        return None
-
-
-def _nothing_prepared(*args: object, **kwargs: object) -> _Unprepared:
-    return _Unprepared()
 
 
 @contextlib.contextmanager
@@ -209,20 +157,33 @@ async def measure(args: argparse.Namespace, server: RealTextServer, embedder: ob
             await asyncio.to_thread(app.state.jobs.worker.wait_for, after["id"], 120)
     if after["status"] not in ("running", "queued", "cancelled"):
         raise SystemExit(f"job ended early: {after['status']} {after['error']}")
-    minutes = elapsed / 60
-    decided = after["generated"] - before["generated"]
-    requests = after["requests"] - before["requests"]
     return {
         "path": path,
-        "requests_per_min": requests / minutes,
-        "decided_per_min": decided / minutes,
-        "accepted_per_min": (after["accepted"] - before["accepted"]) / minutes,
-        "accept_rate": (after["accepted"] - before["accepted"]) / max(decided, 1),
-        "inside_ms": 1000 * inside / max(decided, 1),
-        "outside_ms": 1000 * (store - inside) / max(decided, 1),
-        "process_ms": 1000 * cpu / max(decided, 1),
-        "requests_per_section": requests / max(sections, 1),
-        "pool": after["accepted"],
+        "elapsed": elapsed,
+        "cpu": cpu,
+        "decided": after["generated"] - before["generated"],
+        "requests": after["requests"] - before["requests"],
+        "accepted": after["accepted"] - before["accepted"],
+        "inside": inside,
+        "store": store,
+        "sections": sections,
+    }
+
+
+def rates(totals: dict) -> dict:
+    """Per-minute and per-candidate figures of a path's measured totals (summed over rounds)."""
+    minutes, decided = totals["elapsed"] / 60, max(totals["decided"], 1)
+    return {
+        "path": totals["path"],
+        "requests_per_min": totals["requests"] / minutes,
+        "decided_per_min": totals["decided"] / minutes,
+        "accepted_per_min": totals["accepted"] / minutes,
+        "accept_rate": totals["accepted"] / decided,
+        "inside_ms": 1000 * totals["inside"] / decided,
+        "outside_ms": 1000 * (totals["store"] - totals["inside"]) / decided,
+        "process_ms": 1000 * totals["cpu"] / decided,
+        "requests_per_section": totals["requests"] / max(totals["sections"], 1),
+        "cache": totals["hits"] / max(totals["lookups"], 1) if totals["lookups"] else None,
     }
 
 
@@ -232,37 +193,60 @@ async def main() -> None:
     parser.add_argument("--warmup", type=float, default=8.0, help="seconds before measuring")
     parser.add_argument("--in-flight", type=int, default=32, help="SI_MAX_IN_FLIGHT")
     parser.add_argument("--corpus", type=int, default=120_000, help="corpus size (benchmarks/corpus.py)")
+    parser.add_argument("--rounds", type=int, default=1, help="runs of every path, interleaved; summed")
+    parser.add_argument("--paths", default=",".join(PATHS), help=f"some of {','.join(PATHS)}; new last")
     args = parser.parse_args()
+    paths = [PATHS.get(p.strip(), p) for p in args.paths.split(",")]
+    if set(paths) - set(PATHS.values()) or paths[-1] != "new":
+        parser.error(f"--paths: choose from {', '.join(PATHS)} (new last)")
     logging.basicConfig(level=logging.WARNING)
 
     from app.core.settings import Settings
     from filters.embedding import SentenceTransformerEmbedder
 
     settings = Settings(_env_file=None)
-    embedder = SentenceTransformerEmbedder(
-        onnx_cache_dir=settings.onnx_cache_dir, threads=settings.torch_threads
-    )
-    embedder.embed(["warm up the model"])
     corpus = load_corpus(args.corpus)
-    rows = []
-    for path in ("old", "batched, ORM rows", "new"):
-        with RealTextServer(corpus) as server:  # the same stream of completions for every path
-            rows.append(await measure(args, server, embedder, path))
-        print(f"  measured the {rows[-1]['path']} path", file=sys.stderr, flush=True)
+    totals: dict[str, dict] = {}
+    ratios: list[float] = []
+    for round_ in range(args.rounds):  # paths interleaved: a busy spell on a shared machine hits them all
+        speed: dict[str, float] = {}
+        for path in paths:
+            # a fresh embedder per run: the old paths without the vector cache, new with the default one
+            embedder = SentenceTransformerEmbedder(
+                onnx_cache_dir=settings.onnx_cache_dir,
+                threads=settings.torch_threads,
+                cache_items=settings.embedding_cache_items if path == "new" else 0,
+            )
+            embedder.embed(["warm up the model"])
+            with RealTextServer(corpus) as server:  # the same stream of completions for every path
+                run = await measure(args, server, embedder, path)
+            cache = getattr(getattr(embedder, "_onnx", None), "cache", None)
+            run["hits"] = cache.hits if cache is not None else 0
+            run["lookups"] = cache.hits + cache.misses if cache is not None else 0
+            summed = totals.setdefault(path, dict.fromkeys(run, 0))
+            for key, value in run.items():
+                summed[key] = value if key == "path" else summed[key] + value
+            speed[path] = run["requests"] / run["elapsed"]
+            print(f"  round {round_ + 1}: measured the {path} path", file=sys.stderr, flush=True)
+        ratios.append(speed["new"] / max(speed[paths[0]], 1e-9))
+    rows = [rates(totals[path]) for path in paths]
     print(
         f"\ninstant server, {args.in_flight} requests in flight, 2 samples x 6 items per request, "
-        f"{args.seconds:.0f}s measured after {args.warmup:.0f}s; corpus of {len(corpus)} real texts"
+        f"{args.seconds:.0f}s measured after {args.warmup:.0f}s, {args.rounds} round(s); "
+        f"corpus of {len(corpus)} real texts"
     )
     print(
         "| path | requests/min | candidates decided/min | accepted/min | accepted | "
-        "CPU/candidate in lock | outside lock | whole process | requests per locked section |"
+        "CPU/candidate in lock | outside lock | whole process | requests per locked section | "
+        "embedded texts from the cache |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(
             f"| {r['path']} | {r['requests_per_min']:.0f} | {r['decided_per_min']:.0f} "
             f"| {r['accepted_per_min']:.0f} | {r['accept_rate']:.0%} | {r['inside_ms']:.2f} ms "
-            f"| {r['outside_ms']:.2f} ms | {r['process_ms']:.2f} ms | {r['requests_per_section']:.1f} |"
+            f"| {r['outside_ms']:.2f} ms | {r['process_ms']:.2f} ms | {r['requests_per_section']:.1f} "
+            f"| {'-' if r['cache'] is None else format(r['cache'], '.0%')} |"
         )
     new = rows[-1]
     for before in rows[:-1]:
@@ -270,8 +254,11 @@ async def main() -> None:
             f"new/{before['path']}: "
             f"requests/min {new['requests_per_min'] / before['requests_per_min']:.2f}x, "
             f"accepted/min {new['accepted_per_min'] / max(before['accepted_per_min'], 1e-9):.2f}x, "
-            f"CPU per candidate in the lock {before['inside_ms'] / max(new['inside_ms'], 1e-9):.1f}x less"
+            f"CPU per candidate in the lock {before['inside_ms'] / max(new['inside_ms'], 1e-9):.1f}x less, "
+            f"whole process {before['process_ms'] / max(new['process_ms'], 1e-9):.2f}x less"
         )
+    if args.rounds > 1:
+        print(f"new/{paths[0]} requests/min in each round: " + ", ".join(f"{r:.2f}x" for r in ratios))
 
 
 if __name__ == "__main__":

@@ -46,6 +46,15 @@ class Prepared:
         """Positions of the candidates no up-front stage rejects (those worth judging)."""
         return [i for i, verdicts in enumerate(self.upfront) if not any(v.rejects for v in verdicts.values())]
 
+    @classmethod
+    def joined(cls, parts: Sequence[Prepared]) -> Prepared:
+        """Several prepared batches as one, in order (positions run on from one part to the next)."""
+        return cls(
+            [c for part in parts for c in part.candidates],
+            [i for part in parts for i in part.inputs],
+            [u for part in parts for u in part.upfront],
+        )
+
     def part(self, start: int, stop: int, candidates: Sequence[CandidateText]) -> Prepared:
         """Positions ``start:stop``, decided as ``candidates`` (the same texts, e.g. with their keys)."""
         if [c.text for c in candidates] != [i.text for i in self.inputs[start:stop]]:

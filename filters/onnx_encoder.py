@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from filters.vector_cache import VectorCache, ids_key
+
 logger = logging.getLogger(__name__)
 
 
@@ -84,7 +86,9 @@ class OnnxTextEncoder:
     the model's files alone, so a restart never imports torch.
     """
 
-    def __init__(self, model_dir: Path, export: Path, max_length: int, threads: int = 1) -> None:
+    def __init__(
+        self, model_dir: Path, export: Path, max_length: int, threads: int = 1, cache_items: int = 0
+    ) -> None:
         import onnxruntime as ort
 
         self.max_length = max_length
@@ -95,23 +99,28 @@ class OnnxTextEncoder:
         self.session = ort.InferenceSession(str(export), options, providers=["CPUExecutionProvider"])
         self.input_names = [i.name for i in self.session.get_inputs()]
         self.dimension = int(self.session.get_outputs()[0].shape[-1])
+        self.cache = VectorCache(cache_items, self.dimension) if cache_items > 0 else None
 
     @classmethod
-    def from_model(cls, model: Any, model_dir: Path, cache_dir: Path, threads: int = 1) -> OnnxTextEncoder:
+    def from_model(
+        cls, model: Any, model_dir: Path, cache_dir: Path, threads: int = 1, cache_items: int = 0
+    ) -> OnnxTextEncoder:
         """Export ``model`` (a loaded SentenceTransformer) unless its export is cached, then load it."""
         path = _cache_file(model_dir, cache_dir)
         if not path.exists():
             cls._export(model, path)
-        return cls(model_dir, path, int(model.max_seq_length), threads)
+        return cls(model_dir, path, int(model.max_seq_length), threads, cache_items)
 
     @classmethod
-    def from_export(cls, model_dir: Path, cache_dir: Path, threads: int = 1) -> OnnxTextEncoder | None:
+    def from_export(
+        cls, model_dir: Path, cache_dir: Path, threads: int = 1, cache_items: int = 0
+    ) -> OnnxTextEncoder | None:
         """The encoder from a cached export and the model's files, or None when there is none to use."""
         max_length = supported_layout(model_dir)
         path = _cache_file(model_dir, cache_dir)
         if max_length is None or not path.exists():
             return None
-        return cls(model_dir, path, max_length, threads)
+        return cls(model_dir, path, max_length, threads, cache_items)
 
     @staticmethod
     def _export(model: Any, path: Path) -> None:
@@ -152,14 +161,34 @@ class OnnxTextEncoder:
     def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
         """Mean-pooled, L2-normalised float32 vectors, in input order.
 
-        Texts are tokenized once, sorted by token count and run in chunks of similar length
-        (:func:`length_chunks`): the model's cost grows with the padded length, so a chunk never pads
-        a text by more than a tenth of the chunk's longest.
+        Texts are tokenized once. With a cache (``cache_items``), an input whose ids were embedded before
+        gets the vector computed then (:mod:`filters.vector_cache`), and texts with the same ids in one
+        call are run once; the rest go through :meth:`_run`.
         """
         encoded = self.tokenizer.encode_batch(texts)
+        if self.cache is None:
+            return self._run(encoded, batch_size)
+        keys = [ids_key(e.ids) for e in encoded]
+        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
+        missing = self.cache.lookup(keys, vectors)
+        unique: dict[bytes, int] = {}  # key → row of the vectors computed now
+        for position in missing:
+            unique.setdefault(keys[position], position)
+        self.cache.count_repeats(len(missing) - len(unique))
+        computed = self._run([encoded[p] for p in unique.values()], batch_size)
+        self.cache.store(list(unique), computed)
+        rows = {key: row for row, key in enumerate(unique)}
+        for position in missing:
+            vectors[position] = computed[rows[keys[position]]]
+        return vectors
+
+    def _run(self, encoded: list[Any], batch_size: int) -> np.ndarray:
+        """The model on tokenized texts, sorted by token count and run in chunks of similar length
+        (:func:`length_chunks`): the model's cost grows with the padded length, so a chunk never pads
+        a text by more than a tenth of the chunk's longest."""
         lengths = np.fromiter((len(e.ids) for e in encoded), dtype=np.int64, count=len(encoded))
         order = np.argsort(-lengths, kind="stable")
-        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
+        vectors = np.empty((len(encoded), self.dimension), dtype=np.float32)
         for start, stop in length_chunks(lengths[order], batch_size):
             rows = order[start:stop]
             width = int(lengths[rows[0]])

@@ -45,7 +45,7 @@ _ECHO_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 def prompt_echo(text: str, disabled: frozenset[str] = NONE_DISABLED) -> Failure:
     if "prompt_echo" in disabled:
         return None
-    letters, digits = sum(c.isalpha() for c in text), sum(c.isdigit() for c in text)
+    letters, digits = sum(map(str.isalpha, text)), sum(map(str.isdigit, text))
     if digits > letters:  # "[1] 11. [2] 12. [3] 13."
         return ("prompt_echo", f"numbering only ({digits} digits, {letters} letters)")
     for pattern, label in _ECHO_PATTERNS:
@@ -100,7 +100,9 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 
 def mostly_latin(text: str) -> bool:
     """True when at least 80% of the letters are Latin: the statement rule checks English grammar."""
-    letters = [c for c in text if c.isalpha()]
+    if text.isascii():  # every ASCII letter is a Latin one
+        return any(map(str.isalpha, text))
+    letters = list(filter(str.isalpha, text))
     if not letters:
         return False
     latin = sum(1 for c in letters if "LATIN" in unicodedata.name(c, ""))

@@ -137,6 +137,13 @@ class Settings(BaseSettings):
         Path.home() / ".cache" / "selfinstruct" / "onnx",
         description="exported text encoder for ONNX Runtime on CPU; unset (empty) to run torch",
     )
+    embedding_cache_items: int = Field(
+        20_000,
+        ge=0,
+        le=10_000_000,
+        description="vectors kept by their token ids, so a repeated text is not embedded again "
+        "(ONNX Runtime; ~1.7 KB each; 0: off)",
+    )
     fast_query_embeddings: bool = Field(True, description="bf16/fp16 autocast for search queries only")
     similar_workers: int = Field(2, ge=1, le=64, description="similarity batches embedded at once")
     similar_max_batch: int = Field(8, ge=1, le=4096, description="queries embedded per model call")

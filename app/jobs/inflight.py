@@ -6,11 +6,15 @@ from __future__ import annotations
 import concurrent.futures
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from generators.backends.base import GenerationResult, RequestRejected, SamplingParams
 from generators.backends.dispatch import RequestDispatcher
 from generators.backends.limits import CircuitOpenError
 from generators.prompts import Prompt
+
+if TYPE_CHECKING:
+    from app.jobs.preparing import ReadyRequest, RequestPreparer
 
 Request = tuple[Prompt, SamplingParams]
 Pending = concurrent.futures.Future[GenerationResult]
@@ -35,6 +39,8 @@ class RequestWindow:
     def __init__(self, dispatcher: RequestDispatcher, size: int) -> None:
         self.dispatcher = dispatcher
         self.size = size
+        # prepares each request submitted from now on as it finishes (app/jobs/preparing.py)
+        self.preparer: RequestPreparer | None = None
         self._pending: dict[Pending, SamplingParams] = {}
         self._prompts: dict[Pending, Prompt] = {}
 
@@ -50,6 +56,8 @@ class RequestWindow:
             future = self.dispatcher.submit(prompt, params)
             self._pending[future] = params
             self._prompts[future] = prompt
+            if self.preparer is not None:
+                self.preparer.expect(future, prompt)
             budget -= 1
 
     def next_done_request(self, timeout: float) -> tuple[Pending, Prompt, SamplingParams] | None:
@@ -74,6 +82,20 @@ class RequestWindow:
         done = [future for future in self._pending if future.done()]
         return [(future, self._prompts.pop(future), self._pending.pop(future)) for future in done]
 
+    def prepared(self, taken: list[Taken]) -> list[ReadyRequest | None]:
+        """The preparations of the requests ``taken`` that have a result (those :func:`answered` keeps), in
+        order; None for one not prepared."""
+        with_result = [t for t in taken if not t[0].cancelled() and t[0].exception() is None]
+        if self.preparer is None:
+            return [None] * len(with_result)
+        return [self.preparer.take(future) for future, _, _ in with_result]
+
+    def close(self) -> None:
+        """:meth:`cancel`, and stop the preparer."""
+        self.cancel()
+        if self.preparer is not None:
+            self.preparer.close()
+
     def cancel(self) -> int:
         """Drop every outstanding request, cancelling those not finished (the backend aborts those already
         sent); how many were dropped, finished or not (their results are never stored)."""
@@ -82,6 +104,8 @@ class RequestWindow:
             future.cancel()
         self._pending.clear()
         self._prompts.clear()
+        if self.preparer is not None:
+            self.preparer.drop_all()
         return dropped
 
 

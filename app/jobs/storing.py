@@ -18,6 +18,7 @@ from app.core.settings import Settings
 from app.jobs.accounting import completion_cost
 from app.jobs.counters import JobCounts
 from app.jobs.leases import Lease, fence
+from app.jobs.preparing import ReadyRequest
 from app.jobs.request_sizing import cancelled_counts, request_notes
 from app.models import Job
 from app.pipeline.acceptor import CandidateIn, Outcome, accepting, decide, prepare
@@ -29,6 +30,7 @@ from app.pipeline.ledger import (
     record_task_completions,
 )
 from app.pipeline.pools import DatasetPool, PoolRegistry
+from filters.chain import Prepared
 from generators.backends.base import GenerationResult, SamplingParams
 from generators.prompts import Prompt
 from generators.strategies import GenerationStrategy
@@ -46,13 +48,22 @@ def store_finished(
     results: list[Finished],
     strategy: GenerationStrategy,
     judge: Judge | None = None,
+    ready: list[ReadyRequest | None] | None = None,
 ) -> None:
-    """Store finished requests in order, in one transaction; embedding and judging happen before the lock."""
-    parsed = [
-        parse_task_completions(result, partial(strategy.parse, prompt)) for result, _, prompt in results
-    ]
-    texts = [text for request in parsed for completion in request for text in completion.instructions]
-    prepared = prepare(registry, pool, [CandidateIn(text, "generated") for text in texts])
+    """Store finished requests in order, in one transaction; embedding and judging happen before the lock.
+
+    ``ready``: the requests as :mod:`app.jobs.preparing` prepared them (same order); used when every one
+    is there and was prepared with ``pool``'s chain, else they are parsed and prepared here.
+    """
+    if ready is not None and all(r is not None and r.pool is pool for r in ready):
+        parsed = [r.parsed for r in ready if r is not None]
+        prepared = Prepared.joined([r.prepared for r in ready if r is not None])
+    else:
+        parsed = [
+            parse_task_completions(result, partial(strategy.parse, prompt)) for result, _, prompt in results
+        ]
+        texts = [text for request in parsed for completion in request for text in completion.instructions]
+        prepared = prepare(registry, pool, [CandidateIn(text, "generated") for text in texts])
     if judge is not None and not pool.chain.runs("judge", pool.novelty):
         judge = None  # not in the chain, or the dataset switched it off
     judged = judge.judge_prepared(prepared, pool.domain) if judge is not None else {}

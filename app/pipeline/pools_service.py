@@ -38,6 +38,7 @@ class PoolsService:
             background=True,
             onnx_cache_dir=settings.onnx_cache_dir,
             threads=settings.torch_threads,
+            cache_items=settings.embedding_cache_items,
         )
         timed = embedder if isinstance(embedder, TimedEmbedder) else TimedEmbedder(embedder)
         lifetimes = PoolLifetimes(settings.pool_idle_s, settings.pool_budget_items)
