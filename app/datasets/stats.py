@@ -45,7 +45,7 @@ def dataset_stats(
     parts = (
         compute()
         if cache is None
-        else cache.get((dataset_id, window), dataset_version(session, dataset), compute)
+        else cache.get(("dataset", dataset_id, window), dataset_version(session, dataset), compute)
     )
     return {**parts, **dataset_diversity(session, dataset_id, breakdown)}
 

@@ -6,7 +6,8 @@ Counts, rejections, strategies, score histograms and the novelty curve change on
 instructions and of its instances, its ``decisions_version`` and its creation time (a dataset created
 again under a reused id starts anew); it is read from the database on every request, so writes by any
 process are seen at once. Diversity reads stored vectors, which an embedding back-fill may add later: it
-is always computed afresh and is not kept here.
+is always computed afresh and is not kept here. A job's timeline is kept the same way, by the job's
+newest candidate and its dataset's ``decisions_version`` (a finished job's page reads it once).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from app.models import Dataset, Instruction, TaskInstance, stored_id
+from app.models import Dataset, Instruction, Job, TaskInstance, stored_id
 
 Version = tuple[Any, ...]
 
@@ -36,6 +37,13 @@ def dataset_version(session: Session, dataset: Dataset) -> Version:
         select(Dataset.decisions_version, Dataset.created_at).where(col(Dataset.id) == dataset_id)
     ).one()
     return (newest_task, newest_instance, *stored)
+
+
+def job_version(session: Session, job: Job) -> Version:
+    """A job's candidates are appended in id order; a replay of its dataset bumps ``decisions_version``."""
+    newest = session.exec(select(func.max(Instruction.id)).where(col(Instruction.job_id) == job.id)).one()
+    decisions = session.exec(select(Dataset.decisions_version).where(col(Dataset.id) == job.dataset_id)).one()
+    return (newest, decisions, job.created_at)
 
 
 class StatsCache:

@@ -10,10 +10,11 @@ from sqlmodel import col, func, select
 from sse_starlette.sse import EventSourceResponse
 
 from app.api.admission import admitted
-from app.api.deps import DatasetDep, EngineDep, JobsDep, SessionDep, SettingsDep
+from app.api.deps import DatasetDep, EngineDep, JobsDep, SessionDep, SettingsDep, StatsCacheDep
 from app.api.openapi import error_responses
 from app.api.pagination import CursorParam, IdPath, LimitParam, decode_cursor, set_next_cursor
 from app.core.errors import InvalidInput, get_or_not_found
+from app.datasets.stats_cache import job_version
 from app.jobs import service
 from app.jobs.backpressure import ensure_queue_has_room
 from app.jobs.timeline import DEFAULT_TIMELINE_WINDOW, job_timeline
@@ -104,11 +105,17 @@ def read_job(job_id: IdPath, session: SessionDep) -> JobPublic:
 def read_job_timeline(
     job_id: IdPath,
     session: SessionDep,
+    stats_cache: StatsCacheDep,
     window: Annotated[int, Query(ge=1, le=100000)] = DEFAULT_TIMELINE_WINDOW,
 ) -> JobTimeline:
     """Decided, accepted and rejected per rule in each window of ``window`` candidates, in decision order."""
-    service.get_job(session, job_id)
-    return JobTimeline(job=job_id, window=window, windows=job_timeline(session, job_id, window))
+    job = service.get_job(session, job_id)
+    kept = stats_cache.get(
+        ("timeline", job_id, window),
+        job_version(session, job),
+        lambda: {"windows": job_timeline(session, job_id, window)},
+    )
+    return JobTimeline(job=job_id, window=window, windows=kept["windows"])
 
 
 @router.get("/v1/jobs/{job_id}/events", response_class=EventSourceResponse)

@@ -151,12 +151,30 @@ async def test_the_timeline_is_counted_per_window_as_by_hand(client_for):
                     )
                 )
             session.commit()
-            job_id = job.id
+            job_id, dataset_id = job.id, dataset.id
         for window in (1, 20, 50, 137, 1000):
             answer = (await client.get(f"/v1/jobs/{job_id}/timeline", params={"window": window})).json()
             assert answer == {"job": job_id, "window": window, "windows": timeline_by_hand(decisions, window)}
         default = (await client.get(f"/v1/jobs/{job_id}/timeline")).json()
         assert default["window"] == 20 and len(default["windows"]) == 7
+        # kept until the job has a new candidate (app/datasets/stats_cache.py), then counted again
+        hits = client.app_state.stats_cache.hits
+        assert (await client.get(f"/v1/jobs/{job_id}/timeline")).json() == default
+        assert client.app_state.stats_cache.hits == hits + 1
+        with Session(client.app_state.engine) as session:
+            session.add(
+                Instruction(
+                    dataset_id=dataset_id,
+                    origin="generated",
+                    instruction="late",
+                    accepted=True,
+                    job_id=job_id,
+                )
+            )
+            session.commit()
+        decisions.append((True, None))
+        later = (await client.get(f"/v1/jobs/{job_id}/timeline")).json()
+        assert later["windows"] == timeline_by_hand(decisions, 20)
         assert_error(await client.get("/v1/jobs/987654/timeline"), 404, "not_found", "987654")
         for bad in (0, 100001, "x"):
             assert_error(
