@@ -11,7 +11,8 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.datasets.diversity import distinct_n
-from app.datasets.service import instance_counts
+from app.datasets.service import dataset_counts, instance_counts
+from app.datasets.telemetry import accepted_rows
 from app.jobs.saturation import novelty_curve
 from app.models import Instruction, TaskInstance
 
@@ -20,7 +21,6 @@ BINS: dict[str, tuple[float, float, int]] = {
     "judge_score": (1.0, 5.0, 8),
     "judge_expected": (1.0, 5.0, 8),
 }
-MAX_ROWS = 5000
 
 
 def histogram(values: list[float | None], low: float, high: float, bins: int) -> dict[str, Any]:
@@ -56,21 +56,6 @@ def score_distributions(session: Session, dataset_id: int) -> dict[str, Any]:
     }
 
 
-def old_dataset_counts(session: Session, dataset_id: int) -> dict[str, int]:
-    rows = session.exec(
-        select(Instruction.origin, Instruction.accepted, func.count())
-        .where(col(Instruction.dataset_id) == dataset_id)
-        .group_by(col(Instruction.origin), col(Instruction.accepted))
-    ).all()
-    counts = {"seed_count": 0, "accepted_count": 0, "rejected_count": 0}
-    for origin, accepted, n in rows:
-        if origin == "seed":
-            counts["seed_count"] += n
-        else:
-            counts["accepted_count" if accepted else "rejected_count"] += n
-    return counts
-
-
 def _grouped(session: Session, dataset_id: int, *keys: Any) -> list[Any]:
     return list(
         session.exec(
@@ -82,14 +67,7 @@ def _grouped(session: Session, dataset_id: int, *keys: Any) -> list[Any]:
 
 
 def diversity(session: Session, dataset_id: int) -> dict[str, Any]:
-    query = (
-        select(Instruction.instruction, Instruction.embedding)
-        .where(col(Instruction.dataset_id) == dataset_id, col(Instruction.accepted))
-        .where(col(Instruction.origin) != "seed")
-        .order_by(col(Instruction.id).desc())
-        .limit(MAX_ROWS)
-    )
-    rows = list(reversed(session.exec(query).all()))
+    rows = accepted_rows(session, dataset_id)  # the same query then (the newest 5,000 accepted)
     texts = [t for t, _ in rows]
     stored = [b for _, b in rows if b]
     vectors = np.stack([np.frombuffer(b, dtype=np.float32) for b in stored]) if stored else np.zeros((0, 1))
@@ -108,7 +86,7 @@ def diversity(session: Session, dataset_id: int) -> dict[str, Any]:
 
 def old_stats(session: Session, dataset_id: int, window: int = 50) -> dict[str, Any]:
     return {
-        **old_dataset_counts(session, dataset_id),
+        **dataset_counts(session, dataset_id),
         "rejections": _grouped(session, dataset_id, col(Instruction.rule)),
         "rejections_per_job": _grouped(session, dataset_id, col(Instruction.job_id), col(Instruction.rule)),
         "instances": instance_counts(session, dataset_id),

@@ -116,7 +116,7 @@ def iter_rows(session: Session, dataset: Dataset, selection: ExportSelection) ->
                 if selection.split in ("all", row.split):
                     yield row
     instance_ids = snapshot.instance_ids if snapshot else None
-    for batch in _chunks(_batched(session, TaskInstance, stored_id(dataset), instance_ids, _accepted_filter)):
+    for batch in chunks(_batched(session, TaskInstance, stored_id(dataset), instance_ids, _accepted_filter)):
         tasks = {
             t.id: t
             for t in session.exec(
@@ -173,7 +173,8 @@ def _batched(
         last = stored_id(rows[-1])
 
 
-def _chunks(rows: Iterable[TaskInstance]) -> Iterator[list[TaskInstance]]:
+def chunks(rows: Iterable[TaskInstance]) -> Iterator[list[TaskInstance]]:
+    """``rows`` in lists of ``BATCH``."""
     batch: list[TaskInstance] = []
     for row in rows:
         batch.append(row)

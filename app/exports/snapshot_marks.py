@@ -101,17 +101,10 @@ def seed_tasks(session: Session, dataset_id: int, marks: SnapshotMarks) -> Itera
 
 def instances(session: Session, dataset_id: int, marks: SnapshotMarks) -> Iterator[list[TaskInstance]]:
     """The accepted instances visible then, in id order, a batch at a time."""
-    from app.exports.formats import BATCH
+    from app.exports.formats import chunks
 
     mark = marks.marks["task_instance"]
-    batch: list[TaskInstance] = []
-    for row in _visible(session, TaskInstance, dataset_id, mark, col(TaskInstance.accepted).is_(True)):
-        batch.append(row)
-        if len(batch) == BATCH:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+    yield from chunks(_visible(session, TaskInstance, dataset_id, mark, col(TaskInstance.accepted).is_(True)))
 
 
 def _visible(session: Session, table: Any, dataset_id: int, mark: Mark, narrow: Any) -> Iterator[Any]:
