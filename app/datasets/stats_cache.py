@@ -5,9 +5,10 @@ Counts, rejections, strategies, score histograms and the novelty curve change on
 ``decisions_version`` in the same transaction). So a dataset's version is the largest id of its
 instructions and of its instances, its ``decisions_version`` and its creation time (a dataset created
 again under a reused id starts anew); it is read from the database on every request, so writes by any
-process are seen at once. Diversity reads stored vectors, which an embedding back-fill may add later: it
-is always computed afresh and is not kept here. A job's timeline is kept the same way, by the job's
-newest candidate and its dataset's ``decisions_version`` (a finished job's page reads it once).
+process are seen at once. Diversity's text measures (distinct n-grams) are kept too; its nearest-neighbour
+mean reads stored vectors, which an embedding back-fill may add later: it is always computed afresh. A
+job's timeline is kept the same way, by the job's newest candidate and its dataset's
+``decisions_version`` (a finished job's page reads it once).
 """
 
 from __future__ import annotations

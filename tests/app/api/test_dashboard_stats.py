@@ -205,17 +205,18 @@ async def test_stats_are_kept_until_the_dataset_changes(client):
     first = (await client.get("/v1/datasets/default/stats")).json()
     misses = cache.misses
     assert (await client.get("/v1/datasets/default/stats")).json() == first
-    assert (cache.misses, cache.hits) == (misses, 1)
+    assert (cache.misses, cache.hits) == (misses, 2)  # the counted parts and diversity's text measures
     body = {"instructions": ["Suggest a name for a bakery that sells sourdough bread."]}
     assert (await client.post("/v1/datasets/default/candidates", json=body)).status_code == 200
     after = (await client.get("/v1/datasets/default/stats")).json()
-    assert cache.misses == misses + 1
+    assert cache.misses == misses + 2
     assert after["accepted_count"] == first["accepted_count"] + 1
+    assert after["diversity"]["accepted"] == first["diversity"]["accepted"] + 1
     assert sum(after["scores"]["instructions"]["max_cosine"]["counts"]) == (
         sum(first["scores"]["instructions"]["max_cosine"]["counts"]) + 1
     )
-    # another window is another entry
+    # another window is another entry of the counted parts; the text measures are the same
     assert (await client.get("/v1/datasets/default/stats", params={"window": 7})).json()[
         "novelty_window"
     ] == 7
-    assert cache.misses == misses + 2
+    assert cache.misses == misses + 3
