@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from sqlalchemy import func
@@ -112,6 +112,11 @@ def dataset_counts(session: Session, dataset_id: int) -> dict[str, int]:
         .where(col(Instruction.dataset_id) == dataset_id)
         .group_by(col(Instruction.origin), col(Instruction.accepted))
     ).all()
+    return counts_by_origin(rows)
+
+
+def counts_by_origin(rows: Iterable[tuple[str, bool, int]]) -> dict[str, int]:
+    """``seed_count, accepted_count, rejected_count`` from (origin, accepted, rows) groups."""
     counts = {"seed_count": 0, "accepted_count": 0, "rejected_count": 0}
     for origin, accepted, n in rows:
         if origin == "seed":
@@ -119,16 +124,6 @@ def dataset_counts(session: Session, dataset_id: int) -> dict[str, int]:
         else:
             counts["accepted_count" if accepted else "rejected_count"] += n
     return counts
-
-
-def rejection_counts(session: Session, dataset_id: int) -> dict[str | None, int]:
-    """Rejected candidates per rule, most first (a rejection always has its rule; the column may be NULL)."""
-    rows = session.exec(
-        select(Instruction.rule, func.count())
-        .where(col(Instruction.dataset_id) == dataset_id, col(Instruction.accepted).is_(False))
-        .group_by(col(Instruction.rule))
-    ).all()
-    return {rule: n for rule, n in sorted(rows, key=lambda r: -r[1])}
 
 
 def instance_counts(session: Session, dataset_id: int) -> dict[str, int]:

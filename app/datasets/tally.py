@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
+from app.datasets.service import counts_by_origin
 from app.models import Instruction
 from generators.strategies.recipe import recipe_values
 
@@ -48,10 +49,8 @@ def candidates_per_decision(groups: list[Group]) -> dict[bool, int]:
 
 
 def counts(groups: list[Group]) -> dict[str, int]:
-    """``seed_count, accepted_count, rejected_count`` as app/datasets/service.py dataset_counts."""
-    totals = candidates_per_decision(groups)
-    seeds = sum(g.rows for g in groups if g.origin == "seed")
-    return {"seed_count": seeds, "accepted_count": totals[True], "rejected_count": totals[False]}
+    """``seed_count, accepted_count, rejected_count``, as ``GET /v1/datasets/{name}`` counts them."""
+    return counts_by_origin((g.origin, g.accepted, g.rows) for g in groups)
 
 
 def _most_first(counted: dict[Any, int]) -> dict[Any, int]:
@@ -59,7 +58,7 @@ def _most_first(counted: dict[Any, int]) -> dict[Any, int]:
 
 
 def rejections(groups: list[Group]) -> dict[str | None, int]:
-    """Rejected rows per rule, most first (as service.rejection_counts)."""
+    """Rejected rows per rule, most first (a rejection always has its rule; the column may be NULL)."""
     counted: dict[str | None, int] = {}
     for g in groups:
         if not g.accepted:
