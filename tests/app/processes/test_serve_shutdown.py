@@ -13,7 +13,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -26,22 +25,12 @@ from sqlmodel import Session, select
 
 from app.cli import server_sent_events
 from app.models import Job
-from tests.app.processes.test_worker_processes import PROJECT_ROOT, wait_until
+from tests.app.processes.test_worker_processes import PROJECT_ROOT
+from tests.support.processes import free_port, wait_until
 
 MODEL_CALL_S = 60.0  # each fake request: far longer than the bound, so waiting for one would fail
 EXIT_BOUND_S = 8.0  # ≤ 5 s on an idle machine; the bound leaves room for a shared one
 FAKE_KEY = "si_" + "A" * 43  # the shape of an API key: it must never reach the log
-
-
-def free_port() -> int:
-    for port in range(18150, 18200):
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise AssertionError("no free port in 18150-18199")
 
 
 def follow(url: str, events: list[tuple[str, str]]) -> None:
@@ -54,7 +43,7 @@ def follow(url: str, events: list[tuple[str, str]]) -> None:
 
 
 def test_sigint_ends_streams_hands_leases_back_and_exits_within_seconds(tmp_path: Path):
-    port, database = free_port(), tmp_path / "service.db"
+    port, database = free_port(range(18150, 18200)), tmp_path / "service.db"
     log = tmp_path / "serve.log"
     env = {
         **os.environ,

@@ -16,7 +16,8 @@ from app.jobs.service import create_job
 from app.models import Job, JobCreate
 from app.services import build_services
 from generators.backends.fake import FakeBackend
-from tests.app.processes.test_worker_processes import PROJECT_ROOT, wait_until
+from tests.app.processes.test_worker_processes import PROJECT_ROOT
+from tests.support.processes import wait_until
 
 
 def test_the_worker_command_runs_queued_jobs_and_stops_on_sigterm(tmp_path: Path, real_embedder):

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -29,20 +29,11 @@ from app.models import Instruction, Job, JobCreate, Schedule, ScheduleCreate
 from app.services import build_services
 from generators.backends.fake import FakeBackend
 from tests.postgres import fresh_schema
+from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.postgres
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 LEASE_S, HEARTBEAT_S = 3.0, 1.0
-
-
-def wait_until(condition: Callable[[], object], timeout: float, what: str, every: float = 0.1) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 class Workers:

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,33 +17,14 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.processes import free_port, wait_until
+
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 CHROMIUM = Path("/usr/bin/chromium")
 PORTS = range(18210, 18250)
 DATASET = "garden"
 DOMAIN = "practical everyday tasks: writing, planning, learning and explaining"
 SEEDS = 40  # the first seed tasks of the shipped English set
-
-
-def free_port() -> int:
-    for port in PORTS:
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise AssertionError(f"no free port in {PORTS.start}-{PORTS.stop - 1}")
-
-
-def wait_until(condition: Any, timeout: float, what: str, every: float = 0.2) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 @dataclass
@@ -91,7 +70,7 @@ def chromium_path() -> Path:
 @pytest.fixture(scope="session")
 def service(tmp_path_factory: pytest.TempPathFactory, chromium_path: Path) -> Iterator[Service]:
     folder = tmp_path_factory.mktemp("dashboard")
-    port, database, log = free_port(), folder / "service.db", folder / "serve.log"
+    port, database, log = free_port(PORTS), folder / "service.db", folder / "serve.log"
     env = {
         **os.environ,
         "HF_HUB_OFFLINE": "1",
