@@ -108,13 +108,8 @@ def iter_rows(session: Session, dataset: Dataset, selection: ExportSelection) ->
     include_seeds = snapshot.include_seeds if snapshot else selection.include_seeds
     if include_seeds:
         seed_ids = snapshot.seed_instruction_ids if snapshot else None
-        for task in _batched(session, Instruction, stored_id(dataset), seed_ids, _seed_filter):
-            for position, pair in enumerate(task.instances or []):
-                row = _row(
-                    task, None, task.instruction, pair["input"], pair["output"], selection.splits, position
-                )
-                if selection.split in ("all", row.split):
-                    yield row
+        seeds = _batched(session, Instruction, stored_id(dataset), seed_ids, _seed_filter)
+        yield from seed_rows(seeds, selection.splits, selection.split)
     instance_ids = snapshot.instance_ids if snapshot else None
     for batch in chunks(_batched(session, TaskInstance, stored_id(dataset), instance_ids, _accepted_filter)):
         tasks = {
@@ -133,7 +128,7 @@ def iter_rows(session: Session, dataset: Dataset, selection: ExportSelection) ->
             task = tasks[instance.instruction_id]
             if snapshot is None and not reviews.keeps(selection.review, task, instance):
                 continue
-            row = _row(task, instance, *reviews.texts(task, instance), selection.splits)
+            row = export_row(task, instance, *reviews.texts(task, instance), selection.splits)
             if selection.split in ("all", row.split):
                 yield row
 
@@ -173,6 +168,15 @@ def _batched(
         last = stored_id(rows[-1])
 
 
+def seed_rows(tasks: Iterable[Instruction], splits: SplitSpec, split: str) -> Iterator[ExportRow]:
+    """Each seed task's own instances as export rows, those of ``split`` (``all``: every one)."""
+    for task in tasks:
+        for position, pair in enumerate(task.instances or []):
+            row = export_row(task, None, task.instruction, pair["input"], pair["output"], splits, position)
+            if split in ("all", row.split):
+                yield row
+
+
 def chunks(rows: Iterable[TaskInstance]) -> Iterator[list[TaskInstance]]:
     """``rows`` in lists of ``BATCH``."""
     batch: list[TaskInstance] = []
@@ -185,7 +189,7 @@ def chunks(rows: Iterable[TaskInstance]) -> Iterator[list[TaskInstance]]:
         yield batch
 
 
-def _row(
+def export_row(
     task: Instruction,
     instance: TaskInstance | None,
     instruction: str,

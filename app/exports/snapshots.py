@@ -15,7 +15,7 @@ from dataclasses import replace
 from sqlmodel import Session, col, select
 
 from app.core.errors import get_in_dataset
-from app.exports.formats import BATCH, ExportRow, SplitSpec, _row
+from app.exports.formats import BATCH, ExportRow, SplitSpec, export_row, seed_rows
 from app.exports.review_filter import ReviewSelection, ReviewView
 from app.exports.snapshot_marks import (
     SnapshotMarks,
@@ -108,14 +108,11 @@ def marked_export_rows(
     """The export rows of a snapshot taken with high-water marks: seeds first, then instances."""
     marks = SnapshotMarks.from_json(snapshot.marks or {})
     dataset_id = stored_id(dataset)
-    rows: list[ExportRow] = []
-    for task in seed_tasks(session, dataset_id, marks) if snapshot.include_seeds else ():
-        for position, pair in enumerate(task.instances or []):
-            rows.append(_row(task, None, task.instruction, pair["input"], pair["output"], splits, position))
-    yield from (row for row in rows if split in ("all", row.split))
+    if snapshot.include_seeds:
+        yield from seed_rows(seed_tasks(session, dataset_id, marks), splits, split)
     for batch in marked_rows(session, dataset_id, marks):
         for task, instance, reviews in batch:
-            row = _row(task, instance, *reviews.texts(task, instance), splits)
+            row = export_row(task, instance, *reviews.texts(task, instance), splits)
             if split in ("all", row.split):
                 yield row
 
