@@ -22,6 +22,11 @@ Taken = tuple[Pending, Prompt, SamplingParams]  # a finished request as the wind
 Answered = tuple[GenerationResult, SamplingParams, Prompt]
 
 
+def has_result(future: Pending) -> bool:
+    """Whether a finished request has a result (not failed, not cancelled): those :func:`answered` keeps."""
+    return not future.cancelled() and future.exception() is None
+
+
 def answered(taken: list[Taken]) -> tuple[list[Answered], Exception | None]:
     """The results of the finished requests ``taken``, in order, and the first failure among them: a
     request that failed loses none of the others' results (each is stored and counted)."""
@@ -85,7 +90,7 @@ class RequestWindow:
     def prepared(self, taken: list[Taken]) -> list[ReadyRequest | None]:
         """The preparations of the requests ``taken`` that have a result (those :func:`answered` keeps), in
         order; None for one not prepared."""
-        with_result = [t for t in taken if not t[0].cancelled() and t[0].exception() is None]
+        with_result = [t for t in taken if has_result(t[0])]
         if self.preparer is None:
             return [None] * len(with_result)
         return [self.preparer.take(future) for future, _, _ in with_result]

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
+from app.jobs.inflight import Pending, has_result
 from app.pipeline.acceptor import CandidateIn, prepare
 from app.pipeline.ledger import parse_task_completions
 from app.pipeline.pools import DatasetPool, PoolRegistry
@@ -29,8 +30,6 @@ from generators.prompts import Prompt
 from generators.strategies import GenerationStrategy
 
 logger = logging.getLogger(__name__)
-
-Pending = concurrent.futures.Future[GenerationResult]
 
 
 @dataclass(frozen=True)
@@ -181,6 +180,4 @@ class RequestPreparer:
 
 def _result(future: Pending) -> GenerationResult | None:
     """A finished future's result; None when it failed or was cancelled."""
-    if future.cancelled() or future.exception() is not None:
-        return None
-    return future.result()
+    return future.result() if has_result(future) else None
