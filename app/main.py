@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -32,6 +33,7 @@ from app.api.routes import templates as template_routes
 from app.core.auth import KeyChecker
 from app.core.metrics import HttpMetrics, new_registry
 from app.core.settings import Settings
+from app.datasets.kept_stats import KeptStats
 from app.datasets.stats_cache import StatsCache
 from app.retrieval.similarity import SimilarityBatcher
 from app.services import build_services
@@ -72,6 +74,7 @@ def create_app(
         app.state.jobs = services.jobs
         app.state.supervisor = supervisor
         app.state.stats_cache = StatsCache()
+        app.state.kept_stats = kept_stats = KeptStats()
         app.state.keys = KeyChecker(services.engine, settings.require_api_keys)
         app.state.admission = {
             kind: Admission(f"/{kind}", running, settings.admission_max_waiting, settings.admission_wait_s)
@@ -85,9 +88,13 @@ def create_app(
         pools.start()
         if workers:
             services.require_jobs().start()
+        threading.Thread(
+            target=kept_stats.prime, args=(services.engine,), name="stats-primer", daemon=True
+        ).start()
         try:
             yield
         finally:
+            kept_stats.close()
             await similarity.close()
             await run_in_threadpool(services.stop)
 

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, func, select
 
 from app.models import Dataset, Instruction, Job, Review, TaskInstance, utcnow
 from generators.strategies.recipe import prompt_recipe
@@ -97,28 +97,8 @@ def build_dataset(engine: Engine, n: int, name: str = "big", jobs: int = 5, seed
     batch: list[dict[str, Any]] = []
     for i in range(n):
         row_id = first_id + i + 1
-        accepted = rng.random() < 0.3
-        rule = None if accepted else _weighted(rng, REJECTING_RULES)
-        strategy = _weighted(rng, STRATEGIES)
-        row = _row(dataset_id, "generated" if strategy else "submitted", _text(rng, i), accepted, vectors)
-        lineage = _lineage(rng, strategy, max(1, row_id - 1))
-        rouge = round(rng.betavariate(2, 4) if rule != "rouge_l" else 0.7 + rng.random() * 0.3, 4)
-        cosine = None if rule in ("too_short", "unclosed_quote", "exact_duplicate") else rng.random()
-        row.update(
-            rule=rule,
-            job_id=job_ids[i * len(job_ids) // n] if strategy else None,
-            strategy=strategy,
-            lineage=lineage,
-            recipe=prompt_recipe(strategy, lineage),
-            max_rouge_l=rouge,
-            rouge_neighbor_id=rng.randint(1, row_id - 1),
-            max_cosine=None if cosine is None else round(cosine, 4),
-            cosine_neighbor_id=None if cosine is None else rng.randint(1, row_id - 1),
-            relevance=round(rng.uniform(-0.1, 0.9), 4),
-            judge_score=float(rng.randint(1, 5)) if rng.random() < 0.5 else None,
-            judge_expected=round(rng.uniform(1, 5), 3) if rng.random() < 0.5 else None,
-            instance_stage="done" if accepted else None,
-        )
+        row = _candidate(rng, vectors, dataset_id, row_id, job_ids[i * len(job_ids) // n], i)
+        accepted = row["accepted"]
         if accepted:
             accepted_ids.append(row_id)
         batch.append(row)
@@ -134,6 +114,47 @@ def build_dataset(engine: Engine, n: int, name: str = "big", jobs: int = 5, seed
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.exec_driver_sql("VACUUM ANALYZE")
     return dataset_id
+
+
+def _candidate(
+    rng: random.Random, vectors: np.random.Generator, dataset_id: int, row_id: int, job_id: int, i: int
+) -> dict[str, Any]:
+    """One decided candidate as the acceptor stores it (``row_id``: the id it will get, for neighbours)."""
+    accepted = rng.random() < 0.3
+    rule = None if accepted else _weighted(rng, REJECTING_RULES)
+    strategy = _weighted(rng, STRATEGIES)
+    row = _row(dataset_id, "generated" if strategy else "submitted", _text(rng, i), accepted, vectors)
+    lineage = _lineage(rng, strategy, max(1, row_id - 1))
+    rouge = round(rng.betavariate(2, 4) if rule != "rouge_l" else 0.7 + rng.random() * 0.3, 4)
+    cosine = None if rule in ("too_short", "unclosed_quote", "exact_duplicate") else rng.random()
+    row.update(
+        rule=rule,
+        job_id=job_id if strategy else None,
+        strategy=strategy,
+        lineage=lineage,
+        recipe=prompt_recipe(strategy, lineage),
+        max_rouge_l=rouge,
+        rouge_neighbor_id=rng.randint(1, row_id - 1),
+        max_cosine=None if cosine is None else round(cosine, 4),
+        cosine_neighbor_id=None if cosine is None else rng.randint(1, row_id - 1),
+        relevance=round(rng.uniform(-0.1, 0.9), 4),
+        judge_score=float(rng.randint(1, 5)) if rng.random() < 0.5 else None,
+        judge_expected=round(rng.uniform(1, 5), 3) if rng.random() < 0.5 else None,
+        instance_stage="done" if accepted else None,
+    )
+    return row
+
+
+def add_candidates(engine: Engine, dataset_id: int, count: int, job_id: int, seed: int) -> None:
+    """``count`` more decided candidates of ``job_id``, committed at once (what a job adds between two
+    views of its dataset)."""
+    rng = random.Random(seed)
+    vectors = np.random.default_rng(seed)
+    with Session(engine) as session:
+        newest = int(session.exec(select(func.max(Instruction.id))).one() or 1)
+    rows = [_candidate(rng, vectors, dataset_id, newest + k + 1, job_id, newest + k) for k in range(count)]
+    with engine.begin() as connection:
+        connection.execute(insert(Instruction), rows)
 
 
 def _row(dataset_id: int, origin: str, text: str, accepted: bool, vectors: np.random.Generator) -> dict:

@@ -11,7 +11,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.datasets.diversity import distinct_n
-from app.datasets.service import dataset_counts, instance_counts
+from app.datasets.service import dataset_counts, instance_counts, public_instance_counts
 from app.datasets.telemetry import accepted_rows
 from app.jobs.saturation import novelty_curve
 from app.models import Instruction, TaskInstance
@@ -89,7 +89,7 @@ def old_stats(session: Session, dataset_id: int, window: int = 50) -> dict[str, 
         **dataset_counts(session, dataset_id),
         "rejections": _grouped(session, dataset_id, col(Instruction.rule)),
         "rejections_per_job": _grouped(session, dataset_id, col(Instruction.job_id), col(Instruction.rule)),
-        "instances": instance_counts(session, dataset_id),
+        "instances": public_instance_counts(instance_counts(session, dataset_id)),
         "scores": score_distributions(session, dataset_id),
         "novelty_curve": novelty_curve(session, dataset_id=dataset_id, window=window),
         "diversity": diversity(session, dataset_id),

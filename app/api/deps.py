@@ -15,6 +15,7 @@ from app.core.auth import Access
 from app.core.backend import BackendService
 from app.core.settings import Settings
 from app.core.supervision import Supervisor
+from app.datasets.kept_stats import KeptStats
 from app.datasets.service import get_dataset
 from app.datasets.stats_cache import StatsCache
 from app.jobs.processing import JobProcessing
@@ -42,6 +43,7 @@ BackendDep = Annotated[BackendService, Depends(_service("backend"))]
 JobsDep = Annotated[JobProcessing, Depends(_service("jobs"))]
 SupervisorDep = Annotated[Supervisor, Depends(_service("supervisor"))]
 StatsCacheDep = Annotated[StatsCache, Depends(_service("stats_cache"))]
+KeptStatsDep = Annotated[KeptStats, Depends(_service("kept_stats"))]
 
 
 def _session(engine: EngineDep) -> Iterator[Session]:

@@ -8,8 +8,9 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import threading
-from collections import Counter
-from collections.abc import Sequence
+from collections import Counter, deque
+from collections.abc import Iterator, Sequence
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -31,13 +32,52 @@ def distinct_n(texts: Sequence[str], n: int) -> float:
 
 def distinct_n_tokens(texts: Sequence[Sequence[str]], n: int) -> float:
     """:func:`distinct_n` of texts already tokenized."""
-    distinct: set[tuple[str, ...]] = set()
-    total = 0
-    for tokens in texts:
-        if len(tokens) >= n:
-            distinct.update(zip(*(tokens[i:] for i in range(n)), strict=False))
-            total += len(tokens) - n + 1
+    distinct = set(chain.from_iterable(_grams(tokens, n) for tokens in texts))
+    total = sum(max(0, len(tokens) - n + 1) for tokens in texts)
     return round(len(distinct) / total, 4) if total else 0.0
+
+
+def _grams(tokens: Sequence[str], n: int) -> Iterator[tuple[str, ...]]:
+    return zip(*(tokens[i:] for i in range(n)), strict=False)
+
+
+class NgramWindow:
+    """The newest ``size`` texts' distinct 1- and 2-grams, kept as multiplicities so texts can be added at
+    the new end and dropped at the old one: :meth:`distinct` equals :func:`distinct_n_tokens` of the
+    texts in the window, without tokenizing them again."""
+
+    ORDERS = (1, 2)
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._texts: deque[list[str]] = deque()
+        self._grams = {n: Counter[tuple[str, ...]]() for n in self.ORDERS}
+        self._totals = dict.fromkeys(self.ORDERS, 0)
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+    def extend(self, texts: Sequence[str]) -> None:
+        """Add ``texts`` (oldest first) and drop the oldest beyond ``size``."""
+        added = [tokenize(text) for text in texts[-self.size :]]
+        leaving = [self._texts.popleft() for _ in range(max(0, len(self._texts) + len(added) - self.size))]
+        self._texts.extend(added)
+        for n in self.ORDERS:
+            grams = self._grams[n]
+            grams.update(chain.from_iterable(_grams(tokens, n) for tokens in added))
+            gone = Counter(chain.from_iterable(_grams(tokens, n) for tokens in leaving))
+            for gram, times in gone.items():
+                left = grams[gram] - times
+                if left:
+                    grams[gram] = left
+                else:
+                    del grams[gram]
+            change = sum(max(0, len(t) - n + 1) for t in added) - sum(max(0, len(t) - n + 1) for t in leaving)
+            self._totals[n] += change
+
+    def distinct(self, n: int) -> float:
+        total = self._totals[n]
+        return round(len(self._grams[n]) / total, 4) if total else 0.0
 
 
 def mean_nn_similarity(vectors: np.ndarray, queries: np.ndarray | None = None) -> float | None:

@@ -2,17 +2,21 @@
 equal bins from ``low`` to ``high`` (``numpy.linspace`` edges), each ``[edge, next edge)``, the last one
 closed; values outside the range are counted in the first or last bin (clipped); NULL is ``missing``.
 
-Two ways to count, with the same result:
+Three ways to count, with the same result:
 
 - :func:`dataset_bins`, a whole dataset: one range count per decision and bin (``UNION ALL``), each read
   from the column's index (``dataset_id, accepted, <score>, origin``, app/models/instructions.py) without
   visiting the rows, so 100,000 rows cost one walk of the index rather than a sort;
 - :func:`grouped_bins`, any other selection (one job, the instances): each row's bin number computed by a
-  ``CASE`` over the edges, grouped.
+  ``CASE`` over the edges, grouped;
+- :func:`counted_values`, values already read (the few rows added since a count): the same bin numbers
+  in Python.
 """
 
 from __future__ import annotations
 
+import bisect
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +24,7 @@ import numpy as np
 from sqlalchemy import ColumnElement, and_, case, func, literal, select, union_all
 from sqlmodel import Session, col
 
+from app.datasets.id_range import IdRange
 from app.models import Instruction
 
 Bins = tuple[float, float, int]
@@ -70,16 +75,17 @@ def _in_bin(column: Any, bounds: list[float], k: int) -> ColumnElement[bool]:
 
 
 def dataset_bins(
-    session: Session, dataset_id: int, name: str, bins: Bins, totals: dict[bool, int]
+    session: Session, dataset_id: int, name: str, bins: Bins, totals: dict[bool, int], upto: int | None = None
 ) -> dict[bool, Counted]:
-    """Histogram of the candidates' (non-seed) ``name`` per decision (True: accepted); ``totals`` are the
-    candidates per decision, for ``missing``."""
+    """Histogram of the candidates' (non-seed) ``name`` per decision (True: accepted), of the rows with
+    ids up to ``upto`` (all: None); ``totals`` are those candidates per decision, for ``missing``."""
     column = getattr(Instruction, name)
     bounds = edges(bins)
     parts = [
         select(literal(accepted).label("accepted"), literal(k).label("bin"), func.count(), func.sum(column))
         .where(col(Instruction.dataset_id) == dataset_id, col(Instruction.accepted) == accepted)
         .where(_in_bin(column, bounds, k), col(Instruction.origin) != "seed")
+        .where(*IdRange(upto=upto).where(col(Instruction.id)))
         for accepted in (False, True)
         for k in range(bins[2])
     ]
@@ -118,3 +124,19 @@ def grouped_bins(
         counted.missing += int(rows) - int(present)
         counted.total += float(total or 0.0)
     return result
+
+
+def counted_values(values: Iterable[float | None], bins: Bins) -> Counted:
+    """:func:`grouped_bins` of values in hand: bin ``k`` is the first whose upper edge is above the value,
+    else the last."""
+    bounds = edges(bins)
+    n = bins[2]
+    counted = Counted([0] * n)
+    for value in values:
+        if value is None:
+            counted.missing += 1
+            continue
+        counted.counts[bisect.bisect_right(bounds, value, 1, n) - 1] += 1
+        counted.present += 1
+        counted.total += value
+    return counted

@@ -10,12 +10,14 @@ without the score (not judged, no domain, rejected before that stage ran). The d
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.datasets.histograms import Bins, Counted, dataset_bins, grouped_bins, public
+from app.datasets.id_range import EVERY, IdRange
 from app.models import Instruction, TaskInstance
 
 BINS: dict[str, Bins] = {
@@ -30,40 +32,72 @@ NEIGHBOUR_SCORES = ("max_cosine", "max_rouge_l")
 INSTANCE_SCORES = ("judge_score", "judge_expected")
 
 
+@dataclass
+class ScoreCounts:
+    """The histograms' tallies: each task score per decision (True: accepted), each instance score."""
+
+    tasks: dict[str, dict[bool, Counted]]
+    instances: dict[str, Counted]
+
+    def add(self, other: ScoreCounts) -> ScoreCounts:
+        return ScoreCounts(
+            {
+                name: {a: split[a].add(other.tasks[name][a]) for a in (False, True)}
+                for name, split in self.tasks.items()
+            },
+            {name: c.add(other.instances[name]) for name, c in self.instances.items()},
+        )
+
+
+def _empty(name: str) -> Counted:
+    return Counted([0] * BINS[name][2])
+
+
 def _per_decision(
-    session: Session, dataset_id: int, job_id: int | None, totals: dict[bool, int] | None, name: str
+    session: Session,
+    dataset_id: int,
+    job_id: int | None,
+    totals: dict[bool, int] | None,
+    name: str,
+    ids: IdRange,
 ) -> dict[bool, Counted]:
-    if job_id is None and totals is not None:
-        return dataset_bins(session, dataset_id, name, BINS[name], totals)
+    if job_id is None and totals is not None and ids.after is None:
+        return dataset_bins(session, dataset_id, name, BINS[name], totals, ids.upto)
     # a job's rows by its own index (the job is the dataset's: the route checks), the others' by the dataset
-    where = [col(Instruction.origin) != "seed"]
+    where = [col(Instruction.origin) != "seed", *ids.where(col(Instruction.id))]
     where.append(
         col(Instruction.job_id) == job_id if job_id is not None else col(Instruction.dataset_id) == dataset_id
     )
     grouped = grouped_bins(session, getattr(Instruction, name), BINS[name], *where, by=Instruction.accepted)
-    empty = Counted([0] * BINS[name][2])
-    return {accepted: grouped.get(accepted, empty) for accepted in (False, True)}
+    return {accepted: grouped.get(accepted, _empty(name)) for accepted in (False, True)}
 
 
-def score_distributions(
-    session: Session, dataset_id: int, job_id: int | None = None, totals: dict[bool, int] | None = None
-) -> dict[str, Any]:
-    """Histograms of the candidates' (not the seeds') scores, the same split by decision for the
-    neighbour similarities, and the instances' judge scores. ``totals`` (candidates per decision, the
-    whole dataset's) lets the dataset's histograms be read from the score indexes."""
-    split = {name: _per_decision(session, dataset_id, job_id, totals, name) for name in TASK_SCORES}
-    instances = [
+def score_counts(
+    session: Session,
+    dataset_id: int,
+    job_id: int | None = None,
+    totals: dict[bool, int] | None = None,
+    ids: tuple[IdRange, IdRange] = (EVERY, EVERY),
+) -> ScoreCounts:
+    """The tallies of :func:`score_distributions`, of the instructions and the instances with ids in
+    ``ids``. ``totals`` (the candidates per decision there) lets a count from the first row on be read
+    from the score indexes."""
+    tasks = {name: _per_decision(session, dataset_id, job_id, totals, name, ids[0]) for name in TASK_SCORES}
+    where = [
         col(TaskInstance.job_id) == job_id
         if job_id is not None
-        else col(TaskInstance.dataset_id) == dataset_id
+        else col(TaskInstance.dataset_id) == dataset_id,
+        *ids[1].where(col(TaskInstance.id)),
     ]
-    empty = {name: Counted([0] * BINS[name][2]) for name in INSTANCE_SCORES}
-    instance_bins = {
-        name: grouped_bins(session, getattr(TaskInstance, name), BINS[name], *instances).get(
-            None, empty[name]
-        )
+    instances = {
+        name: grouped_bins(session, getattr(TaskInstance, name), BINS[name], *where).get(None, _empty(name))
         for name in INSTANCE_SCORES
     }
+    return ScoreCounts(tasks, instances)
+
+
+def public_scores(counts: ScoreCounts) -> dict[str, Any]:
+    split = counts.tasks
     return {
         "instructions": {
             name: public(split[name][False].add(split[name][True]), BINS[name]) for name in TASK_SCORES
@@ -72,8 +106,17 @@ def score_distributions(
             decision: {name: public(split[name][accepted], BINS[name]) for name in NEIGHBOUR_SCORES}
             for decision, accepted in (("accepted", True), ("rejected", False))
         },
-        "instances": {name: public(instance_bins[name], BINS[name]) for name in INSTANCE_SCORES},
+        "instances": {name: public(counts.instances[name], BINS[name]) for name in INSTANCE_SCORES},
     }
+
+
+def score_distributions(
+    session: Session, dataset_id: int, job_id: int | None = None, totals: dict[bool, int] | None = None
+) -> dict[str, Any]:
+    """Histograms of the candidates' (not the seeds') scores, the same split by decision for the
+    neighbour similarities, and the instances' judge scores. ``totals`` (candidates per decision, the
+    whole dataset's) lets the dataset's histograms be read from the score indexes."""
+    return public_scores(score_counts(session, dataset_id, job_id, totals))
 
 
 def job_rejections(session: Session, dataset_id: int, job_id: int) -> dict[str, int]:

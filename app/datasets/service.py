@@ -12,6 +12,7 @@ from sqlmodel import Session, col, delete, select
 
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.settings import Settings
+from app.datasets.id_range import EVERY, IdRange
 from app.models import (
     Dataset,
     DatasetCreate,
@@ -126,14 +127,23 @@ def counts_by_origin(rows: Iterable[tuple[str, bool, int]]) -> dict[str, int]:
     return counts
 
 
-def instance_counts(session: Session, dataset_id: int) -> dict[str, int]:
-    """Instances per decision: ``accepted`` and each rejecting rule id."""
-    rows = session.exec(
+def instance_counts(session: Session, dataset_id: int, ids: IdRange = EVERY) -> dict[str | None, int]:
+    """Instances per rejecting rule (None: accepted) of the dataset's instances with ids in ``ids``."""
+    query = (
         select(TaskInstance.rule, func.count())
         .where(col(TaskInstance.dataset_id) == dataset_id)
+        .where(*ids.where(col(TaskInstance.id)))
         .group_by(col(TaskInstance.rule))
-    ).all()
-    return {rule or "accepted": n for rule, n in sorted(rows, key=lambda r: -r[1])}
+    )
+    return dict(session.exec(query).all())
+
+
+def public_instance_counts(counts: dict[str | None, int]) -> dict[str, int]:
+    """Instances per decision, most first: ``accepted`` and each rejecting rule id."""
+    return {
+        rule or "accepted": n
+        for rule, n in sorted(counts.items(), key=lambda r: (-r[1], r[0] is not None, r[0] or ""))
+    }
 
 
 def to_public(session: Session, dataset: Dataset) -> DatasetPublic:

@@ -1,14 +1,12 @@
-"""The counted parts of ``GET …/stats`` kept per process until the dataset changes.
+"""Versions of a dataset and of a job read from the database on every request, and a small cache of
+results kept until their version changes.
 
-Counts, rejections, strategies, score histograms and the novelty curve change only when a row is added
-(instructions and instances are append-only) or a replay rewrites decisions (it bumps the dataset's
-``decisions_version`` in the same transaction). So a dataset's version is the largest id of its
-instructions and of its instances, its ``decisions_version`` and its creation time (a dataset created
-again under a reused id starts anew); it is read from the database on every request, so writes by any
-process are seen at once. Diversity's text measures (distinct n-grams) are kept too; its nearest-neighbour
-mean reads stored vectors, which an embedding back-fill may add later: it is always computed afresh. A
-job's timeline is kept the same way, by the job's newest candidate and its dataset's
-``decisions_version`` (a finished job's page reads it once).
+A dataset's version is the largest id of its instructions and of its instances (both append-only), its
+``decisions_version`` (a replay bumps it in the transaction that rewrites decisions) and its creation time
+(a dataset created again under a reused id starts anew); app/datasets/kept_stats.py brings its counted
+stats forward from one version to the next. A job's version is its newest candidate and its dataset's
+``decisions_version``: a finished job's timeline is computed once and kept here. Read on every request,
+so writes by any process are seen at once.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
+from app.datasets.id_range import EVERY, IdRange
 from app.datasets.service import counts_by_origin
 from app.models import Instruction
 from generators.strategies.recipe import recipe_values
@@ -27,7 +28,8 @@ class Group:
     rows: int
 
 
-def tally(session: Session, dataset_id: int) -> list[Group]:
+def tally(session: Session, dataset_id: int, ids: IdRange = EVERY) -> list[Group]:
+    """The groups of the dataset's rows with ids in ``ids``, in one order (:func:`merged`'s)."""
     keys = (
         col(Instruction.origin),
         col(Instruction.accepted),
@@ -36,8 +38,25 @@ def tally(session: Session, dataset_id: int) -> list[Group]:
         col(Instruction.strategy),
         col(Instruction.recipe),
     )
-    query = select(*keys, func.count()).where(col(Instruction.dataset_id) == dataset_id).group_by(*keys)
-    return [Group(o, bool(a), r, j, s, c, int(n)) for o, a, r, j, s, c, n in session.execute(query).all()]
+    dataset: Any = col(Instruction.dataset_id)
+    if ids.after is not None:  # rows past a mark: walked by id, not through the whole dataset's tally index
+        dataset = dataset + 0
+    query = select(*keys, func.count()).where(dataset == dataset_id, *ids.where(col(Instruction.id)))
+    query = query.group_by(*keys)
+    return merged(
+        [Group(o, bool(a), r, j, s, c, int(n)) for o, a, r, j, s, c, n in session.execute(query).all()]
+    )
+
+
+def merged(*tallies: list[Group]) -> list[Group]:
+    """One group per key, rows summed, ordered by key (so a tally summed from parts reads as one)."""
+    rows: dict[tuple[Any, ...], int] = {}
+    for groups in tallies:
+        for g in groups:
+            key = (g.origin, g.accepted, g.rule, g.job_id, g.strategy, g.recipe)
+            rows[key] = rows.get(key, 0) + g.rows
+    ordered = sorted(rows, key=lambda key: tuple((v is None, v if v is not None else 0) for v in key))
+    return [Group(o, a, r, j, s, c, rows[(o, a, r, j, s, c)]) for o, a, r, j, s, c in ordered]
 
 
 def candidates_per_decision(groups: list[Group]) -> dict[bool, int]:

@@ -3,7 +3,9 @@ auto-stop rule (stop when the share over the last ``window`` candidates falls be
 
 from __future__ import annotations
 
-from sqlalchemy import case, func
+from collections.abc import Sequence
+
+import numpy as np
 from sqlmodel import Session, col, select
 
 from app.models import Instruction
@@ -19,28 +21,55 @@ def novelty_curve(
     window: int = DEFAULT_CURVE_WINDOW,
 ) -> list[float]:
     """Share accepted in each consecutive window of ``window`` generated candidates in arrival (id) order,
-    of one job or one dataset (the last window may be shorter).
+    of one job or one dataset (the last window may be shorter)."""
+    return shares(curve_counts(session, job_id=job_id, dataset_id=dataset_id, window=window))
 
-    Counted by the database (a numbered window per row, grouped), so a long job's view reads one row per
-    window rather than every decision.
-    """
-    position = func.row_number().over(order_by=col(Instruction.id)) - 1
-    numbered = select(
-        (position // window).label("bucket"),
-        case((col(Instruction.accepted), 1), else_=0).label("accepted"),
-    ).where(col(Instruction.origin) != "seed")
-    if job_id is not None:
-        numbered = numbered.where(col(Instruction.job_id) == job_id)
-    if dataset_id is not None:
-        numbered = numbered.where(col(Instruction.dataset_id) == dataset_id)
-    rows = numbered.subquery()
+
+def shares(counts: list[tuple[int, int]]) -> list[float]:
+    """The curve's points from ``(accepted, decided)`` per window."""
+    return [round(accepted / total, 4) for accepted, total in counts]
+
+
+def curve_counts(
+    session: Session,
+    *,
+    job_id: int | None = None,
+    dataset_id: int | None = None,
+    window: int = DEFAULT_CURVE_WINDOW,
+    upto: int | None = None,
+) -> list[tuple[int, int]]:
+    """``(accepted, decided)`` per window of :func:`novelty_curve`, of the candidates with ids up to
+    ``upto`` (all: None). The decisions are read in arrival order from a covering index (the job's or the
+    dataset's arrival index), one small value a row, and counted per window in numpy."""
     query = (
-        select(func.sum(rows.c.accepted), func.count())
-        .select_from(rows)
-        .group_by(rows.c.bucket)
-        .order_by(rows.c.bucket)
+        select(Instruction.accepted).where(col(Instruction.origin) != "seed").order_by(col(Instruction.id))
     )
-    return [round(int(accepted) / int(total), 4) for accepted, total in session.exec(query).all()]
+    if job_id is not None:
+        query = query.where(col(Instruction.job_id) == job_id)
+    if dataset_id is not None:
+        query = query.where(col(Instruction.dataset_id) == dataset_id)
+    if upto is not None:
+        query = query.where(col(Instruction.id) <= upto)
+    return extend_curve([], session.exec(query).all(), window)
+
+
+def extend_curve(
+    counts: list[tuple[int, int]], decisions: Sequence[bool], window: int
+) -> list[tuple[int, int]]:
+    """``counts`` with later ``decisions`` (in arrival order) added: the last, shorter window filled first,
+    then a window per ``window`` decisions."""
+    extended = list(counts)
+    flags = np.fromiter(decisions, dtype=np.int64, count=len(decisions))
+    if extended and extended[-1][1] < window:
+        accepted, total = extended[-1]
+        head = flags[: window - total]
+        extended[-1] = (accepted + int(head.sum()), total + len(head))
+        flags = flags[len(head) :]
+    if len(flags):
+        starts = np.arange(0, len(flags), window)
+        sizes = np.minimum(starts + window, len(flags)) - starts
+        extended.extend(zip(np.add.reduceat(flags, starts).tolist(), sizes.tolist(), strict=True))
+    return extended
 
 
 def recent_yield(session: Session, job_id: int, window: int) -> float | None:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 from sqlmodel import select
 
-from app.api.deps import DatasetDep, PoolsDep, SessionDep, SettingsDep, StatsCacheDep
+from app.api.deps import DatasetDep, KeptStatsDep, PoolsDep, SessionDep, SettingsDep
 from app.api.openapi import error_responses
 from app.api.pagination import IdQuery
 from app.core.errors import get_in_dataset
@@ -65,7 +65,7 @@ def delete_dataset(dataset: DatasetDep, session: SessionDep, pools: PoolsDep) ->
 def dataset_stats(
     dataset: DatasetDep,
     session: SessionDep,
-    stats_cache: StatsCacheDep,
+    kept_stats: KeptStatsDep,
     window: Annotated[int, Query(ge=1, le=100000)] = DEFAULT_CURVE_WINDOW,
     breakdown: bool = False,
     job: IdQuery = None,
@@ -75,7 +75,7 @@ def dataset_stats(
     candidates per strategy and prompt recipe; the novelty curve (share accepted per ``window``
     candidates), diversity, and with ``breakdown`` the verb–object pairs. ``job``: that job's rejections
     per rule and score distributions too."""
-    stats = stats_service.dataset_stats(session, dataset, window, breakdown, stats_cache)
+    stats = stats_service.dataset_stats(session, dataset, window, breakdown, kept_stats)
     if job is not None:
         get_in_dataset(session, Job, job, dataset, "job")
         stats["job"] = stats_service.job_stats(session, stored_id(dataset), job)

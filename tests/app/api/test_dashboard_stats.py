@@ -4,6 +4,7 @@ breakdown equal counting by hand; a real job's candidates carry their prompt rec
 
 from __future__ import annotations
 
+import json
 import random
 from collections import Counter
 
@@ -12,9 +13,13 @@ import pytest
 from sqlmodel import Session
 
 from app.datasets.score_stats import BINS
+from app.datasets.service import get_dataset
+from app.datasets.stats import dataset_stats
+from app.jobs.saturation import DEFAULT_CURVE_WINDOW
 from app.models import Dataset, Instruction, Job, TaskInstance
 from generators.strategies.recipe import prompt_recipe
 from tests.app.helpers import start_job, wait_for_job
+from tests.support.stats import rounded
 
 pytestmark = pytest.mark.both_databases
 
@@ -198,25 +203,27 @@ async def test_a_jobs_candidates_carry_their_recipe_into_the_strategy_breakdown(
         assert both == stats["scores"]["instructions"][name]["count"] > 0
 
 
-async def test_stats_are_kept_until_the_dataset_changes(client):
-    """The counted parts are computed once per version of the dataset (app/datasets/stats_cache.py): a
-    repeated view is served as kept, a new candidate or instance makes the next view count again."""
-    cache = client.app_state.stats_cache
+async def test_stats_are_kept_and_brought_forward_by_new_rows(client):
+    """The counted parts are kept per process and brought forward by the rows added since
+    (app/datasets/kept_stats.py): a repeated view is served as kept, a new candidate is added to what was
+    kept, and either way the answer is the one counted afresh."""
+    kept = client.app_state.kept_stats
+    assert kept.primed.wait(30)  # the start-up count has run: the counters below are the views'
     first = (await client.get("/v1/datasets/default/stats")).json()
-    misses = cache.misses
+    hits, advances, misses = kept.hits, kept.advances, kept.misses
     assert (await client.get("/v1/datasets/default/stats")).json() == first
-    assert (cache.misses, cache.hits) == (misses, 2)  # the counted parts and diversity's text measures
+    assert (kept.hits, kept.misses) == (hits + 1, misses)
     body = {"instructions": ["Suggest a name for a bakery that sells sourdough bread."]}
     assert (await client.post("/v1/datasets/default/candidates", json=body)).status_code == 200
     after = (await client.get("/v1/datasets/default/stats")).json()
-    assert cache.misses == misses + 2
+    assert (kept.advances, kept.misses) == (advances + 1, misses)
     assert after["accepted_count"] == first["accepted_count"] + 1
     assert after["diversity"]["accepted"] == first["diversity"]["accepted"] + 1
     assert sum(after["scores"]["instructions"]["max_cosine"]["counts"]) == (
         sum(first["scores"]["instructions"]["max_cosine"]["counts"]) + 1
     )
-    # another window is another entry of the counted parts; the text measures are the same
-    assert (await client.get("/v1/datasets/default/stats", params={"window": 7})).json()[
-        "novelty_window"
-    ] == 7
-    assert cache.misses == misses + 3
+    with Session(client.app_state.engine) as session:
+        afresh = dataset_stats(session, get_dataset(session, "default"), DEFAULT_CURVE_WINDOW, False)
+    assert rounded(after) == rounded(json.loads(json.dumps(afresh, default=str)))
+    seven = (await client.get("/v1/datasets/default/stats", params={"window": 7})).json()
+    assert seven["novelty_window"] == 7 and kept.misses == misses  # another window: one more curve

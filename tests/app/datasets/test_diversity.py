@@ -3,9 +3,11 @@ those rows (neighbours searched among all rows); distinct n-grams from tokens eq
 
 from __future__ import annotations
 
+import random
+
 import numpy as np
 
-from app.datasets.diversity import distinct_n, mean_nn_similarity, tokenize
+from app.datasets.diversity import NgramWindow, distinct_n, distinct_n_tokens, mean_nn_similarity, tokenize
 from app.datasets.telemetry import NN_QUERIES, diversity
 
 
@@ -43,3 +45,20 @@ def test_diversity_is_exact_up_to_the_query_limit_and_says_when_it_samples():
         grams = [tuple(t[i : i + n]) for t in map(tokenize, texts) for i in range(len(t) - n + 1)]
         assert distinct_n(texts, n) == round(len(set(grams)) / len(grams), 4)
     assert diversity([], [])["mean_nn_similarity"] is None
+
+
+def test_the_sliding_ngram_window_equals_counting_its_texts_again():
+    rng = random.Random(1)
+    words = ["a", "b", "c", "the", "of", "cat", "Dog", "dog"]
+    texts = [" ".join(rng.choice(words) for _ in range(rng.randint(0, 6))) for _ in range(300)]
+    for step in (1, 13, 50, 299):
+        window = NgramWindow(50)
+        for start in range(0, len(texts), step):
+            window.extend(texts[start : start + step])
+            end = min(start + step, len(texts))
+            held = texts[max(0, end - 50) : end]
+            tokens = [tokenize(text) for text in held]
+            assert len(window) == len(held)
+            assert window.distinct(1) == distinct_n_tokens(tokens, 1)
+            assert window.distinct(2) == distinct_n_tokens(tokens, 2)
+    assert NgramWindow(5).distinct(2) == 0.0

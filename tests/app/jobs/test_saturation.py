@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import Session
 
 from app.core.db import create_tables, make_engine
-from app.jobs.saturation import novelty_curve
+from app.jobs.saturation import extend_curve, novelty_curve, shares
 from app.models import Dataset, Instruction
 
 pytestmark = pytest.mark.both_databases
@@ -43,3 +43,13 @@ def test_the_curve_is_the_share_accepted_per_window_in_arrival_order(database_ur
         assert novelty_curve(session, dataset_id=other.id, window=50) == [1.0, 1.0, 1.0]
         assert novelty_curve(session, job_id=12345, window=10) == []
     engine.dispose()
+
+
+def test_a_curve_extended_by_later_decisions_is_the_curve_of_all_of_them():
+    rng = random.Random(3)
+    flags = [rng.random() < 0.4 for _ in range(137)]
+    for window in (1, 7, 50):
+        for cut in (0, 1, 6, 7, 50, 136, 137):
+            counts = extend_curve(extend_curve([], flags[:cut], window), flags[cut:], window)
+            assert shares(counts) == by_hand(flags, window)
+            assert sum(total for _, total in counts) == len(flags)
