@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -88,9 +87,7 @@ def create_app(
         pools.start()
         if workers:
             services.require_jobs().start()
-        threading.Thread(
-            target=kept_stats.prime, args=(services.engine,), name="stats-primer", daemon=True
-        ).start()
+        kept_stats.prime_later(services.engine)
         try:
             yield
         finally:

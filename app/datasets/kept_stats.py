@@ -99,26 +99,34 @@ class KeptStats:
                 "diversity": kept.accepted.measures(),
             }
 
-    def prime(self, engine: Engine, window: int = DEFAULT_CURVE_WINDOW) -> None:
-        """Count the newest datasets (up to ``size``) once, so that a process's first view of each is
-        brought forward rather than counted afresh; run in a thread at start (:meth:`close` stops it).
-        A failure is logged and changes nothing: a view counts afresh then."""
+    def prime(self, engine: Engine, dataset_ids: list[int] | None = None) -> None:
+        """Count datasets once (by default the newest, up to ``size``), so that the next view of each is
+        brought forward rather than counted afresh: run in a thread at start and after a replay
+        (:meth:`close` stops it). A failure is logged and changes nothing: a view counts afresh then."""
         try:
-            with Session(engine) as session:
-                newest = session.exec(select(Dataset.id).order_by(col(Dataset.id).desc()).limit(self.size))
-                ids = [int(i or 0) for i in newest.all()]
-            for dataset_id in ids:
+            if dataset_ids is None:
+                with Session(engine) as session:
+                    newest = select(Dataset.id).order_by(col(Dataset.id).desc()).limit(self.size)
+                    dataset_ids = [int(i or 0) for i in session.exec(newest).all()]
+            for dataset_id in dataset_ids:
                 if self._closed.is_set():
                     return
                 with Session(engine) as session:
                     dataset = session.get(Dataset, dataset_id)
                     if dataset is not None:
-                        self.stats(session, dataset_id, dataset_version(session, dataset), window)
+                        version = dataset_version(session, dataset)
+                        self.stats(session, dataset_id, version, DEFAULT_CURVE_WINDOW)
         except Exception:
             if not self._closed.is_set():
-                logger.exception("could not count the datasets' stats at start")
+                logger.exception("could not count the datasets' stats")
         finally:
             self.primed.set()
+
+    def prime_later(self, engine: Engine, dataset_ids: list[int] | None = None) -> None:
+        """:meth:`prime` in a thread of its own."""
+        threading.Thread(
+            target=self.prime, args=(engine, dataset_ids), name="stats-primer", daemon=True
+        ).start()
 
     def close(self) -> None:
         self._closed.set()

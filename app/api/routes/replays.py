@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from app.api.deps import DatasetDep, PoolsDep, SessionDep
+from app.api.deps import DatasetDep, EngineDep, KeptStatsDep, PoolsDep, SessionDep
 from app.api.pagination import CursorParam, IdPath, IdQuery, LimitParam, decode_cursor, set_next_cursor
 from app.models import DecisionChangePublic, ReplayPublic, ReplayReport, ReplayRequest, stored_id
 from app.review import replays
@@ -20,10 +20,18 @@ def dry_run(data: ReplayRequest, dataset: DatasetDep, session: SessionDep, pools
 
 @router.post("/replays", status_code=status.HTTP_201_CREATED, response_model=ReplayReport)
 def apply_replay(
-    data: ReplayRequest, dataset: DatasetDep, session: SessionDep, pools: PoolsDep, response: Response
+    data: ReplayRequest,
+    dataset: DatasetDep,
+    session: SessionDep,
+    pools: PoolsDep,
+    kept_stats: KeptStatsDep,
+    engine: EngineDep,
+    response: Response,
 ) -> ReplayReport:
-    """Re-decide and store the new decisions (the old ones kept in the decision history), atomically."""
+    """Re-decide and store the new decisions (the old ones kept in the decision history), atomically;
+    the dataset's stats are counted again in the background, for its next view."""
     replay, report = replays.apply(session, pools, dataset, data)
+    kept_stats.prime_later(engine, [stored_id(dataset)])
     response.headers["Location"] = f"/v1/datasets/{dataset.name}/replays/{replay.id}"
     return report
 

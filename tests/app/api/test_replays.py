@@ -3,6 +3,7 @@ decisions, keeps the old ones in the decision history, and leaves the live pool 
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -239,3 +240,25 @@ async def test_a_replay_with_the_same_settings_reproduces_every_live_decision(cl
         )
         assert old.cosine_neighbor_id == new.cosine_neighbor_id
         assert old.max_cosine == pytest.approx(new.max_cosine, abs=1e-5)
+
+
+async def test_an_applied_replay_counts_the_stats_again_for_the_next_view(client):
+    await make_dataset(client)
+    statement = "This is a joke about a cat and a cucumber."
+    await client.post("/v1/datasets/replayed/candidates", json={"instructions": [statement]})
+    kept = client.app_state.kept_stats
+    assert kept.primed.wait(30)
+    before = (await client.get("/v1/datasets/replayed/stats")).json()
+    assert before["rejections"]["statement"] == 1
+    misses = kept.misses
+    response = await client.post("/v1/datasets/replayed/replays", json={"disabled_rules": ["statement"]})
+    assert response.status_code == 201
+    for _ in range(300):  # counted in a background thread
+        if kept.misses > misses:
+            break
+        await asyncio.sleep(0.01)
+    hits = kept.hits
+    after = (await client.get("/v1/datasets/replayed/stats")).json()
+    assert (kept.misses, kept.hits) == (misses + 1, hits + 1)  # the view read what the replay counted
+    assert "statement" not in after["rejections"]
+    assert after["accepted_count"] == before["accepted_count"] + 1
