@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from sqlmodel import Session
 
 from app.datasets import score_stats, service, tally
@@ -72,22 +73,20 @@ def count_rows(tasks: Sequence[Any], instances: Sequence[Any]) -> Counts:
     attributes, ``instances`` with ``rule`` and the ``INSTANCE_SCORES``."""
     keys = Counter((t.origin, bool(t.accepted), t.rule, t.job_id, t.strategy, t.recipe) for t in tasks)
     candidates = [t for t in tasks if t.origin != "seed"]
+    accepted = np.array([bool(t.accepted) for t in candidates], dtype=bool)
+
+    def column(rows: Sequence[Any], name: str) -> np.ndarray:
+        return np.array([np.nan if (v := getattr(r, name)) is None else v for r in rows], dtype=np.float64)
+
+    tasks_split = {}
+    for name in TASK_SCORES:
+        values = column(candidates, name)
+        tasks_split[name] = {a: counted_values(values[accepted == a], BINS[name]) for a in (False, True)}
     return Counts(
         tally.merged([Group(*key, rows=n) for key, n in keys.items()]),
         dict(Counter(i.rule for i in instances)),
         score_stats.ScoreCounts(
-            {
-                name: {
-                    accepted: counted_values(
-                        (getattr(t, name) for t in candidates if bool(t.accepted) == accepted), BINS[name]
-                    )
-                    for accepted in (False, True)
-                }
-                for name in TASK_SCORES
-            },
-            {
-                name: counted_values((getattr(i, name) for i in instances), BINS[name])
-                for name in INSTANCE_SCORES
-            },
+            tasks_split,
+            {name: counted_values(column(instances, name), BINS[name]) for name in INSTANCE_SCORES},
         ),
     )
