@@ -87,7 +87,7 @@ def create_app(
         pools.start()
         if workers:
             services.require_jobs().start()
-        kept_stats.prime_later(services.engine)
+        kept_stats.prime_later(services.engine, after=pools.ready)
         try:
             yield
         finally:

@@ -99,11 +99,17 @@ class KeptStats:
                 "diversity": kept.accepted.measures(),
             }
 
-    def prime(self, engine: Engine, dataset_ids: list[int] | None = None) -> None:
+    def prime(
+        self, engine: Engine, dataset_ids: list[int] | None = None, after: threading.Event | None = None
+    ) -> None:
         """Count datasets once (by default the newest, up to ``size``), so that the next view of each is
-        brought forward rather than counted afresh: run in a thread at start and after a replay
-        (:meth:`close` stops it). A failure is logged and changes nothing: a view counts afresh then."""
+        brought forward rather than counted afresh: run in a thread at start, once ``after`` is set (the
+        pools ready: readiness is not delayed), and after a replay; :meth:`close` stops it. A failure is
+        logged and changes nothing: a view counts afresh then."""
         try:
+            while after is not None and not after.wait(1.0):
+                if self._closed.is_set():
+                    return
             if dataset_ids is None:
                 with Session(engine) as session:
                     newest = select(Dataset.id).order_by(col(Dataset.id).desc()).limit(self.size)
@@ -122,11 +128,12 @@ class KeptStats:
         finally:
             self.primed.set()
 
-    def prime_later(self, engine: Engine, dataset_ids: list[int] | None = None) -> None:
+    def prime_later(
+        self, engine: Engine, dataset_ids: list[int] | None = None, after: threading.Event | None = None
+    ) -> None:
         """:meth:`prime` in a thread of its own."""
-        threading.Thread(
-            target=self.prime, args=(engine, dataset_ids), name="stats-primer", daemon=True
-        ).start()
+        args = (engine, dataset_ids, after)
+        threading.Thread(target=self.prime, args=args, name="stats-primer", daemon=True).start()
 
     def close(self) -> None:
         self._closed.set()
