@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.million_texts import BruteForce, candidates, compare, make_pool  # noqa: E402
-from benchmarks.million_timing import embed, stored_vectors, time_decisions  # noqa: E402
+from benchmarks.million_timing import embed, memory, percentile, stored_vectors, time_decisions  # noqa: E402
 from benchmarks.retrieval import LeanClient  # noqa: E402
 
 DATASET = "million"
@@ -67,9 +67,11 @@ def build_database(path: Path, texts: list[str], vectors: np.ndarray) -> float:
     create_tables(engine)
     started = time.perf_counter()
     with engine.begin() as connection:
-        dataset_id = connection.execute(
+        key = connection.execute(
             insert(Dataset).values(name=DATASET, description="1M-item pool", disabled_rules=[])
-        ).inserted_primary_key[0]
+        ).inserted_primary_key
+        assert key is not None
+        dataset_id = key[0]
         for start in range(0, len(texts), 20_000):
             connection.execute(
                 insert(Instruction),
@@ -86,12 +88,6 @@ def build_database(path: Path, texts: list[str], vectors: np.ndarray) -> float:
             )
     engine.dispose()
     return time.perf_counter() - started
-
-
-def memory(pid: int) -> tuple[float, float]:
-    """VmRSS and VmHWM of a process, MiB."""
-    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
-    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
 class Server:
@@ -134,6 +130,10 @@ class Server:
                 return time.perf_counter() - started
             time.sleep(0.5)
         raise SystemExit(f"no index saved within {limit_s:.0f} s")
+
+    def memory(self) -> tuple[float, float]:
+        assert self.process is not None
+        return memory(self.process.pid)
 
     def stop(self) -> None:
         if self.process is not None:
@@ -191,10 +191,6 @@ def load_generator(port: int, queries: list[str], rate: float, seconds: float) -
     return json.loads(run.stdout)
 
 
-def percentile(values: list[float], q: float) -> float:
-    return float(np.percentile(values, q)) * 1000 if values else float("nan")
-
-
 def main() -> None:  # noqa: PLR0915 - one run, printed in order
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=1_000_000)
@@ -224,15 +220,15 @@ def main() -> None:  # noqa: PLR0915 - one run, printed in order
         build_database(empty, [], vectors[:0])
         server = Server(empty, folder / "empty-indexes", args.port, log)
         server.start(held_out[0])
-        base_rss = memory(server.process.pid)[0]
+        base_rss = server.memory()[0]
         server.stop()
         server = Server(db, index_dir, args.port, log)
         started = time.perf_counter()
         first_s = server.start(held_out[0])
-        first_rss = memory(server.process.pid)
+        first_rss = server.memory()
         saved_s = server.wait_saved(started)
         time.sleep(2)
-        built_rss = memory(server.process.pid)
+        built_rss = server.memory()
         server.stop()
         print(
             f"first start, nothing saved: ready (pool built, flat index) in {first_s:.1f}s, RSS "
@@ -246,7 +242,7 @@ def main() -> None:  # noqa: PLR0915 - one run, printed in order
         gc.collect()
 
         restart_s = server.start(held_out[1])
-        rss, peak = memory(server.process.pid)
+        rss, peak = server.memory()
         old = [kb * 1024 * len(texts) / 2**20 + base_rss for kb in OLD_KB_PER_ITEM]
         per_item = (rss - base_rss) * 2**20 / len(texts)
         print(
@@ -258,7 +254,7 @@ def main() -> None:  # noqa: PLR0915 - one run, printed in order
         checked = sample[: args.sample]
         decided, request_s = submit(args.port, checked)
         load = load_generator(args.port, held_out[2:2002], args.rate, args.seconds)
-        rss_after = memory(server.process.pid)[0]
+        rss_after = server.memory()[0]
         server.stop()
         lat = load["latencies"]
         print(

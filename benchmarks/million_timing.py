@@ -80,3 +80,13 @@ def stored_vectors(db: Path, ids: list[int]) -> dict[int, np.ndarray]:
             ).fetchall()
         )
     return {i: np.frombuffer(blob, dtype=np.float32) for i, blob in blobs.items() if blob is not None}
+
+
+def memory(pid: int) -> tuple[float, float]:
+    """VmRSS and VmHWM of a process, MiB."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) * 1000 if values else float("nan")
