@@ -15,12 +15,15 @@ serve`` runs as its own process (fake generation backend, the real embedder, the
 * the decision time per candidate, measured in this process with the classes the pool uses (the service
   reports no stage timings): the saved index loaded, the ROUGE-L index and exact keys built from the stored
   texts, ``DecisionChain.decide`` timed per candidate on the sample and more candidates like it (the
-  candidate's vector given, embedding excluded; an accepted candidate joins the pool);
-* a restart: seconds until ready with the saved index, resident memory again, beside issue 17's figure for
-  the pool as it was (4–5.5 KB per item) and ``benchmarks/pool_memory.py``'s per-item sum;
+  candidate's vector given, embedding excluded; an accepted candidate joins the pool), then the ROUGE-L
+  index and the vector index alone on the same candidates;
+* a restart: seconds until ready with the saved index, resident memory again, that of the same server
+  holding an empty dataset (started first), and beside them issue 17's figure for the pool as it was
+  (4–5.5 KB per item) plus the empty server, with the ratio;
 * the sample's decisions by the service — ``POST /v1/datasets/{name}/candidates``, one candidate per
-  request, in order — against the brute force of ``million_texts.py`` over every stored text and vector
-  (candidate vectors embedded here by the same embedder; checked equal to what the service stored);
+  request, in order (the request's latency, embedding included) — against the brute force of
+  ``million_texts.py`` over every stored text and vector (candidate vectors embedded here by the same
+  embedder; checked equal to what the service stored);
 * ``/similar`` (k = 10) at 100 requests/s, open loop, from a separate process: p50/p95/p99 and how many
   were answered.
 

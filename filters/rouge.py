@@ -237,7 +237,8 @@ class RougeNoveltyIndex:
 
         Candidates come from the postings of the query's prefix; the first shared element (at place i
         in the query, j in the item, both rarest-first) bounds the overlap by min(n − i, m − j), which
-        must reach t(m+n)/2 — the positional filter — along with the length filter.
+        must reach t(m+n)/2 — the positional filter — along with the length filter. A later hit has
+        larger places in both lists, so a smaller bound: filtering every hit keeps the same items.
         """
         known = [token for token in query if token >= 0]
         if not known:
@@ -248,8 +249,8 @@ class RougeNoveltyIndex:
         if prefix <= 0:
             return np.zeros(0, dtype=np.int64)
         need = needed_overlap(n, self.threshold, len(self._lens))
-        cap, postings, frozen, lens = len(need) - 1, self._postings, self._frozen, self._lens
-        kept = []
+        postings, frozen, lens = self._postings, self._frozen, self._lens
+        entries, ranks = [], []
         for rank, element in enumerate(self._elements(known)[:prefix], start=unknown):
             array = frozen.get(element)
             if array is None:
@@ -257,15 +258,15 @@ class RougeNoveltyIndex:
                 if bucket is None:
                     continue
                 array = frozen[element] = np.asarray(bucket, dtype=np.int64)
-            # a later hit of an item has larger places in both lists, so a smaller bound: filtering
-            # each hit keeps exactly the items whose first hit passes
-            position = array >> _J_BITS
-            m = lens[position]
-            required = need[np.minimum(m, cap)]
-            kept.append(position[(np.minimum(n - rank, m - (array & _J_MAX)) >= required)])
-        if not kept:
+            entries.append(array)
+            ranks.append(rank)
+        if not entries:
             return np.zeros(0, dtype=np.int64)
-        return np.unique(np.concatenate(kept))
+        entry, place = np.concatenate(entries), np.repeat(ranks, [len(array) for array in entries])
+        position = entry >> _J_BITS
+        m = lens[position]
+        required = need[np.minimum(m, len(need) - 1)]
+        return np.unique(position[np.minimum(n - place, m - (entry & _J_MAX)) >= required])
 
     def _scan(
         self, query: list[int], positions: Sequence[int] | np.ndarray, floor: float, exact_below_floor: bool
@@ -281,18 +282,16 @@ class RougeNoveltyIndex:
         return RougeMatch(best, self._ids[int(positions[best_at])], exact=exact)
 
     def _scan_bounded(self, query: list[int], positions: np.ndarray, floor: float) -> RougeMatch:
-        """:meth:`_scan` of ``positions``, scoring them in descending order of a bound on F and stopping
-        when it falls below the best found (filters/rouge_buckets.py): the same result, fewer LCS."""
-        counts = self._buckets.query([token for token in query if token >= 0])
-        if len(positions) == 0 or counts is None:
+        """:meth:`_scan`, best bound on F first (filters/rouge_buckets.py): the same result, fewer LCS."""
+        known = [token for token in query if token >= 0]
+        counts = self._buckets.query(known) if len(positions) > 64 else None  # a few: faster all at once
+        if counts is None:
             return self._scan(query, positions, floor, exact_below_floor=False)
         n, lens, encoded, probe = len(query), self._lens[positions], self._encoded, [encode(query)]
 
         def score(picked: np.ndarray) -> np.ndarray:
-            choices = operator.itemgetter(*positions[picked].tolist())(encoded)
-            lcs = cdist(
-                probe, choices if len(picked) > 1 else [choices], scorer=LCSseq.similarity, dtype=np.int64
-            )
+            choices = operator.itemgetter(*positions[picked].tolist(), -1)(encoded)[:-1]  # always a tuple
+            lcs = cdist(probe, choices, scorer=LCSseq.similarity, dtype=np.int64)
             return rouge_l_f_many(lcs[0], n, lens[picked])
 
         limit = 2.0 * self._buckets.overlap_bounds(positions, counts) / (lens + n) + SLACK
