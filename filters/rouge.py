@@ -11,7 +11,8 @@ it fast and keep it exact:
   first ``len − α + 1`` elements (prefix filtering), and α ≥ t·len/(2−t) for any qualifying partner, so
   only the prefixes are indexed and probed.
 * Survivors get an exact LCS (rapidfuzz's LCSseq on token-id sequences, in C) and then rouge-score's own
-  float formula ``2·P·R/(P+R)`` with ``P = LCS/len(item)``, ``R = LCS/len(candidate)``, compared with ``>``.
+  float formula ``2·P·R/(P+R)`` with ``P = LCS/len(item)``, ``R = LCS/len(candidate)``, compared with ``>``,
+  best bound first (filters/rouge_buckets.py): once the bound is below the best F, the rest need no LCS.
 
 The filters use ``≥`` with a small slack, so pairs whose exact F equals the threshold (where the float
 formula may land one ulp above it) are always scored. Ties keep the earliest item added, as the loop does.
@@ -26,6 +27,7 @@ index was built for, by default); below it the best score among the probed items
 from __future__ import annotations
 
 import itertools
+import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -37,11 +39,12 @@ from filters.rouge_bounds import (
     SLACK,
     encode,
     encode_many,
-    length_bounds,
     min_overlap,
     min_overlap_many,
+    needed_overlap,
     rouge_l_f_many,
 )
+from filters.rouge_buckets import TokenBuckets, best_in_bound_order
 from filters.unicode_text import rouge_tokens
 
 DEFAULT_THRESHOLD = 0.7
@@ -83,6 +86,7 @@ class RougeNoveltyIndex:
         self._postings: dict[int, list[int]] = {}
         self._frozen: dict[int, np.ndarray] = {}  # numpy copies of postings, dropped when they grow
         self._lens = np.zeros(1024, dtype=np.int64)
+        self._buckets = TokenBuckets()  # bounds that order and stop the exact scoring (rouge_buckets.py)
         self._ranked_at = 0
 
     def __len__(self) -> int:
@@ -99,6 +103,7 @@ class RougeNoveltyIndex:
         self._ids.append(item_id)
         self._seqs.append(seq)
         self._encoded.append(encode(seq))
+        self._buckets.extend([seq])
         self._index_prefix(len(self._seqs) - 1)
         if len(self._ids) >= max(_MIN_REBUILD_SIZE, 2 * self._ranked_at):
             self._rerank()
@@ -113,6 +118,7 @@ class RougeNoveltyIndex:
             self._seqs.append(list(map(intern, tokens)))
         self._order.extend(range(-len(self._order) - 1, -len(vocab) - 1, -1))  # reranked below
         self._encoded.extend(encode_many(self._seqs[start:]))
+        self._buckets.extend(self._seqs[start:])
         self._rerank()
 
     def _token_id(self, token: str) -> int:
@@ -224,25 +230,27 @@ class RougeNoveltyIndex:
             return RougeMatch(0.0, self._ids[0])  # F is 0 against everything; the loop keeps the first
         if floor < self.threshold:
             return self._scan(query, range(len(self._seqs)), floor, exact_below_floor=True)
-        return self._scan(query, self._probe(query), floor, exact_below_floor=False)
+        return self._scan_bounded(query, self._probe(query), floor)
 
-    def _probe(self, query: list[int]) -> list[int]:
+    def _probe(self, query: list[int]) -> np.ndarray:
         """Positions of items that can reach the threshold, in pool order.
 
         Candidates come from the postings of the query's prefix; the first shared element (at place i
         in the query, j in the item, both rarest-first) bounds the overlap by min(n − i, m − j), which
-        must reach t(m+n)/2 — the positional filter — along with the length filter.
+        must reach t(m+n)/2 — the positional filter — along with the length filter. A later hit has
+        larger places in both lists, so a smaller bound: filtering every hit keeps the same items.
         """
         known = [token for token in query if token >= 0]
         if not known:
-            return []
+            return np.zeros(0, dtype=np.int64)
         n = len(query)
         unknown = n - len(known)
         prefix = n - min_overlap(n, self.threshold) + 1 - unknown  # unknown tokens rank first
         if prefix <= 0:
-            return []
-        postings, frozen = self._postings, self._frozen
-        entries, places = [], []
+            return np.zeros(0, dtype=np.int64)
+        need = needed_overlap(n, self.threshold, len(self._lens))
+        postings, frozen, lens = self._postings, self._frozen, self._lens
+        entries, ranks = [], []
         for rank, element in enumerate(self._elements(known)[:prefix], start=unknown):
             array = frozen.get(element)
             if array is None:
@@ -251,22 +259,17 @@ class RougeNoveltyIndex:
                     continue
                 array = frozen[element] = np.asarray(bucket, dtype=np.int64)
             entries.append(array)
-            places.append(np.full(len(array), rank, dtype=np.int64))
+            ranks.append(rank)
         if not entries:
-            return []
-        entry = np.concatenate(entries)
-        place = np.concatenate(places)
+            return np.zeros(0, dtype=np.int64)
+        entry, place = np.concatenate(entries), np.repeat(ranks, [len(array) for array in entries])
         position = entry >> _J_BITS
-        unique, first = np.unique(position, return_index=True)  # the first hit has the smallest i
-        i, j = place[first], entry[first] & _J_MAX
-        m = self._lens[unique]
-        low, high = length_bounds(n, self.threshold)
-        need = np.ceil(self.threshold * (m + n) / 2 - SLACK)
-        keep = (m >= low) & (m <= high) & (np.minimum(n - i, m - j) >= need)
-        return unique[keep].tolist()
+        m = lens[position]
+        required = need[np.minimum(m, len(need) - 1)]
+        return np.unique(position[np.minimum(n - place, m - (entry & _J_MAX)) >= required])
 
     def _scan(
-        self, query: list[int], positions: Sequence[int], floor: float, exact_below_floor: bool
+        self, query: list[int], positions: Sequence[int] | np.ndarray, floor: float, exact_below_floor: bool
     ) -> RougeMatch:
         if len(positions) == 0:
             return RougeMatch(0.0, self._ids[0], exact=False)
@@ -275,6 +278,22 @@ class RougeNoveltyIndex:
         lcs = cdist([encode(query)], choices, scorer=LCSseq.similarity, dtype=np.int64)[0]
         scores = rouge_l_f_many(lcs, len(query), self._lens[np.asarray(positions, dtype=np.int64)])
         best_at = int(np.argmax(scores))  # positions ascend, so the first maximum is the earliest item
-        best = float(scores[best_at])
-        exact = exact_below_floor or best >= floor
-        return RougeMatch(best, self._ids[positions[best_at]], exact=exact)
+        best, exact = float(scores[best_at]), exact_below_floor or float(scores[best_at]) >= floor
+        return RougeMatch(best, self._ids[int(positions[best_at])], exact=exact)
+
+    def _scan_bounded(self, query: list[int], positions: np.ndarray, floor: float) -> RougeMatch:
+        """:meth:`_scan`, best bound on F first (filters/rouge_buckets.py): the same result, fewer LCS."""
+        known = [token for token in query if token >= 0]
+        counts = self._buckets.query(known) if len(positions) > 64 else None  # a few: faster all at once
+        if counts is None:
+            return self._scan(query, positions, floor, exact_below_floor=False)
+        n, lens, encoded, probe = len(query), self._lens[positions], self._encoded, [encode(query)]
+
+        def score(picked: np.ndarray) -> np.ndarray:
+            choices = operator.itemgetter(*positions[picked].tolist(), -1)(encoded)[:-1]  # always a tuple
+            lcs = cdist(probe, choices, scorer=LCSseq.similarity, dtype=np.int64)
+            return rouge_l_f_many(lcs[0], n, lens[picked])
+
+        limit = 2.0 * self._buckets.overlap_bounds(positions, counts) / (lens + n) + SLACK
+        best, best_at = best_in_bound_order(limit, score)
+        return RougeMatch(best, self._ids[int(positions[best_at])], exact=best >= floor)

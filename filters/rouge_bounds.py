@@ -3,6 +3,7 @@ operations, the length and overlap bounds that prune candidates, and token ids e
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Sequence
@@ -71,3 +72,17 @@ def length_bounds(length: int, threshold: float) -> tuple[int, int]:
     low = math.ceil(threshold * length / (2 - threshold) - SLACK)
     high = math.floor(length * (2 - threshold) / threshold + SLACK)
     return max(low, 1), high
+
+
+@functools.lru_cache(maxsize=4096)
+def needed_overlap(length: int, threshold: float, size: int) -> np.ndarray:
+    """For each partner length m (index), the overlap it needs with a list of ``length`` tokens to reach
+    F ≥ t: ``ceil(t(m+n)/2)``, or ``length + 1`` (never met) outside :func:`length_bounds`. A length past
+    the table (``size`` + 1 entries at most) takes its last entry, never more than its own need. Cached:
+    the same array is returned for the same arguments, never to be written to."""
+    low, high = length_bounds(length, threshold)
+    lengths = np.arange(min(high, size) + 2, dtype=np.int64)
+    need = np.ceil(threshold * (lengths + length) / 2 - SLACK).astype(np.int64)
+    need[(lengths < low) | (lengths > high)] = length + 1
+    need.flags.writeable = False
+    return need

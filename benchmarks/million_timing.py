@@ -1,0 +1,107 @@
+"""The novelty check's time per candidate over a stored pool, in this process, with the pool's own classes.
+
+``benchmarks/million_service.py`` uses it between two runs of the server: the index the server saved is
+loaded (``VectorIndex.load``), the ROUGE-L index and exact keys are built from the stored texts
+(``NoveltyPool.add_many``, as ``app/pipeline/pools.py`` builds a pool), and ``DecisionChain.decide`` is
+timed for each candidate with its vector given (embedding excluded, tokenizing included); an accepted
+candidate joins the pool before the next, as in the service.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from filters.chain import DecisionChain
+from filters.index import VectorIndex
+from filters.novelty_pool import NoveltyPool
+from filters.stages.base import ChainConfig
+
+
+@dataclass(frozen=True)
+class Timing:
+    rules: list[str | None]  # each candidate's rule (None: accepted), in order
+    summary: str
+
+
+def embed(texts: list[str]) -> np.ndarray:
+    """The texts' vectors from the embedder the service uses (ONNX export of all-MiniLM-L6-v2)."""
+    from app.core.settings import Settings
+    from filters.embedding import SentenceTransformerEmbedder
+
+    embedder = SentenceTransformerEmbedder(onnx_cache_dir=Settings().onnx_cache_dir, threads=2)
+    return np.ascontiguousarray(embedder.embed(texts), dtype=np.float32)
+
+
+def time_decisions(db: Path, index_dir: Path, texts: list[str], vectors: np.ndarray, chain: str) -> Timing:
+    (path,) = index_dir.glob("*.faiss")
+    with sqlite3.connect(db) as connection:
+        rows = connection.execute("SELECT id, origin, instruction FROM instruction ORDER BY id").fetchall()
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tail:
+        saved = VectorIndex.load(path)
+        loaded_s = time.perf_counter() - started
+        pool = NoveltyPool(vectors=saved, vectors_dir=Path(tail))
+        pool.add_many([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
+        built_s = time.perf_counter() - started
+        decide = DecisionChain.from_config(ChainConfig(stages=tuple(chain.split(",")))).decide
+        next_id, rules, seconds = rows[-1][0] + 1, [], []
+        for text, vector in zip(texts, vectors, strict=True):
+            begun = time.perf_counter()
+            decision = decide(pool, text, vector)
+            seconds.append(time.perf_counter() - begun)
+            rules.append(decision.rule)
+            if decision.accepted:
+                pool.add(next_id, "submitted", text, vector)
+                next_id += 1
+        parts = stage_parts(pool, texts, vectors)
+        del pool, saved
+    ms = np.array(seconds) * 1000
+    accepted = sum(rule is None for rule in rules)
+    summary = (
+        f"novelty check in this process ({len(rows)} items: saved index loaded in {loaded_s:.1f}s, ROUGE-L "
+        f"index and exact keys built in {built_s - loaded_s:.1f}s): {len(ms)} candidates ({accepted} "
+        f"accepted), p50 {np.percentile(ms, 50):.3f} ms, p95 {np.percentile(ms, 95):.3f} ms, p99 "
+        f"{np.percentile(ms, 99):.3f} ms per candidate (vector given); {parts}"
+    )
+    return Timing(rules, summary)
+
+
+def stage_parts(pool: NoveltyPool, texts: list[str], vectors: np.ndarray) -> str:
+    """p50 of the ROUGE-L index's and the vector index's parts alone, over the same candidates."""
+    rouge, cosine = [], []
+    for text, vector in zip(texts, vectors, strict=True):
+        begun = time.perf_counter()
+        pool.rouge.max_score(pool.rouge.tokenize(text))
+        middle = time.perf_counter()
+        assert pool.vectors is not None
+        pool.vectors.nearest(vector)
+        rouge.append(middle - begun)
+        cosine.append(time.perf_counter() - middle)
+    return f"alone: ROUGE-L p50 {percentile(rouge, 50):.3f} ms, cosine p50 {percentile(cosine, 50):.3f} ms"
+
+
+def stored_vectors(db: Path, ids: list[int]) -> dict[int, np.ndarray]:
+    """The embeddings the service stored for these rows (the ones it stored one for)."""
+    with sqlite3.connect(db) as connection:
+        blobs = dict(
+            connection.execute(
+                f"SELECT id, embedding FROM instruction WHERE id IN ({','.join(map(str, ids))})"
+            ).fetchall()
+        )
+    return {i: np.frombuffer(blob, dtype=np.float32) for i, blob in blobs.items() if blob is not None}
+
+
+def memory(pid: int) -> tuple[float, float]:
+    """VmRSS and VmHWM of a process, MiB."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) * 1000 if values else float("nan")
