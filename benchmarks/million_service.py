@@ -18,8 +18,8 @@ serve`` runs as its own process (fake generation backend, the real embedder, the
   candidate's vector given, embedding excluded; an accepted candidate joins the pool), then the ROUGE-L
   index and the vector index alone on the same candidates;
 * a restart: seconds until ready with the saved index, resident memory again, that of the same server
-  holding an empty dataset (started first), and beside them issue 17's figure for the pool as it was
-  (4–5.5 KB per item) plus the empty server, with the ratio;
+  holding an empty dataset (started first), and beside them the per-item figure measured for the pool
+  as it was (4–5.5 KB per item) plus the empty server, with the ratio;
 * the sample's decisions by the service — ``POST /v1/datasets/{name}/candidates``, one candidate per
   request, in order (the request's latency, embedding included) — against the brute force of
   ``million_texts.py`` over every stored text and vector (candidate vectors embedded here by the same
@@ -57,7 +57,8 @@ from benchmarks.retrieval import LeanClient  # noqa: E402
 
 DATASET = "million"
 CHAIN = "exact,rouge,embedding"
-OLD_KB_PER_ITEM = (4.0, 5.5)  # issue 17: ROUGE index ~2.2 KB, FAISS ~1.8 KB, dicts, text, per item
+# the pool before the compact layout, per item: ROUGE index ~2.2 KB, FAISS ~1.8 KB, dicts, text
+OLD_KB_PER_ITEM = (4.0, 5.5)
 
 
 def build_database(path: Path, texts: list[str], vectors: np.ndarray) -> float:
@@ -251,7 +252,8 @@ def main() -> None:  # noqa: PLR0915 - one run, printed in order
         print(
             f"restart with the saved index: ready in {restart_s:.1f}s; server RSS {rss:.0f} MiB (peak "
             f"{peak:.0f}; {base_rss:.0f} MiB with an empty dataset, so the pool {per_item:.0f} B/item); the "
-            f"pool as it was (issue 17, 4–5.5 KB/item) + the empty server: {old[0]:.0f}–{old[1]:.0f} MiB, "
+            f"pool as it was (4–5.5 KB/item, measured before the compact layout) + the empty server: "
+            f"{old[0]:.0f}–{old[1]:.0f} MiB, "
             f"×{old[0] / rss:.1f}–{old[1] / rss:.1f}"
         )
         checked = sample[: args.sample]
