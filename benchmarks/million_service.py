@@ -54,6 +54,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.million_texts import BruteForce, candidates, compare, make_pool  # noqa: E402
 from benchmarks.million_timing import embed, memory, percentile, stored_vectors, time_decisions  # noqa: E402
 from benchmarks.retrieval import LeanClient  # noqa: E402
+from benchmarks.stored_pool import store_pool  # noqa: E402
 
 DATASET = "million"
 CHAIN = "exact,rouge,embedding"
@@ -62,36 +63,7 @@ OLD_KB_PER_ITEM = (4.0, 5.5)
 
 
 def build_database(path: Path, texts: list[str], vectors: np.ndarray) -> float:
-    from sqlalchemy import insert
-
-    from app.core.db import create_tables, make_engine
-    from app.models import Dataset, Instruction
-
-    engine = make_engine(f"sqlite:///{path}")
-    create_tables(engine)
-    started = time.perf_counter()
-    with engine.begin() as connection:
-        key = connection.execute(
-            insert(Dataset).values(name=DATASET, description="1M-item pool", disabled_rules=[])
-        ).inserted_primary_key
-        assert key is not None
-        dataset_id = key[0]
-        for start in range(0, len(texts), 20_000):
-            connection.execute(
-                insert(Instruction),
-                [
-                    {
-                        "dataset_id": dataset_id,
-                        "origin": "generated",
-                        "instruction": texts[i],
-                        "accepted": True,
-                        "embedding": vectors[i].tobytes(),
-                    }
-                    for i in range(start, min(len(texts), start + 20_000))
-                ],
-            )
-    engine.dispose()
-    return time.perf_counter() - started
+    return store_pool(path, DATASET, "1M-item pool", texts, vectors, origin="generated")
 
 
 class Server:

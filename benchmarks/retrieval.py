@@ -49,43 +49,15 @@ CONFIGS = {
 
 def build_database(path: Path, rows: int) -> list[str]:
     """A fresh database holding ``rows`` corpus texts (as seeds, with vectors); returns held-out queries."""
-    import numpy as np
-    from sqlalchemy import insert
-
-    from app.core.db import create_tables, make_engine
-    from app.models import Dataset, Instruction
     from benchmarks.corpus import load_corpus, load_corpus_embeddings
+    from benchmarks.stored_pool import store_pool
 
     texts = load_corpus()
     vectors = load_corpus_embeddings()
     if len(texts) < rows + 1000:
         raise SystemExit(f"corpus has {len(texts)} texts; need {rows} + 1000 held-out queries")
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    engine = make_engine(f"sqlite:///{path}")
-    create_tables(engine)
-    started = time.perf_counter()
-    with engine.begin() as connection:
-        dataset_id = connection.execute(
-            insert(Dataset).values(name=DATASET, description="retrieval benchmark", disabled_rules=[])
-        ).inserted_primary_key[0]
-        batch = 5000
-        for start in range(0, rows, batch):
-            connection.execute(
-                insert(Instruction),
-                [
-                    {
-                        "dataset_id": dataset_id,
-                        "origin": "seed",
-                        "instruction": texts[i],
-                        "accepted": True,
-                        "embedding": np.asarray(vectors[i], dtype=np.float32).tobytes(),
-                    }
-                    for i in range(start, min(rows, start + batch))
-                ],
-            )
-    engine.dispose()
-    print(f"stored {rows} rows with vectors in {time.perf_counter() - started:.1f}s")
+    seconds = store_pool(path, DATASET, "retrieval benchmark", texts[:rows], vectors[:rows], origin="seed")
+    print(f"stored {rows} rows with vectors in {seconds:.1f}s")
     return texts[rows : rows + 1000]
 
 
