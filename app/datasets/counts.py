@@ -15,7 +15,6 @@ from sqlmodel import Session
 
 from app.datasets import score_stats, service, tally
 from app.datasets.histograms import counted_values
-from app.datasets.id_range import IdRange
 from app.datasets.score_stats import BINS, INSTANCE_SCORES, TASK_SCORES
 from app.datasets.tally import Group
 
@@ -45,13 +44,15 @@ class Counts:
         return Counts(tally.merged(self.groups, other.groups), instances, self.scores.add(other.scores))
 
 
-def count(session: Session, dataset_id: int, tasks: IdRange, instances: IdRange) -> Counts:
-    groups = tally.tally(session, dataset_id, tasks)
+def count(session: Session, dataset_id: int, upto: tuple[int | None, int | None] = (None, None)) -> Counts:
+    """The dataset's instructions and instances with ids up to ``upto`` (each open when None), counted by
+    the database."""
+    groups = tally.tally(session, dataset_id, upto[0])
     totals = tally.candidates_per_decision(groups)
     return Counts(
         groups,
-        service.instance_counts(session, dataset_id, instances),
-        score_stats.score_counts(session, dataset_id, totals=totals, ids=(tasks, instances)),
+        service.instance_counts(session, dataset_id, upto[1]),
+        score_stats.score_counts(session, dataset_id, totals=totals, upto=upto),
     )
 
 

@@ -22,7 +22,6 @@ import numpy as np
 from sqlalchemy import ColumnElement, and_, case, func, literal, select, union_all
 from sqlmodel import Session, col
 
-from app.datasets.id_range import IdRange
 from app.models import Instruction
 
 Bins = tuple[float, float, int]
@@ -83,7 +82,7 @@ def dataset_bins(
         select(literal(accepted).label("accepted"), literal(k).label("bin"), func.count(), func.sum(column))
         .where(col(Instruction.dataset_id) == dataset_id, col(Instruction.accepted) == accepted)
         .where(_in_bin(column, bounds, k), col(Instruction.origin) != "seed")
-        .where(*IdRange(upto=upto).where(col(Instruction.id)))
+        .where(*([col(Instruction.id) <= upto] if upto is not None else []))
         for accepted in (False, True)
         for k in range(bins[2])
     ]

@@ -70,7 +70,7 @@ class KeptStats:
 
     def stats(self, session: Session, dataset_id: int, version: Version, window: int) -> dict[str, Any]:
         """The counted parts and the curve at ``version`` (app/datasets/stats_cache.py's
-        ``dataset_version``), and the text measures of diversity under ``diversity``."""
+        ``dataset_version``), and diversity under ``diversity``."""
         newest, newest_instance, *stored = version
         marks = (int(newest or 0), int(newest_instance or 0))
         with self._lock_for(dataset_id):
@@ -167,10 +167,9 @@ class KeptStats:
 
     @staticmethod
     def _afresh(session: Session, dataset_id: int, stored: tuple[Any, ...], marks: tuple[int, int]) -> Kept:
-        tasks, instances = IdRange(upto=marks[0]), IdRange(upto=marks[1])
         accepted = AcceptedWindow()
-        accepted.extend(window_rows(session, dataset_id, tasks))
-        return Kept(stored, *marks, count(session, dataset_id, tasks, instances), accepted)
+        accepted.extend(window_rows(session, dataset_id, IdRange(upto=marks[0])))
+        return Kept(stored, *marks, count(session, dataset_id, marks), accepted)
 
     @staticmethod
     def _advance(session: Session, dataset_id: int, kept: Kept, marks: tuple[int, int]) -> None:

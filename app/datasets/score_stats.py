@@ -17,7 +17,6 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.datasets.histograms import Bins, Counted, dataset_bins, grouped_bins, public
-from app.datasets.id_range import EVERY, IdRange
 from app.models import Instruction, TaskInstance
 
 BINS: dict[str, Bins] = {
@@ -59,12 +58,12 @@ def _per_decision(
     job_id: int | None,
     totals: dict[bool, int] | None,
     name: str,
-    ids: IdRange,
+    upto: int | None,
 ) -> dict[bool, Counted]:
-    if job_id is None and totals is not None and ids.after is None:
-        return dataset_bins(session, dataset_id, name, BINS[name], totals, ids.upto)
+    if job_id is None and totals is not None:
+        return dataset_bins(session, dataset_id, name, BINS[name], totals, upto)
     # a job's rows by its own index (the job is the dataset's: the route checks), the others' by the dataset
-    where = [col(Instruction.origin) != "seed", *ids.where(col(Instruction.id))]
+    where = [col(Instruction.origin) != "seed", *([col(Instruction.id) <= upto] if upto is not None else [])]
     where.append(
         col(Instruction.job_id) == job_id if job_id is not None else col(Instruction.dataset_id) == dataset_id
     )
@@ -77,17 +76,17 @@ def score_counts(
     dataset_id: int,
     job_id: int | None = None,
     totals: dict[bool, int] | None = None,
-    ids: tuple[IdRange, IdRange] = (EVERY, EVERY),
+    upto: tuple[int | None, int | None] = (None, None),
 ) -> ScoreCounts:
-    """The tallies of :func:`score_distributions`, of the instructions and the instances with ids in
-    ``ids``. ``totals`` (the candidates per decision there) lets a count from the first row on be read
-    from the score indexes."""
-    tasks = {name: _per_decision(session, dataset_id, job_id, totals, name, ids[0]) for name in TASK_SCORES}
+    """The tallies of :func:`score_distributions`, of the instructions and the instances with ids up to
+    ``upto`` (each open when None). ``totals`` (the candidates per decision there) lets the dataset's
+    histograms be read from the score indexes."""
+    tasks = {name: _per_decision(session, dataset_id, job_id, totals, name, upto[0]) for name in TASK_SCORES}
     where = [
         col(TaskInstance.job_id) == job_id
         if job_id is not None
         else col(TaskInstance.dataset_id) == dataset_id,
-        *ids[1].where(col(TaskInstance.id)),
+        *([col(TaskInstance.id) <= upto[1]] if upto[1] is not None else []),
     ]
     instances = {
         name: grouped_bins(session, getattr(TaskInstance, name), BINS[name], *where).get(None, _empty(name))

@@ -12,7 +12,6 @@ from sqlmodel import Session, col, delete, select
 
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.settings import Settings
-from app.datasets.id_range import EVERY, IdRange
 from app.models import (
     Dataset,
     DatasetCreate,
@@ -127,12 +126,13 @@ def counts_by_origin(rows: Iterable[tuple[str, bool, int]]) -> dict[str, int]:
     return counts
 
 
-def instance_counts(session: Session, dataset_id: int, ids: IdRange = EVERY) -> dict[str | None, int]:
-    """Instances per rejecting rule (None: accepted) of the dataset's instances with ids in ``ids``."""
+def instance_counts(session: Session, dataset_id: int, upto: int | None = None) -> dict[str | None, int]:
+    """Instances per rejecting rule (None: accepted) of the dataset's instances with ids up to ``upto``
+    (all: None)."""
     query = (
         select(TaskInstance.rule, func.count())
         .where(col(TaskInstance.dataset_id) == dataset_id)
-        .where(*ids.where(col(TaskInstance.id)))
+        .where(*([col(TaskInstance.id) <= upto] if upto is not None else []))
         .group_by(col(TaskInstance.rule))
     )
     return dict(session.exec(query).all())

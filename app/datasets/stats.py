@@ -14,7 +14,6 @@ from typing import Any
 from sqlmodel import Session
 
 from app.datasets import score_stats
-from app.datasets.id_range import EVERY
 from app.datasets.kept_stats import KeptStats, count, public
 from app.datasets.stats_cache import dataset_version
 from app.datasets.telemetry import dataset_curve, dataset_diversity
@@ -24,12 +23,13 @@ from app.models import Dataset, stored_id
 def dataset_stats(
     session: Session, dataset: Dataset, window: int, breakdown: bool, kept: KeptStats | None = None
 ) -> dict[str, Any]:
-    """With ``kept``, the counted parts, the curve and the text measures of diversity are counted once
-    and brought forward as rows are added; the nearest-neighbour mean is always computed afresh."""
+    """With ``kept``, everything but the verb–object breakdown is counted once and brought forward as rows
+    are added (the nearest-neighbour mean recomputed when its window changed or a vector was back-filled);
+    without it, everything is counted afresh."""
     dataset_id = stored_id(dataset)
     if kept is None:
         return {
-            **public(count(session, dataset_id, EVERY, EVERY)),
+            **public(count(session, dataset_id)),
             **dataset_curve(session, dataset_id, window),
             **dataset_diversity(session, dataset_id, breakdown),
         }

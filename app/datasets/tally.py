@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from app.datasets.id_range import EVERY, IdRange
 from app.datasets.service import counts_by_origin
 from app.models import Instruction
 from generators.strategies.recipe import recipe_values
@@ -28,8 +27,9 @@ class Group:
     rows: int
 
 
-def tally(session: Session, dataset_id: int, ids: IdRange = EVERY) -> list[Group]:
-    """The groups of the dataset's rows with ids in ``ids``, in one order (:func:`merged`'s)."""
+def tally(session: Session, dataset_id: int, upto: int | None = None) -> list[Group]:
+    """The groups of the dataset's rows with ids up to ``upto`` (all: None), in one order
+    (:func:`merged`'s)."""
     keys = (
         col(Instruction.origin),
         col(Instruction.accepted),
@@ -38,10 +38,9 @@ def tally(session: Session, dataset_id: int, ids: IdRange = EVERY) -> list[Group
         col(Instruction.strategy),
         col(Instruction.recipe),
     )
-    dataset: Any = col(Instruction.dataset_id)
-    if ids.after is not None:  # rows past a mark: walked by id, not through the whole dataset's tally index
-        dataset = dataset + 0
-    query = select(*keys, func.count()).where(dataset == dataset_id, *ids.where(col(Instruction.id)))
+    query = select(*keys, func.count()).where(col(Instruction.dataset_id) == dataset_id)
+    if upto is not None:
+        query = query.where(col(Instruction.id) <= upto)
     query = query.group_by(*keys)
     return merged(
         [Group(o, bool(a), r, j, s, c, int(n)) for o, a, r, j, s, c, n in session.execute(query).all()]
