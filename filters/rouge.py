@@ -30,6 +30,7 @@ import itertools
 import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from rapidfuzz.distance import LCSseq
@@ -273,13 +274,17 @@ class RougeNoveltyIndex:
     ) -> RougeMatch:
         if len(positions) == 0:
             return RougeMatch(0.0, self._ids[0], exact=False)
-        encoded = self._encoded
-        choices = [encoded[p] for p in positions]
-        lcs = cdist([encode(query)], choices, scorer=LCSseq.similarity, dtype=np.int64)[0]
-        scores = rouge_l_f_many(lcs, len(query), self._lens[np.asarray(positions, dtype=np.int64)])
+        scores = self._scores([encode(query)], len(query), np.asarray(positions, dtype=np.int64))
         best_at = int(np.argmax(scores))  # positions ascend, so the first maximum is the earliest item
         best, exact = float(scores[best_at]), exact_below_floor or float(scores[best_at]) >= floor
         return RougeMatch(best, self._ids[int(positions[best_at])], exact=exact)
+
+    def _scores(self, probe: list[Any], n: int, positions: np.ndarray) -> np.ndarray:
+        """rouge-score's F of the encoded query ``probe`` (``n`` tokens) against the items at ``positions``:
+        their exact LCS (rapidfuzz, in C), then the float formula."""
+        choices = operator.itemgetter(*positions.tolist(), -1)(self._encoded)[:-1]  # always a tuple
+        lcs = cdist(probe, choices, scorer=LCSseq.similarity, dtype=np.int64)[0]
+        return rouge_l_f_many(lcs, n, self._lens[positions])
 
     def _scan_bounded(self, query: list[int], positions: np.ndarray, floor: float) -> RougeMatch:
         """:meth:`_scan`, best bound on F first (filters/rouge_buckets.py): the same result, fewer LCS."""
@@ -287,13 +292,7 @@ class RougeNoveltyIndex:
         counts = self._buckets.query(known) if len(positions) > 64 else None  # a few: faster all at once
         if counts is None:
             return self._scan(query, positions, floor, exact_below_floor=False)
-        n, lens, encoded, probe = len(query), self._lens[positions], self._encoded, [encode(query)]
-
-        def score(picked: np.ndarray) -> np.ndarray:
-            choices = operator.itemgetter(*positions[picked].tolist(), -1)(encoded)[:-1]  # always a tuple
-            lcs = cdist(probe, choices, scorer=LCSseq.similarity, dtype=np.int64)
-            return rouge_l_f_many(lcs[0], n, lens[picked])
-
-        limit = 2.0 * self._buckets.overlap_bounds(positions, counts) / (lens + n) + SLACK
-        best, best_at = best_in_bound_order(limit, score)
+        n, probe = len(query), [encode(query)]
+        limit = 2.0 * self._buckets.overlap_bounds(positions, counts) / (self._lens[positions] + n) + SLACK
+        best, best_at = best_in_bound_order(limit, lambda picked: self._scores(probe, n, positions[picked]))
         return RougeMatch(best, self._ids[int(positions[best_at])], exact=best >= floor)
