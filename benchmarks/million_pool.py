@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.corpus import load_corpus_embeddings  # noqa: E402
+from benchmarks.million_timing import memory  # noqa: E402
 from filters.exact_vectors import ExactVectors  # noqa: E402
 from filters.index import VectorIndex  # noqa: E402
 from filters.stages.base import DEFAULT_EMBEDDING_THRESHOLD as THRESHOLD  # noqa: E402
@@ -54,10 +55,7 @@ def near_duplicates(real: np.ndarray, count: int, seed: int) -> np.ndarray:
 
 
 def rss_mib() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    return memory(os.getpid())[0]
 
 
 def percentiles(values: list[float]) -> tuple[float, float]:
