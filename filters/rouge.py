@@ -40,19 +40,19 @@ from filters.rouge_bounds import (
     SLACK,
     encode,
     encode_many,
+    length_bounds,
     min_overlap,
     min_overlap_many,
     needed_overlap,
     rouge_l_f_many,
 )
 from filters.rouge_buckets import TokenBuckets, best_in_bound_order
+from filters.rouge_postings import PrefixPostings, pack
 from filters.unicode_text import rouge_tokens
 
 DEFAULT_THRESHOLD = 0.7
 _OCCURRENCE_BITS = 20
 _RANK_OFFSET = 1 << 40  # ranks of tokens first seen after a rebuild are negative
-_J_BITS = 12  # a posting is (item position << _J_BITS) | element's place in the item's prefix
-_J_MAX = (1 << _J_BITS) - 1
 _MIN_REBUILD_SIZE = 256
 
 
@@ -84,9 +84,9 @@ class RougeNoveltyIndex:
         self._ids: list[int] = []
         self._seqs: list[list[int]] = []
         self._encoded: list[str | list[int]] = []  # the same sequences as rapidfuzz reads them fastest
-        self._postings: dict[int, list[int]] = {}
-        self._frozen: dict[int, np.ndarray] = {}  # numpy copies of postings, dropped when they grow
+        self._postings = PrefixPostings()  # each sorted by item length (filters/rouge_postings.py)
         self._lens = np.zeros(1024, dtype=np.int64)
+        self._longest = 0  # the most tokens of any item
         self._buckets = TokenBuckets()  # bounds that order and stop the exact scoring (rouge_buckets.py)
         self._ranked_at = 0
 
@@ -136,10 +136,11 @@ class RougeNoveltyIndex:
         The same ranks and postings as :meth:`_index_prefix` item by item, computed with array operations
         (a 100K-item pool in well under a second)."""
         seqs = self._seqs
-        self._postings, self._frozen, self._next_new_rank = {}, {}, -1
+        self._postings, self._next_new_rank = PrefixPostings(), -1
         if not seqs:
             return
         lens = np.fromiter(map(len, seqs), dtype=np.int64, count=len(seqs))
+        self._longest = int(lens.max())
         self._lens = np.zeros(max(1024, len(seqs)), dtype=np.int64)
         self._lens[: len(seqs)] = lens
         tokens = np.fromiter(itertools.chain.from_iterable(seqs), dtype=np.int64, count=int(lens.sum()))
@@ -166,16 +167,14 @@ class RougeNoveltyIndex:
         place = np.arange(len(tokens)) - np.repeat(item_start, lens)
         prefix = lens - min_overlap_many(lens, self.threshold) + 1
         kept = place < np.repeat(prefix, lens)
-        element = element[kept]
-        entry = (item[kept] << _J_BITS) | np.minimum(place[kept], _J_MAX)
-        by_element = np.argsort(element, kind="stable")
-        element, entry = element[by_element], entry[by_element]
-        bounds = np.flatnonzero(np.diff(element)) + 1
-        self._frozen = (
-            dict(zip(element[np.concatenate(([0], bounds))].tolist(), np.split(entry, bounds), strict=True))
-            if len(element)
-            else {}
-        )
+        owner = item[kept]
+        # entries shortest item first, then by position: their order in every posting (a stable radix sort
+        # of the lengths when they fit 16 bits)
+        owner_lens = lens[owner]
+        narrow = np.uint16 if self._longest < 1 << 16 else np.int64
+        by_length = np.argsort(owner_lens.astype(narrow), kind="stable")
+        entries = pack(owner, place[kept], owner_lens)
+        self._postings.build(element[kept][by_length], entries[by_length])
         self._ranked_at = len(seqs)
 
     def _elements(self, seq: Sequence[int]) -> list[int]:
@@ -200,19 +199,11 @@ class RougeNoveltyIndex:
         if position >= len(self._lens):
             self._lens = np.concatenate([self._lens, np.zeros(len(self._lens), dtype=np.int64)])
         self._lens[position] = len(seq)
+        self._longest = max(self._longest, len(seq))
         if not seq:
             return
         prefix = len(seq) - min_overlap(len(seq), self.threshold) + 1
-        postings, frozen = self._postings, self._frozen
-        for j, element in enumerate(self._elements(seq)[:prefix]):
-            entry = (position << _J_BITS) | min(j, _J_MAX)
-            bucket = postings.get(element)
-            if bucket is None:
-                base = frozen.pop(element, None)  # bulk-built postings live as arrays only
-                postings[element] = [entry] if base is None else [*base.tolist(), entry]
-            else:
-                bucket.append(entry)
-                frozen.pop(element, None)
+        self._postings.add(self._elements(seq)[:prefix], position, len(seq))
 
     # ------------------------------------------------------------------ queries
     def max_score(self, tokens: Sequence[str], floor: float | None = None) -> RougeMatch:
@@ -239,7 +230,8 @@ class RougeNoveltyIndex:
         Candidates come from the postings of the query's prefix; the first shared element (at place i
         in the query, j in the item, both rarest-first) bounds the overlap by min(n − i, m − j), which
         must reach t(m+n)/2 — the positional filter — along with the length filter. A later hit has
-        larger places in both lists, so a smaller bound: filtering every hit keeps the same items.
+        larger places in both lists, so a smaller bound: filtering every hit keeps the same items. The
+        postings are sorted by item length, so each element reads only the lengths its place allows.
         """
         known = [token for token in query if token >= 0]
         if not known:
@@ -249,25 +241,9 @@ class RougeNoveltyIndex:
         prefix = n - min_overlap(n, self.threshold) + 1 - unknown  # unknown tokens rank first
         if prefix <= 0:
             return np.zeros(0, dtype=np.int64)
-        need = needed_overlap(n, self.threshold, len(self._lens))
-        postings, frozen, lens = self._postings, self._frozen, self._lens
-        entries, ranks = [], []
-        for rank, element in enumerate(self._elements(known)[:prefix], start=unknown):
-            array = frozen.get(element)
-            if array is None:
-                bucket = postings.get(element)
-                if bucket is None:
-                    continue
-                array = frozen[element] = np.asarray(bucket, dtype=np.int64)
-            entries.append(array)
-            ranks.append(rank)
-        if not entries:
-            return np.zeros(0, dtype=np.int64)
-        entry, place = np.concatenate(entries), np.repeat(ranks, [len(array) for array in entries])
-        position = entry >> _J_BITS
-        m = lens[position]
-        required = need[np.minimum(m, len(need) - 1)]
-        return np.unique(position[np.minimum(n - place, m - (entry & _J_MAX)) >= required])
+        need = needed_overlap(n, self.threshold, self._longest)
+        ranked = enumerate(self._elements(known)[:prefix], start=unknown)
+        return self._postings.candidates(ranked, n, need, length_bounds(n, self.threshold)[0])
 
     def _scan(
         self, query: list[int], positions: Sequence[int] | np.ndarray, floor: float, exact_below_floor: bool

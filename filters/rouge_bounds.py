@@ -77,9 +77,10 @@ def length_bounds(length: int, threshold: float) -> tuple[int, int]:
 @functools.lru_cache(maxsize=4096)
 def needed_overlap(length: int, threshold: float, size: int) -> np.ndarray:
     """For each partner length m (index), the overlap it needs with a list of ``length`` tokens to reach
-    F ≥ t: ``ceil(t(m+n)/2)``, or ``length + 1`` (never met) outside :func:`length_bounds`. A length past
-    the table (``size`` + 1 entries at most) takes its last entry, never more than its own need. Cached:
-    the same array is returned for the same arguments, never to be written to."""
+    F ≥ t: ``ceil(t(m+n)/2)``, or ``length + 1`` (never met) outside :func:`length_bounds`. ``size`` is the
+    longest partner there is: the table covers every length up to ``min(high, size) + 1``, so a partner
+    past it is longer than ``high`` and takes the last entry, never met. From the low bound on, the needs
+    never decrease. Cached: the same array is returned for the same arguments, never to be written to."""
     low, high = length_bounds(length, threshold)
     lengths = np.arange(min(high, size) + 2, dtype=np.int64)
     need = np.ceil(threshold * (lengths + length) / 2 - SLACK).astype(np.int64)

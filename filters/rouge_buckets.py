@@ -6,8 +6,8 @@ fall into each, saturated at 255. With ``q_b`` the query's count in bucket ``b``
 c_b)`` (a sum of minimums is at most the minimum of the sums, bucket by bucket; a saturated ``c_b``
 stands for a true count ≥ 255 ≥ ``q_b``, so its minimum is ``q_b`` either way). LCS ≤ that overlap and
 ROUGE-L F = 2·LCS/(m+n), so ``2·bound/(m+n)`` (plus float slack) bounds F: ``filters/rouge.py`` scores
-the items it probed in descending order of that bound and stops when the bound falls below the best F
-found, which gives the same best score and the same earliest item as scoring them all.
+the items it probed highest bound first and stops when every bound left is below the best F found,
+which gives the same best score and the same earliest item as scoring them all.
 """
 
 from __future__ import annotations
@@ -63,19 +63,25 @@ class TokenBuckets:
 
     def overlap_bounds(self, positions: np.ndarray, query: np.ndarray) -> np.ndarray:
         """An upper bound on the multiset overlap of the query with each item at ``positions``."""
-        return np.minimum(self._counts[positions], query).sum(axis=1, dtype=np.int64)
+        counts = self._counts.take(positions, axis=0)
+        np.minimum(counts, query, out=counts)
+        return counts.sum(axis=1, dtype=np.uint16)  # at most 32 * 255
 
 
 def best_in_bound_order(limit: np.ndarray, score: Callable[[np.ndarray], np.ndarray]) -> tuple[float, int]:
     """The best score and the smallest index reaching it, where ``limit[i]`` bounds index i's score.
 
-    ``score(indexes)`` scores some indexes; they are scored in descending order of ``limit``, in growing
-    chunks, until the next limit is below the best score found: no index left can reach it."""
-    order = np.argsort(-limit, kind="stable")
-    best, best_at, done, chunk = -1.0, 0, 0, 32
-    while done < len(order) and limit[order[done]] >= best:
-        picked = order[done : done + chunk]
-        done, chunk = done + len(picked), 2 * chunk
+    ``score(indexes)`` scores some indexes; the highest limits are scored first, in growing chunks (each
+    picked by a partial sort), until every limit left is below the best score found: none can reach it."""
+    best, best_at, chunk = -1.0, 0, 32
+    left = np.arange(len(limit))
+    while len(left) and float(limit[left].max()) >= best:
+        if len(left) > chunk:
+            top = np.argpartition(-limit[left], chunk - 1)
+            picked, left = left[top[:chunk]], left[top[chunk:]]
+        else:
+            picked, left = left, left[:0]
+        chunk *= 2
         for value, at in zip(score(picked).tolist(), picked.tolist(), strict=True):
             if value > best or (value == best and at < best_at):
                 best, best_at = value, at

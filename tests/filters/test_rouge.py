@@ -7,6 +7,7 @@ import random
 from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -154,6 +155,45 @@ def test_adds_after_a_bulk_load_stay_exact(bulk, later, candidates):
         assert (full.score, full.item_id) == (expected.score, expected.item_id)
 
 
+@pytest.mark.parametrize("bulk", [True, False])
+def test_items_longer_than_the_pool_is_large_are_found(bulk):
+    """A few items of thousands of tokens: the length table reaches the longest item, not the pool size."""
+    rng = random.Random(7)
+    words = [f"w{i}" for i in range(400)]
+    long_texts = [" ".join(rng.choice(words) for _ in range(length)) for length in (2500, 1900, 3100)]
+    pool = [(i, text) for i, text in enumerate(long_texts)]
+    index = RougeNoveltyIndex()
+    if bulk:
+        index.add_many((i, index.tokenize(text)) for i, text in pool)
+    else:
+        for i, text in pool:
+            index.add(i, index.tokenize(text))
+    for text in long_texts:
+        tokens = text.split()
+        for at in rng.sample(range(len(tokens)), 40):
+            tokens[at] = "edited"
+        match = assert_gate_matches_brute_force(index, pool, " ".join(tokens))
+        assert match.score > 0.9  # a near-duplicate, which the gate must reject
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    texts=st.lists(st.lists(st.sampled_from(VOCAB + ["a", "b"]), max_size=14), min_size=1, max_size=60),
+    candidate=st.lists(st.sampled_from(VOCAB + ["a", "new"]), min_size=1, max_size=14),
+    threshold=st.sampled_from(THRESHOLDS),
+)
+def test_the_probe_keeps_every_item_that_can_reach_the_threshold(texts, candidate, threshold):
+    """The length slices of the postings drop only items whose exact F is below the threshold."""
+    index = RougeNoveltyIndex(threshold)
+    index.add_many((i, words) for i, words in enumerate(texts))
+    query = [index._vocab.get(token, -1) for token in candidate]
+    probed = set(index._probe(query).tolist())
+    for position, words in enumerate(texts):
+        score = SCORER.score(" ".join(candidate), " ".join(words))["rougeL"].fmeasure
+        if score >= threshold:
+            assert position in probed, (words, score)
+
+
 def test_ties_keep_the_earliest_item():
     pool = [(5, "the cat sat"), (3, "the cat sat"), (9, "the cat sat on the mat")]
     match = build_index(pool).max_score(RougeNoveltyIndex.tokenize("the cat sat"))
@@ -229,3 +269,20 @@ def test_perturbed_belle_rows_are_caught_where_rouge_score_sees_nothing():
     # and distinct Chinese tasks are not confused with each other
     distinct = [index.max_score(index.tokenize(text)) for text in rows[:60]]
     assert all(m.score == 1.0 for m in distinct)  # each finds itself
+
+
+def test_postings_stay_sorted_by_item_length_through_bulk_loads_adds_and_rebuilds():
+    """Every posting ascends by entry (item length, then position): what the length slices rely on."""
+    rng = random.Random(11)
+    words = VOCAB + ["a", "b", "c"]
+    texts = [" ".join(rng.choice(words) for _ in range(rng.randint(1, 12))) for _ in range(700)]
+    index = RougeNoveltyIndex()
+    index.add_many((i, index.tokenize(t)) for i, t in enumerate(texts[:300]))
+    for i, t in enumerate(texts[300:], start=300):  # passes 600 items: a rebuild from the grown pool
+        index.add(i, index.tokenize(t))
+        if i in (301, 599, 699):
+            arrays = index._postings._sorted.values()
+            assert arrays and all(np.all(np.diff(a) > 0) for a in arrays)
+    pool = list(enumerate(texts))
+    for words_ in (texts[5].split(), texts[650].split(), ["the", "cat", "new"]):
+        assert_gate_matches_brute_force(index, pool, " ".join(words_))
