@@ -202,6 +202,17 @@ class DecisionChain:
         return False
 
     def _decide(self, item: StageInput, pool: NoveltyPool, upfront: dict[str, Verdict]) -> Decision:
+        item.ahead.clear()  # nothing started against an earlier state of the pool is answered now
+        if not any(verdict.rejects for verdict in upfront.values()):
+            for stage in self.stages:
+                if stage.applies(pool):
+                    stage.start(item, pool)
+        try:
+            return self._run_stages(item, pool, upfront)
+        finally:
+            item.ahead.clear()
+
+    def _run_stages(self, item: StageInput, pool: NoveltyPool, upfront: dict[str, Verdict]) -> Decision:
         rejected: Verdict | None = None
         measure_after = False  # a rejection against the pool: later measures are still worth storing
         scores: dict[str, Any] = {}

@@ -31,7 +31,8 @@ import numpy as np
 from filters.exact_vectors import CODECS, DEFAULT_CODEC, ExactVectors
 from filters.faiss_threads import single_threaded
 from filters.index_files import load_index, new_flat, new_hnsw, save_index
-from filters.rescoring import encoding_error, rescored_search
+from filters.lookahead import Answer, Start, now
+from filters.rescoring import Found, Hit, encoding_error, first_hit, top_k_later
 
 logger = logging.getLogger(__name__)
 
@@ -255,30 +256,28 @@ class VectorIndex:
 
     def search(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-``k`` ``(scores, ids)`` per query row; missing neighbours have id -1 and score -inf."""
-        queries = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.dimension)
-        if len(self) == 0 or k <= 0:
-            shape = (len(queries), max(k, 0))
-            return np.full(shape, -np.inf, dtype=np.float32), np.full(shape, -1, dtype=np.int64)
+        return self.search_later(vectors, k)()
+
+    def search_later(self, vectors: np.ndarray, k: int, start: Start = now) -> Answer[Found]:
+        """:meth:`search` in two steps (filters/rescoring.py's ``top_k_later``): the FAISS search handed
+        to ``start`` now (``lookahead.ahead``: a helper thread), the rest when the answer is asked for."""
         index = self._index  # the one index this search reads, even if a build swaps another in
 
-        def approximate(rows: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+        def approximate(rows: np.ndarray, n: int) -> Found:
             if len(rows) == 1 and faiss.omp_get_max_threads() > 1:
                 return single_threaded(index.search, rows, n)
             return index.search(rows, n)
 
-        if self.exact_vectors is None:
-            scores, positions = approximate(queries, k)
-        else:
-            scores, positions = rescored_search(approximate, self.exact_vectors, queries, k, self.error)
-        missing = positions < 0
-        ids = self._ids[np.where(missing, 0, positions)]
-        ids[missing] = -1
-        scores[missing] = -np.inf
-        return scores, ids
+        queries = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.dimension)
+        ids = self._ids[: self._count]
+        return top_k_later(approximate, self.exact_vectors, self.error, ids, queries, k, start)
 
     def nearest(self, vector: np.ndarray) -> tuple[float | None, int | None]:
-        scores, ids = self.search(vector, 1)
-        return (None, None) if ids[0, 0] < 0 else (float(scores[0, 0]), int(ids[0, 0]))
+        return self.nearest_later(vector)()
+
+    def nearest_later(self, vector: np.ndarray, start: Start = now) -> Answer[Hit]:
+        """:meth:`nearest` as :meth:`search_later` splits it."""
+        return first_hit(self.search_later(vector, 1, start))
 
     def save(self, path: str | Path) -> None:
         """Write the index (either kind, its ids and vectors) atomically: a reader never sees half a file."""

@@ -25,11 +25,14 @@ import faiss
 import numpy as np
 
 from filters.exact_vectors import ExactVectors
+from filters.lookahead import Answer, Start
 
 SLACK = 1e-4  # ≥ the float32 rounding of both sums (≤ 2.3e-5 each at d=384), with room
 EXTRA_HITS = 8  # fetched beyond k at first: usually enough to see the window close
 
-ApproximateSearch = Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]]
+Found = tuple[np.ndarray, np.ndarray]  # (scores, positions or ids) per query row
+Hit = tuple[float | None, int | None]  # the best (score, id), (None, None) when there is none
+ApproximateSearch = Callable[[np.ndarray, int], Found]
 
 
 def encoding_error(quantizer: faiss.ScalarQuantizer, vectors: np.ndarray) -> float:
@@ -53,23 +56,29 @@ def exact_scores(query: np.ndarray, vectors: np.ndarray) -> np.ndarray:
     return out
 
 
+def first_fetch(total: int, k: int) -> int:
+    """How many hits the first search fetches for a top ``k`` out of ``total`` vectors."""
+    return min(total, k + EXTRA_HITS)
+
+
 def rescored_search(
     search: ApproximateSearch,
     exact: ExactVectors,
     queries: np.ndarray,
     k: int,
     error: float,
+    first: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Top-``k`` ``(scores, positions)`` per query with exact scores; missing ones are ``-inf`` / ``-1``.
 
     ``search(queries, n)`` is the compact index's own search (approximate scores, positions, best first);
-    ``error`` is its ``E``.
+    ``error`` is its ``E``; ``first``, when given, is ``search(queries, first_fetch(len(exact), k))``,
+    already run.
     """
     total = len(exact)
     out_scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
     out_positions = np.full((len(queries), k), -1, dtype=np.int64)
-    fetch = min(total, k + EXTRA_HITS)
-    scores, positions = search(queries, fetch)
+    scores, positions = first if first is not None else search(queries, first_fetch(total, k))
     for row, query in enumerate(queries):
         half_width = float(np.linalg.norm(query)) * error + SLACK
         row_scores, row_positions = scores[row], positions[row]
@@ -92,3 +101,44 @@ def rescored_search(
         out_scores[row, : len(best)] = rescored[best]
         out_positions[row, : len(best)] = candidates[best]
     return out_scores, out_positions
+
+
+def top_k_later(
+    search: ApproximateSearch,
+    exact: ExactVectors | None,
+    error: float,
+    ids: np.ndarray,
+    queries: np.ndarray,
+    k: int,
+    start: Start,
+) -> Answer[Found]:
+    """Top-``k`` ``(scores, ids)`` per query of an index whose positions map to ``ids``; missing ones are
+    ``-inf`` / ``-1``. ``search`` is handed to ``start`` now (filters/lookahead.py); the answer re-scores
+    (when the index keeps ``exact`` vectors) and maps positions to ids. Nothing may be added between."""
+    if len(ids) == 0 or k <= 0:
+        shape = (len(queries), max(k, 0))
+        empty = np.full(shape, -np.inf, dtype=np.float32), np.full(shape, -1, dtype=np.int64)
+        return lambda: empty
+    first = start(search, queries, k if exact is None else first_fetch(len(ids), k))
+
+    def answer() -> Found:
+        scores, positions = first()
+        if exact is not None:
+            scores, positions = rescored_search(search, exact, queries, k, error, (scores, positions))
+        missing = positions < 0
+        found = ids[np.where(missing, 0, positions)]
+        found[missing] = -1
+        scores[missing] = -np.inf
+        return scores, found
+
+    return answer
+
+
+def first_hit(found: Answer[Found]) -> Answer[Hit]:
+    """The best ``(score, id)`` of the first query of ``found``, ``(None, None)`` when there is none."""
+
+    def answer() -> Hit:
+        scores, ids = found()
+        return (None, None) if ids[0, 0] < 0 else (float(scores[0, 0]), int(ids[0, 0]))
+
+    return answer

@@ -9,7 +9,7 @@ the rule that rejects it (or None) and the scores it measured, named after field
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -64,6 +64,9 @@ class StageInput:
     # model reads them instead of calling it again
     stored: Mapping[str, float | None] = field(default_factory=dict)
     _tokens: list[str] | None = None
+    # answers a stage started for this candidate before the chain ran (DecisionStage.start), by stage id;
+    # the chain clears them before each decision, so an answer never outlives the pool state it read
+    ahead: dict[str, Callable[[], object]] = field(default_factory=dict)
 
     def tokens(self, pool: NoveltyPool) -> list[str]:
         if self._tokens is None:
@@ -104,6 +107,12 @@ class DecisionStage(ABC):
     def applies(self, pool: NoveltyPool) -> bool:
         """False when this pool cannot run the stage (no vector index for the embedding stage)."""
         return True
+
+    def start(self, candidate: StageInput, pool: NoveltyPool) -> None:
+        """Begin, on a helper thread, work that :meth:`check` will need (into ``candidate.ahead``), while
+        the stages before it run. The chain calls it before deciding unless a text-only stage already
+        rejected the candidate; work for a check that then does not run is wasted, never wrong."""
+        return None
 
     @abstractmethod
     def check(self, candidate: StageInput, pool: NoveltyPool) -> Verdict: ...
