@@ -222,10 +222,11 @@ class RougeNoveltyIndex:
             return RougeMatch(0.0, self._ids[0])  # F is 0 against everything; the loop keeps the first
         if floor < self.threshold:
             return self._scan(query, range(len(self._seqs)), floor, exact_below_floor=True)
-        return self._scan_bounded(query, self._probe(query), floor)
+        return self._scan_bounded(query, *self._probe(query), floor)
 
-    def _probe(self, query: list[int]) -> np.ndarray:
-        """Positions of items that can reach the threshold, in pool order.
+    def _probe(self, query: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """Positions of items that can reach the threshold, in pool order, and their lengths (saturated:
+        at most the true length).
 
         Candidates come from the postings of the query's prefix; the first shared element (at place i
         in the query, j in the item, both rarest-first) bounds the overlap by min(n − i, m − j), which
@@ -234,13 +235,11 @@ class RougeNoveltyIndex:
         postings are sorted by item length, so each element reads only the lengths its place allows.
         """
         known = [token for token in query if token >= 0]
-        if not known:
-            return np.zeros(0, dtype=np.int64)
         n = len(query)
         unknown = n - len(known)
         prefix = n - min_overlap(n, self.threshold) + 1 - unknown  # unknown tokens rank first
-        if prefix <= 0:
-            return np.zeros(0, dtype=np.int64)
+        if not known or prefix <= 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         need = needed_overlap(n, self.threshold, self._longest)
         ranked = enumerate(self._elements(known)[:prefix], start=unknown)
         return self._postings.candidates(ranked, n, need, length_bounds(n, self.threshold)[0])
@@ -262,13 +261,16 @@ class RougeNoveltyIndex:
         lcs = cdist(probe, choices, scorer=LCSseq.similarity, dtype=np.int64)[0]
         return rouge_l_f_many(lcs, n, self._lens[positions])
 
-    def _scan_bounded(self, query: list[int], positions: np.ndarray, floor: float) -> RougeMatch:
-        """:meth:`_scan`, best bound on F first (filters/rouge_buckets.py): the same result, fewer LCS."""
+    def _scan_bounded(
+        self, query: list[int], positions: np.ndarray, lengths: np.ndarray, floor: float
+    ) -> RougeMatch:
+        """:meth:`_scan`, best bound on F first (filters/rouge_buckets.py): the same result, fewer LCS.
+        ``lengths`` are the items' lengths or less (a smaller one only raises the bound)."""
         known = [token for token in query if token >= 0]
         counts = self._buckets.query(known) if len(positions) > 64 else None  # a few: faster all at once
         if counts is None:
             return self._scan(query, positions, floor, exact_below_floor=False)
         n, probe = len(query), [encode(query)]
-        limit = 2.0 * self._buckets.overlap_bounds(positions, counts) / (self._lens[positions] + n) + SLACK
+        limit = 2.0 * self._buckets.overlap_bounds(positions, counts) / (lengths + n) + SLACK
         best, best_at = best_in_bound_order(limit, lambda picked: self._scores(probe, n, positions[picked]))
         return RougeMatch(best, self._ids[int(positions[best_at])], exact=best >= floor)

@@ -74,11 +74,13 @@ def best_in_bound_order(limit: np.ndarray, score: Callable[[np.ndarray], np.ndar
     ``score(indexes)`` scores some indexes; the highest limits are scored first, in growing chunks (each
     picked by a partial sort), until every limit left is below the best score found: none can reach it."""
     best, best_at, chunk = -1.0, 0, 32
-    left = np.arange(len(limit))
-    while len(left) and float(limit[left].max()) >= best:
+    left, highest_left = np.arange(len(limit)), float(limit.max(initial=-np.inf))
+    while len(left) and highest_left >= best:
         if len(left) > chunk:
-            top = np.argpartition(-limit[left], chunk - 1)
+            # the chunk highest first, then the highest of the rest at place ``chunk``
+            top = np.argpartition(-limit[left], (chunk - 1, chunk))
             picked, left = left[top[:chunk]], left[top[chunk:]]
+            highest_left = float(limit[left[0]])
         else:
             picked, left = left, left[:0]
         chunk *= 2

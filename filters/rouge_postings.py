@@ -23,7 +23,8 @@ import numpy as np
 PLACE_BITS = 12
 PLACE_MAX = (1 << PLACE_BITS) - 1
 _LENGTH_SHIFT = 44
-_LENGTH_MAX = (1 << (63 - _LENGTH_SHIFT)) - 1
+_LENGTH_BITS = 63 - _LENGTH_SHIFT
+_LENGTH_MAX = (1 << _LENGTH_BITS) - 1
 _POSITION_MASK = (1 << (_LENGTH_SHIFT - PLACE_BITS)) - 1
 _EMPTY = np.zeros(0, dtype=np.int64)
 
@@ -73,11 +74,13 @@ class PrefixPostings:
                 at = int(array.searchsorted(entry[0]))
                 postings[element] = np.concatenate((array[:at], entry, array[at:]))
 
-    def candidates(self, ranked: Iterable[tuple[int, int]], n: int, need: np.ndarray, low: int) -> np.ndarray:
+    def candidates(
+        self, ranked: Iterable[tuple[int, int]], n: int, need: np.ndarray, low: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Positions (ascending, each once) of items sharing an element of ``ranked`` (``(place, element)``
-        pairs of a query of ``n`` tokens) that pass both filters. ``need[m]`` is the overlap a partner of
-        length ``m`` needs (lengths past the table take its last entry), never met below ``low`` and never
-        decreasing from there."""
+        pairs of a query of ``n`` tokens) that pass both filters, and their stored (saturated) lengths.
+        ``need[m]`` is the overlap a partner of length ``m`` needs (lengths past the table take its last
+        entry), never met below ``low`` and never decreasing from there."""
         tail = need[low:]
         first = min(low, _LENGTH_MAX) << _LENGTH_SHIFT  # a saturated length may stand for one past low
         ranked = list(ranked)
@@ -96,12 +99,14 @@ class PrefixPostings:
             if stop > start:
                 pieces.append(array[start:stop])
         if not pieces:
-            return _EMPTY
+            return _EMPTY, _EMPTY
         entry = np.concatenate(pieces) if len(pieces) > 1 else pieces[0]
         length = entry >> _LENGTH_SHIFT
         required = need[np.minimum(length, len(need) - 1)]
         kept = (length - (entry & PLACE_MAX) >= required) | (length == _LENGTH_MAX)
-        return sorted_unique((entry[kept] >> PLACE_BITS) & _POSITION_MASK)
+        # one key per (position, length): an item's entries share its length
+        keys = sorted_unique((((entry[kept] >> PLACE_BITS) & _POSITION_MASK) << _LENGTH_BITS) | length[kept])
+        return keys >> _LENGTH_BITS, keys & _LENGTH_MAX
 
 
 def sorted_unique(values: np.ndarray) -> np.ndarray:

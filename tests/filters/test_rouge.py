@@ -187,7 +187,7 @@ def test_the_probe_keeps_every_item_that_can_reach_the_threshold(texts, candidat
     index = RougeNoveltyIndex(threshold)
     index.add_many((i, words) for i, words in enumerate(texts))
     query = [index._vocab.get(token, -1) for token in candidate]
-    probed = set(index._probe(query).tolist())
+    probed = set(index._probe(query)[0].tolist())
     for position, words in enumerate(texts):
         score = SCORER.score(" ".join(candidate), " ".join(words))["rougeL"].fmeasure
         if score >= threshold:

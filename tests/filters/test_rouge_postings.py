@@ -48,10 +48,11 @@ def test_a_query_reads_exactly_the_items_both_filters_keep():
             need = needed_overlap(n, threshold, longest)
             low = length_bounds(n, threshold)[0]
             for place in (0, 1, 4, 10):
-                got = postings.candidates([(place, 0)], n, need, low)
+                got, got_lengths = postings.candidates([(place, 0)], n, need, low)
                 required = need[np.minimum(lengths, len(need) - 1)]
                 keep = np.minimum(n - place, lengths - places) >= required
                 assert np.array_equal(got, np.flatnonzero(keep)), (threshold, n, place)
+                assert np.array_equal(got_lengths, lengths[got])
 
 
 def test_a_saturated_length_is_kept_where_its_true_length_could_qualify():
@@ -64,9 +65,9 @@ def test_a_saturated_length_is_kept_where_its_true_length_could_qualify():
     n = 2 * LENGTH_MAX  # the same text again: F = 1
     need = needed_overlap(n, 0.7, int(lengths.max()))
     assert length_bounds(n, 0.7)[0] > LENGTH_MAX
-    assert postings.candidates([(0, 0)], n, need, length_bounds(n, 0.7)[0]).tolist() == [1]
+    assert postings.candidates([(0, 0)], n, need, length_bounds(n, 0.7)[0])[0].tolist() == [1]
     short = needed_overlap(11, 0.7, int(lengths.max()))
-    assert postings.candidates([(0, 0)], 11, short, length_bounds(11, 0.7)[0]).tolist() == [0, 2]
+    assert postings.candidates([(0, 0)], 11, short, length_bounds(11, 0.7)[0])[0].tolist() == [0, 2]
 
 
 def test_sorted_unique_is_numpy_unique():
