@@ -27,6 +27,7 @@ index was built for, by default); below it the best score among the probed items
 from __future__ import annotations
 
 import itertools
+import math
 import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -54,6 +55,18 @@ DEFAULT_THRESHOLD = 0.7
 _OCCURRENCE_BITS = 20
 _RANK_OFFSET = 1 << 40  # ranks of tokens first seen after a rebuild are negative
 _MIN_REBUILD_SIZE = 256
+
+
+def _order_by(*columns: tuple[np.ndarray, int]) -> np.ndarray:
+    """The stable order of rows by ``columns`` (major first; each ``(values, bound)`` with ``0 ≤ values <
+    bound``): one argsort of a combined key when the bounds' product fits in int64 (several times faster
+    than ``np.lexsort`` on millions of rows), else ``np.lexsort``."""
+    if math.prod(bound for _, bound in columns) < 1 << 62:
+        key = np.zeros(len(columns[0][0]), dtype=np.int64)
+        for values, bound in columns:
+            key = key * bound + values
+        return np.argsort(key, kind="stable")
+    return np.lexsort([values for values, _ in reversed(columns)])
 
 
 class _Vocab(dict[str, int]):
@@ -146,7 +159,7 @@ class RougeNoveltyIndex:
         tokens = np.fromiter(itertools.chain.from_iterable(seqs), dtype=np.int64, count=int(lens.sum()))
         item = np.repeat(np.arange(len(seqs), dtype=np.int64), lens)
         # occurrence number of each token within its item (0 for the first, 1 for the second …)
-        by_pair = np.lexsort((np.arange(len(tokens)), tokens, item))
+        by_pair = _order_by((item, len(seqs)), (tokens, len(self._vocab)))
         pair_item, pair_token = item[by_pair], tokens[by_pair]
         new_pair = np.ones(len(tokens), dtype=bool)
         new_pair[1:] = (pair_item[1:] != pair_item[:-1]) | (pair_token[1:] != pair_token[:-1])
@@ -160,8 +173,8 @@ class RougeNoveltyIndex:
         order[ranked] = np.arange(len(self._vocab))
         self._order = order.tolist()
         # each item's elements rarest first, and the place of each in its item
-        key = ((order[tokens] + _RANK_OFFSET) << _OCCURRENCE_BITS) | occurrence
-        by_key = np.lexsort((key, item))
+        ranks = (order[tokens], len(order))
+        by_key = _order_by((item, len(seqs)), ranks, (occurrence, int(occurrence.max(initial=0)) + 1))
         element = ((tokens << _OCCURRENCE_BITS) | occurrence)[by_key]
         item_start = np.concatenate(([0], np.cumsum(lens)[:-1]))
         place = np.arange(len(tokens)) - np.repeat(item_start, lens)

@@ -286,3 +286,13 @@ def test_postings_stay_sorted_by_item_length_through_bulk_loads_adds_and_rebuild
     pool = list(enumerate(texts))
     for words_ in (texts[5].split(), texts[650].split(), ["the", "cat", "new"]):
         assert_gate_matches_brute_force(index, pool, " ".join(words_))
+
+
+def test_the_combined_sort_key_orders_rows_as_lexsort_does():
+    from filters.rouge import _order_by
+
+    rng = np.random.default_rng(0)
+    major, middle, minor = rng.integers(0, 50, 5000), rng.integers(0, 7, 5000), rng.integers(0, 3, 5000)
+    assert np.array_equal(_order_by((major, 50), (middle, 7), (minor, 3)), np.lexsort((minor, middle, major)))
+    wide, narrow = rng.integers(0, 2**40, 500), rng.integers(0, 2**30, 500)  # past int64: lexsort itself
+    assert np.array_equal(_order_by((wide, 2**40), (narrow, 2**30)), np.lexsort((narrow, wide)))
