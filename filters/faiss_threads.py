@@ -6,9 +6,11 @@ from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
 import faiss
+import numpy as np
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
+Found = tuple[np.ndarray, np.ndarray]  # (scores, positions) per query row
 
 
 def single_threaded(function: Callable[_P, _R], *args: _P.args, **kwargs: _P.kwargs) -> _R:
@@ -26,3 +28,20 @@ def single_threaded(function: Callable[_P, _R], *args: _P.args, **kwargs: _P.kwa
         return function(*args, **kwargs)
     finally:
         faiss.omp_set_num_threads(threads)
+
+
+def searcher(index: faiss.Index, breadth: int | None = None) -> Callable[[np.ndarray, int], Found]:
+    """``index.search`` as a function of ``(rows, n)``: one OpenMP thread for a single row (above), and
+    efSearch ``breadth`` (at least ``n``) when given, for an HNSW index only."""
+
+    run: Callable[..., Found] = index.search
+
+    def search(rows: np.ndarray, n: int) -> Found:
+        options = {}
+        if breadth is not None:  # in the SWIG module, not the .pyi
+            options["params"] = faiss.SearchParametersHNSW(efSearch=max(breadth, n))  # type: ignore[attr-defined]
+        if len(rows) == 1 and faiss.omp_get_max_threads() > 1:
+            return single_threaded(run, rows, n, **options)
+        return run(rows, n, **options)
+
+    return search

@@ -29,7 +29,7 @@ import faiss
 import numpy as np
 
 from filters.exact_vectors import CODECS, DEFAULT_CODEC, ExactVectors
-from filters.faiss_threads import single_threaded
+from filters.faiss_threads import searcher
 from filters.index_files import load_index, new_flat, new_hnsw, save_index
 from filters.lookahead import Answer, Start, now
 from filters.rescoring import Found, Hit, encoding_error, first_hit, top_k_later
@@ -258,16 +258,14 @@ class VectorIndex:
         """Top-``k`` ``(scores, ids)`` per query row; missing neighbours have id -1 and score -inf."""
         return self.search_later(vectors, k)()
 
-    def search_later(self, vectors: np.ndarray, k: int, start: Start = now) -> Answer[Found]:
+    def search_later(
+        self, vectors: np.ndarray, k: int, start: Start = now, breadth: int | None = None
+    ) -> Answer[Found]:
         """:meth:`search` in two steps (filters/rescoring.py's ``top_k_later``): the FAISS search handed
-        to ``start`` now (``lookahead.ahead``: a helper thread), the rest when the answer is asked for."""
-        index = self._index  # the one index this search reads, even if a build swaps another in
-
-        def approximate(rows: np.ndarray, n: int) -> Found:
-            if len(rows) == 1 and faiss.omp_get_max_threads() > 1:
-                return single_threaded(index.search, rows, n)
-            return index.search(rows, n)
-
+        to ``start`` now (``lookahead.ahead``: a helper thread), the rest when the answer is asked for.
+        ``breadth``: this search's efSearch on a graph (default :attr:`ef_search`)."""
+        index, graph = self._index, self._graph  # what this search reads, even if a build swaps them
+        approximate = searcher(index, breadth if graph is not None else None)
         queries = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.dimension)
         ids = self._ids[: self._count]
         return top_k_later(approximate, self.exact_vectors, self.error, ids, queries, k, start)
@@ -275,9 +273,11 @@ class VectorIndex:
     def nearest(self, vector: np.ndarray) -> tuple[float | None, int | None]:
         return self.nearest_later(vector)()
 
-    def nearest_later(self, vector: np.ndarray, start: Start = now) -> Answer[Hit]:
+    def nearest_later(
+        self, vector: np.ndarray, start: Start = now, breadth: int | None = None
+    ) -> Answer[Hit]:
         """:meth:`nearest` as :meth:`search_later` splits it."""
-        return first_hit(self.search_later(vector, 1, start))
+        return first_hit(self.search_later(vector, 1, start, breadth))
 
     def save(self, path: str | Path) -> None:
         """Write the index (either kind, its ids and vectors) atomically: a reader never sees half a file."""

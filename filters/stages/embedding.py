@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from filters.lookahead import ahead
+from filters.lookahead import ahead, now
 from filters.novelty_pool import NoveltyPool
 from filters.rescoring import Hit
 from filters.stages.base import StageInput, ThresholdStage, Verdict
@@ -19,6 +19,12 @@ from filters.stages.base import StageInput, ThresholdStage, Verdict
 # 0.44 ms, 100K 0.59 vs 0.59, 300K 0.73 vs 0.73 (p95 1.22 vs 1.41); 1M (benchmarks/million_service.py):
 # see the README.
 AHEAD_MIN_ITEMS = 500_000
+# efSearch of the gate's own search (one neighbour, its score re-scored exactly); /similar keeps the index's
+# (128, chosen for recall@10). On the 1M-item pool of benchmarks/million_texts.py, 1,000 candidates against
+# the exact float32 scan: decisions at 0.85 identical 1000/1000 at 64 and at 128; neighbour identical
+# 965 vs 976; a different decision at another threshold (as a replay would make) 2 vs 1 at 0.75, 1 vs 1 at
+# 0.8, 0 at 0.85-0.95; the novelty check p50 0.80 vs 1.03 ms (README "1M-item benchmark").
+GATE_EF_SEARCH = 64
 
 
 class EmbeddingStage(ThresholdStage):
@@ -37,14 +43,15 @@ class EmbeddingStage(ThresholdStage):
         vectors, least = pool.vectors, self.ahead_min_items
         if candidate.vector is None or vectors is None or least is None or len(vectors) < least:
             return
-        candidate.ahead[self.id] = vectors.nearest_later(candidate.vector, ahead)
+        candidate.ahead[self.id] = vectors.nearest_later(candidate.vector, ahead, GATE_EF_SEARCH)
 
     def check(self, candidate: StageInput, pool: NoveltyPool) -> Verdict:
         if candidate.vector is None or pool.vectors is None:
             raise ValueError("the embedding stage needs the candidate's embedding")
         started = candidate.ahead.pop(self.id, None)
-        found = started() if started is not None else pool.vectors.nearest(candidate.vector)
-        cosine, neighbor = cast(Hit, found)
+        if started is None:
+            started = pool.vectors.nearest_later(candidate.vector, now, GATE_EF_SEARCH)
+        cosine, neighbor = cast(Hit, started())
         detail = self.exceeds(cosine, neighbor, "cosine")
         scores = {"max_cosine": cosine, "cosine_neighbor_id": neighbor}
         return Verdict("embedding" if detail else None, detail, scores)
