@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pytest
 
@@ -13,14 +11,9 @@ from filters.heuristics import preset
 from filters.novelty_pool import NoveltyPool
 from filters.stages import STAGES
 from filters.stages.base import ChainConfig, DecisionStage, StageInput, Verdict
+from tests.support.candidates import Candidate
 
 DIM = 4
-
-
-@dataclass(frozen=True)
-class Candidate:
-    text: str
-    origin: str = "generated"
 
 
 def vector_of(text: str) -> np.ndarray:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -15,14 +14,9 @@ from filters.heuristics import preset
 from filters.index import VectorIndex
 from filters.novelty_pool import NoveltyPool
 from filters.stages.base import ChainConfig
+from tests.support.candidates import Candidate
 
 DIM = 16
-
-
-@dataclass(frozen=True)
-class Candidate:
-    text: str
-    origin: str = "generated"
 
 
 def unit(seed: int) -> np.ndarray:

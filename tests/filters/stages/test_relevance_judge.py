@@ -8,11 +8,7 @@ from filters.chain import DecisionChain
 from filters.decision import CandidateText
 from filters.novelty_pool import NoveltyPool
 from filters.stages.base import ChainConfig
-
-
-class Candidate:
-    def __init__(self, text: str) -> None:
-        self.text, self.origin = text, "generated"
+from tests.support.candidates import Candidate
 
 
 def unit(*values: float) -> np.ndarray:
