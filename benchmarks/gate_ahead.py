@@ -4,7 +4,8 @@ For each size the pool of ``benchmarks/million_texts.py`` (corpus texts with the
 seeded perturbations with synthetic near-duplicate vectors; a tenth of the items are corpus texts) is built
 in this process with the pool's own classes (``VectorIndex`` HNSW as a service holds it, ``NoveltyPool``),
 and 1,000 candidates (half near-duplicates of pool texts, half unseen texts, embedded by the service's
-embedder) are decided with the chain ``exact,rouge,embedding``, each both ways on the same pool state
+embedder) are decided with the chain ``exact,rouge,embedding``, each both ways (both at the gate's efSearch)
+on the same pool state
 (``benchmarks/million_timing.py``'s ``paired_decisions``), accepted ones joining the pool. Prints p50 / p95
 per candidate both ways, their ratio and how many decisions agree: the measurement behind
 ``filters/stages/embedding.py``'s ``AHEAD_MIN_ITEMS``.
@@ -33,7 +34,7 @@ from benchmarks.million_timing import embed, paired_decisions, percentile  # noq
 from filters.exact_vectors import ExactVectors  # noqa: E402
 from filters.index import VectorIndex  # noqa: E402
 from filters.novelty_pool import NoveltyPool  # noqa: E402
-from filters.stages.embedding import AHEAD_MIN_ITEMS  # noqa: E402
+from filters.stages.embedding import AHEAD_MIN_ITEMS, GATE_EF_SEARCH  # noqa: E402
 
 
 def main() -> None:
@@ -53,13 +54,14 @@ def main() -> None:
             index.add_many(np.arange(1, size + 1), vectors)
             pool = NoveltyPool(vectors=index, vectors_dir=Path(folder))
             pool.add_many(list(range(1, size + 1)), ["seed"] * size, texts)
-            paired = paired_decisions(pool, sample, sample_vectors, "exact,rouge,embedding", size + 1)
+            chain = "exact,rouge,embedding"
+            paired = paired_decisions(pool, sample, sample_vectors, chain, size + 1, GATE_EF_SEARCH)
             del pool, index
         ahead, in_turn = percentile(paired.ahead, 50), percentile(paired.in_turn, 50)
         print(
             f"{size:>9} | {ahead:>7.3f}ms {percentile(paired.ahead, 95):>5.3f}ms | {in_turn:>9.3f}ms "
             f"{percentile(paired.in_turn, 95):>5.3f}ms | {in_turn / ahead:>12.2f}x | "
-            f"{paired.agree}/{len(sample)}",
+            f"{paired.same_record}/{len(sample)}",
             flush=True,
         )
     print(f"load average {os.getloadavg()[0]:.1f}")

@@ -20,10 +20,10 @@ from pathlib import Path
 import numpy as np
 
 from filters.chain import DecisionChain
-from filters.index import VectorIndex
+from filters.index import DEFAULT_EF_SEARCH, VectorIndex
 from filters.novelty_pool import NoveltyPool
 from filters.stages.base import ChainConfig
-from filters.stages.embedding import EmbeddingStage
+from filters.stages.embedding import GATE_EF_SEARCH, EmbeddingStage
 
 
 @dataclass(frozen=True)
@@ -63,9 +63,10 @@ def time_decisions(db: Path, index_dir: Path, texts: list[str], vectors: np.ndar
         f"index and exact keys built in {built_s - loaded_s:.1f}s): {len(ms)} candidates ({accepted} "
         f"accepted), p50 {np.percentile(ms, 50):.3f} ms, p95 {np.percentile(ms, 95):.3f} ms, p99 "
         f"{np.percentile(ms, 99):.3f} ms per candidate (vector given; FAISS search started ahead, "
-        f"overlapping ROUGE-L); searched in turn after ROUGE-L, as before, in the same run: p50 "
+        f"overlapping ROUGE-L, efSearch {GATE_EF_SEARCH}); searched in turn after ROUGE-L at efSearch "
+        f"{DEFAULT_EF_SEARCH}, as before, in the same run: p50 "
         f"{percentile(before, 50):.3f} ms, p95 {percentile(before, 95):.3f} ms; the same decisions "
-        f"{paired.agree}/{len(ms)}; {parts}"
+        f"{paired.agree}/{len(ms)} (every recorded field the same {paired.same_record}/{len(ms)}); {parts}"
     )
     return Timing(rules, summary)
 
@@ -73,23 +74,32 @@ def time_decisions(db: Path, index_dir: Path, texts: list[str], vectors: np.ndar
 @dataclass
 class Paired:
     rules: list[str | None]  # each candidate's rule (None: accepted), in order
-    ahead: list[float]  # seconds per decision, the FAISS search started ahead on a helper thread
-    in_turn: list[float]  # seconds per decision, the search after ROUGE-L in this thread (as before)
-    agree: int  # candidates both ways decided identically (every field of the decision)
+    ahead: list[float]  # seconds per decision: the FAISS search started ahead on a helper thread, at the
+    # gate's efSearch (as the service decides from AHEAD_MIN_ITEMS on)
+    in_turn: list[float]  # seconds per decision: the search after ROUGE-L in this thread, at the index's
+    # efSearch (as before)
+    agree: int  # candidates both ways decided alike (accepted, or rejected by the same rule)
+    same_record: int  # … with every recorded field identical too (scores, neighbours)
 
 
 def paired_decisions(
-    pool: NoveltyPool, texts: list[str], vectors: np.ndarray, chain: str, next_id: int
+    pool: NoveltyPool,
+    texts: list[str],
+    vectors: np.ndarray,
+    chain: str,
+    next_id: int,
+    in_turn_breadth: int | None = None,
 ) -> Paired:
     """Each candidate decided both ways on the same pool state (alternating which goes first, as the second
-    runs on warmer caches), then added to the pool when accepted (ids from ``next_id`` on)."""
+    runs on warmer caches), then added to the pool when accepted (ids from ``next_id`` on). The search in
+    turn runs at ``in_turn_breadth`` (None: the index's efSearch, as before)."""
     config = ChainConfig(stages=tuple(chain.split(",")))
     ahead, in_turn = DecisionChain.from_config(config), DecisionChain.from_config(config)
-    for chain_, least in ((ahead, 1), (in_turn, None)):
+    for chain_, least, breadth in ((ahead, 1, GATE_EF_SEARCH), (in_turn, None, in_turn_breadth)):
         for stage in chain_.stages:
             if isinstance(stage, EmbeddingStage):
-                stage.ahead_min_items = least
-    paired = Paired([], [], [], 0)
+                stage.ahead_min_items, stage.breadth = least, breadth
+    paired = Paired([], [], [], 0, 0)
     for position, (text, vector) in enumerate(zip(texts, vectors, strict=True)):
         timed = {}
         for chain_ in (ahead, in_turn) if position % 2 == 0 else (in_turn, ahead):
@@ -99,7 +109,8 @@ def paired_decisions(
         paired.ahead.append(took)
         paired.in_turn.append(other_took)
         paired.rules.append(decision.rule)
-        paired.agree += decision == other
+        paired.agree += decision.rule == other.rule
+        paired.same_record += decision == other
         if decision.accepted:
             pool.add(next_id, "submitted", text, vector)
             next_id += 1

@@ -35,6 +35,7 @@ class EmbeddingStage(ThresholdStage):
     needs_vector = True
     measures_after_rejection = True
     ahead_min_items: int | None = AHEAD_MIN_ITEMS  # None: never ahead (benchmarks compare both)
+    breadth: int | None = GATE_EF_SEARCH  # None: the index's own efSearch
 
     def applies(self, pool: NoveltyPool) -> bool:
         return pool.vectors is not None
@@ -43,14 +44,14 @@ class EmbeddingStage(ThresholdStage):
         vectors, least = pool.vectors, self.ahead_min_items
         if candidate.vector is None or vectors is None or least is None or len(vectors) < least:
             return
-        candidate.ahead[self.id] = vectors.nearest_later(candidate.vector, ahead, GATE_EF_SEARCH)
+        candidate.ahead[self.id] = vectors.nearest_later(candidate.vector, ahead, self.breadth)
 
     def check(self, candidate: StageInput, pool: NoveltyPool) -> Verdict:
         if candidate.vector is None or pool.vectors is None:
             raise ValueError("the embedding stage needs the candidate's embedding")
         started = candidate.ahead.pop(self.id, None)
         if started is None:
-            started = pool.vectors.nearest_later(candidate.vector, now, GATE_EF_SEARCH)
+            started = pool.vectors.nearest_later(candidate.vector, now, self.breadth)
         cosine, neighbor = cast(Hit, started())
         detail = self.exceeds(cosine, neighbor, "cosine")
         scores = {"max_cosine": cosine, "cosine_neighbor_id": neighbor}
