@@ -15,9 +15,9 @@ from filters.stages.base import StageInput, ThresholdStage, Verdict
 
 # From this many pool items the FAISS search is started on a helper thread before the chain runs, so it
 # overlaps ROUGE-L (filters/lookahead.py); handing it over costs ~0.1 ms, which pays once ROUGE-L takes
-# longer than that. `python benchmarks/gate_ahead.py` (p50 per candidate, ahead vs in turn): 20K 0.57 vs
-# 0.44 ms, 100K 0.59 vs 0.59, 300K 0.73 vs 0.73 (p95 1.22 vs 1.41); 1M (benchmarks/million_service.py):
-# see the README.
+# longer than that. `python benchmarks/gate_ahead.py` (p50 per candidate, ahead vs in turn, both at the
+# gate's efSearch; one run, 2 vCPUs): 20K 0.45 vs 0.33 ms, 100K 0.60 vs 0.51, 300K 0.60 vs 0.61 (p95 1.19
+# vs 1.22); at 1M (benchmarks/million_service.py) ahead 0.82 ms against 1.05 in turn at efSearch 128.
 AHEAD_MIN_ITEMS = 500_000
 # efSearch of the gate's own search (one neighbour, its score re-scored exactly); /similar keeps the index's
 # (128, chosen for recall@10). On the 1M-item pool of benchmarks/million_texts.py, 1,000 candidates against
