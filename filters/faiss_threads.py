@@ -10,7 +10,7 @@ import numpy as np
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
-Found = tuple[np.ndarray, np.ndarray]  # (scores, positions) per query row
+Found = tuple[np.ndarray, np.ndarray]  # (scores, positions or ids) per query row
 
 
 def single_threaded(function: Callable[_P, _R], *args: _P.args, **kwargs: _P.kwargs) -> _R:

@@ -29,10 +29,10 @@ import faiss
 import numpy as np
 
 from filters.exact_vectors import CODECS, DEFAULT_CODEC, ExactVectors
-from filters.faiss_threads import searcher
+from filters.faiss_threads import Found, searcher
 from filters.index_files import load_index, new_flat, new_hnsw, save_index
 from filters.lookahead import Answer, Start, now
-from filters.rescoring import Found, Hit, encoding_error, first_hit, top_k_later
+from filters.rescoring import Hit, encoding_error, first_hit, top_k_later
 
 logger = logging.getLogger(__name__)
 

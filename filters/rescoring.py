@@ -25,12 +25,12 @@ import faiss
 import numpy as np
 
 from filters.exact_vectors import ExactVectors
+from filters.faiss_threads import Found
 from filters.lookahead import Answer, Start
 
 SLACK = 1e-4  # ≥ the float32 rounding of both sums (≤ 2.3e-5 each at d=384), with room
 EXTRA_HITS = 8  # fetched beyond k at first: usually enough to see the window close
 
-Found = tuple[np.ndarray, np.ndarray]  # (scores, positions or ids) per query row
 Hit = tuple[float | None, int | None]  # the best (score, id), (None, None) when there is none
 ApproximateSearch = Callable[[np.ndarray, int], Found]
 
@@ -67,18 +67,17 @@ def rescored_search(
     queries: np.ndarray,
     k: int,
     error: float,
-    first: tuple[np.ndarray, np.ndarray] | None = None,
+    first: Found,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Top-``k`` ``(scores, positions)`` per query with exact scores; missing ones are ``-inf`` / ``-1``.
 
     ``search(queries, n)`` is the compact index's own search (approximate scores, positions, best first);
-    ``error`` is its ``E``; ``first``, when given, is ``search(queries, first_fetch(len(exact), k))``,
-    already run.
+    ``error`` is its ``E``; ``first`` is ``search(queries, first_fetch(len(exact), k))``, already run.
     """
     total = len(exact)
     out_scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
     out_positions = np.full((len(queries), k), -1, dtype=np.int64)
-    scores, positions = first if first is not None else search(queries, first_fetch(total, k))
+    scores, positions = first
     for row, query in enumerate(queries):
         half_width = float(np.linalg.norm(query)) * error + SLACK
         row_scores, row_positions = scores[row], positions[row]

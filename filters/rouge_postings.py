@@ -61,12 +61,11 @@ class PrefixPostings:
     def add(self, elements: Iterable[int], position: int, length: int) -> None:
         """Index one item: ``elements`` are its prefix, in place order. Each insertion copies its posting
         once (the longest at 1M real items holds ~13K entries: ~0.1 MB)."""
-        if position > _POSITION_MASK:
-            raise ValueError("a ROUGE-L index holds fewer than 2**32 items")
+        elements = list(elements)
+        count = len(elements)
+        entries = pack(np.full(count, position), np.arange(count), np.full(count, length))
         postings = self._sorted
-        head = (min(length, _LENGTH_MAX) << _LENGTH_SHIFT) | (position << PLACE_BITS)
-        for place, element in enumerate(elements):
-            entry = np.array([head | min(place, PLACE_MAX)], dtype=np.int64)
+        for element, entry in zip(elements, entries.reshape(-1, 1), strict=True):
             array = postings.get(element)
             if array is None:
                 postings[element] = entry
